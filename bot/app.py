@@ -1,0 +1,199 @@
+"""The composition root: settings → adapters → services → the bot, the HTTP server and the worker.
+
+Everything runs in one asyncio loop. PTB runs inside it (`async with application` + `start()`), which
+skips post_init/post_shutdown, so start-up and shut-down work is called from here explicitly.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import secrets
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlparse
+
+import redis.exceptions
+import sqlalchemy.exc
+from aiohttp import web
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncEngine
+from telegram import Update
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
+
+from bot import handlers
+from bot.context import BotServices
+from core.api.app import ApiDeps, Webhook, create_app
+from core.api.operator import operator_key
+from core.config import Settings
+from core.services.alerts import AlertDelivery
+from core.services.bridge import BridgePorts, BridgeService
+from core.services.linking import LinkService
+from core.services.queries import AccountQueries
+from core.services.secrets import SecretBox
+from core.services.users import UserService
+from db import embedded
+from db.engine import make_engine, make_redis, ping_postgres, ping_redis
+from db.migrate import upgrade
+from db.redis_store import (
+    RedisDoorbell,
+    RedisLatestSnapshots,
+    RedisNonceStore,
+    RedisRateLimiter,
+    RedisViewCache,
+)
+from db.uow import unit_of_work_factory
+
+log = logging.getLogger(__name__)
+PARTS = ("bot", "api", "worker")
+UNAVAILABLE = (
+    sqlalchemy.exc.OperationalError,
+    sqlalchemy.exc.InterfaceError,
+    sqlalchemy.exc.TimeoutError,
+    redis.exceptions.ConnectionError,
+    redis.exceptions.TimeoutError,
+    ConnectionError,
+    TimeoutError,
+)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def secret_key(settings: Settings) -> str:
+    """SECRET_KEY, or one generated on first start and kept (0600) under the data directory."""
+    if settings.secret_key:
+        return settings.secret_key
+    path = settings.data_dir / "secret_key"
+    if not path.exists():
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        os.chmod(path, 0o600)
+    return path.read_text().strip()
+
+
+@dataclass
+class Core:
+    """Adapters and services, without any front end: what every part of the process shares."""
+
+    settings: Settings
+    engine: AsyncEngine
+    redis: Redis
+    clock: Callable[[], datetime]
+    bot_services: BotServices
+    bridge: BridgeService
+    delivery: AlertDelivery
+    token_key: bytes
+    embedded: list[Any] = field(default_factory=list)
+
+
+@contextlib.asynccontextmanager
+async def open_core(settings: Settings, clock: Callable[[], datetime] = utc_now) -> AsyncIterator[Core]:
+    started: list[Any] = []
+    database_url, redis_url = settings.database_url, settings.redis_url
+    if database_url is None:
+        database_url, server = embedded.start_postgres(settings.data_dir)
+        started.append(server)
+    if redis_url is None:
+        redis_url, server = embedded.start_redis(settings.data_dir)
+        started.append(server)
+    engine = make_engine(database_url)
+    redis_client = make_redis(redis_url)
+    try:
+        await upgrade(engine)
+        yield _wire(settings, engine, redis_client, clock, started)
+    finally:
+        await redis_client.aclose()
+        await engine.dispose()
+
+
+def _wire(
+    settings: Settings,
+    engine: AsyncEngine,
+    redis_client: Redis,
+    clock: Callable[[], datetime],
+    started: list[Any],
+) -> Core:
+    key = secret_key(settings)
+    uow = unit_of_work_factory(engine)
+    cache = RedisViewCache(redis_client)
+    box = SecretBox(key)
+    ports = BridgePorts(
+        uow,
+        RedisNonceStore(redis_client),
+        cache,
+        RedisLatestSnapshots(redis_client),
+        RedisDoorbell(redis_client),
+    )
+    bot_services = BotServices(
+        settings=settings,
+        users=UserService(uow, clock),
+        links=LinkService(uow, box, clock),
+        queries=AccountQueries(uow, cache, settings.cache_ttl_seconds),
+        clock=clock,
+    )
+    return Core(
+        settings=settings,
+        engine=engine,
+        redis=redis_client,
+        clock=clock,
+        bot_services=bot_services,
+        bridge=BridgeService(ports, box, clock),
+        delivery=AlertDelivery(uow, clock),
+        token_key=operator_key(key),
+        embedded=started,
+    )
+
+
+def build_application(settings: Settings, bot_services: BotServices) -> Application:  # type: ignore[type-arg]
+    if not settings.telegram_bot_token:
+        raise SystemExit(
+            "TELEGRAM_BOT_TOKEN is required by `tradeguard run` (set it in the environment or .env)"
+        )
+    builder = (
+        ApplicationBuilder()
+        .token(settings.telegram_bot_token)
+        .base_url(settings.telegram_api_base_url)
+        .base_file_url(settings.telegram_api_base_url.replace("/bot", "/file/bot"))
+        .rate_limiter(AIORateLimiter(overall_max_rate=30, max_retries=3))
+    )
+    if settings.telegram_webhook_url:
+        builder = builder.updater(None)  # updates arrive through our own HTTP server
+    application = builder.build()
+    application.bot_data["services"] = bot_services
+    handlers.register(application)
+    return application
+
+
+def build_http_app(core: Core, application: Application | None) -> web.Application:  # type: ignore[type-arg]
+    settings = core.settings
+    webhook = None
+    if settings.telegram_webhook_url and application is not None:
+        app_ = application
+
+        async def deliver(data: dict[str, Any]) -> None:
+            await app_.update_queue.put(Update.de_json(data, app_.bot))
+
+        webhook = Webhook(
+            urlparse(settings.telegram_webhook_url).path or "/",
+            settings.telegram_webhook_secret or "",
+            deliver,
+        )
+    readiness = {"postgres": lambda: ping_postgres(core.engine), "redis": lambda: ping_redis(core.redis)}
+    if application is not None:
+        readiness["telegram"] = application.bot.get_me
+    deps = ApiDeps(
+        bridge=core.bridge,
+        queries=core.bot_services.queries,
+        clock=core.clock,
+        token_key=core.token_key,
+        rate_limit=RedisRateLimiter(core.redis),
+        readiness=readiness,
+        unavailable_errors=UNAVAILABLE,
+        webhook=webhook,
+    )
+    return create_app(deps)

@@ -1,0 +1,61 @@
+"""The `tradeguard` command: run, demo, simulate-ea, migrate, token."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+
+from bot.app import PARTS
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tradeguard", description="TradeGuard: protects MT5 accounts via Telegram."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="run the service (bot, bridge and operator API, worker)")
+    run.add_argument("--only", choices=PARTS, help="run one part only (for scaling out)")
+    sub.add_parser("demo", help="an offline tour: embedded services, a Bot API stand-in, simulated EAs")
+    sim = sub.add_parser("simulate-ea", help="the reference bridge client (BRIDGE.md) with a scripted market")
+    sim.add_argument("--device", required=True)
+    sim.add_argument("--secret", required=True, help="64 hex characters, as /link showed them")
+    sim.add_argument("--url", default=None, help="bridge URL (default: PUBLIC_BRIDGE_URL)")
+    sim.add_argument("--scenario", default="steady")
+    sim.add_argument("--login", type=int, required=True, help="the MT5 login linked to this device")
+    sim.add_argument("--server", required=True, help="the MT5 server linked to this device")
+    sim.add_argument("--interval", type=float, default=2.0, help="seconds between snapshots")
+    sim.add_argument("--steps", type=int, default=None, help="stop after this many market steps")
+    sub.add_parser("migrate", help="apply the database migrations")
+    token = sub.add_parser("token", help="print an API token")
+    token.add_argument("--role", required=True, choices=["operator"])
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    from bot import commands
+
+    handler = {
+        "run": commands.run,
+        "demo": commands.demo,
+        "simulate-ea": commands.simulate_ea,
+        "migrate": commands.migrate,
+        "token": commands.token,
+    }[args.command]
+    try:
+        return asyncio.run(handler(args))
+    except KeyboardInterrupt:
+        return 130
+    except SystemExit as exit_:
+        if isinstance(exit_.code, str):
+            print(f"tradeguard: {exit_.code}", file=sys.stderr)
+            return 2
+        raise
+
+
+if __name__ == "__main__":
+    sys.exit(main())

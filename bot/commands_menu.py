@@ -1,0 +1,43 @@
+"""Command menus per scope: traders see theirs, each admin's chat also shows the admin commands."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Bot, BotCommand, BotCommandScopeChat, BotCommandScopeDefault
+from telegram.error import TelegramError
+
+from bot.i18n import translator
+from core.services.users import SUPPORTED_LANGUAGES
+
+log = logging.getLogger(__name__)
+TRADER_COMMANDS = ("start", "help", "link", "accounts", "status", "positions", "language")
+ADMIN_COMMANDS = (
+    "admin",
+    "accounts_all",
+    "account",
+    "liquidate",
+    "lock",
+    "unlock",
+    "audit",
+    "stats",
+    "broadcast",
+)
+
+
+def menu(language: str, names: tuple[str, ...]) -> list[BotCommand]:
+    t = translator(language)
+    return [BotCommand(name, t(f"menu.{name}")) for name in names]
+
+
+async def publish_command_menus(bot: Bot, admin_ids: tuple[int, ...]) -> None:
+    for language in SUPPORTED_LANGUAGES:
+        code = None if language == "en" else language
+        await bot.set_my_commands(menu(language, TRADER_COMMANDS), BotCommandScopeDefault(), code)
+    for admin_id in admin_ids:
+        try:
+            await bot.set_my_commands(
+                menu("en", TRADER_COMMANDS + ADMIN_COMMANDS), BotCommandScopeChat(admin_id)
+            )
+        except TelegramError as error:  # an admin who never opened the bot has no chat yet
+            log.warning("admin menu for %s not set: %s", admin_id, error)

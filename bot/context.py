@@ -1,0 +1,57 @@
+"""What every handler needs: the services, the user behind the update, their translator."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, cast
+
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from bot.i18n import Translator, translator
+from bot.render import split_message
+from core.config import Settings
+from core.domain.models import User
+from core.services.linking import LinkService
+from core.services.queries import AccountQueries
+from core.services.users import UserService
+
+Context = ContextTypes.DEFAULT_TYPE
+
+
+@dataclass(frozen=True)
+class BotServices:
+    settings: Settings
+    users: UserService
+    links: LinkService
+    queries: AccountQueries
+    clock: Any
+
+    def now(self) -> datetime:
+        return cast(datetime, self.clock())
+
+
+def services(context: Context) -> BotServices:
+    return cast(BotServices, context.application.bot_data["services"])
+
+
+def current_user(context: Context) -> User:
+    return cast(User, context.user_data["user"])  # type: ignore[index]
+
+
+def set_current_user(context: Context, user: User) -> None:
+    context.user_data["user"] = user  # type: ignore[index]
+
+
+def tr(context: Context) -> Translator:
+    return translator(current_user(context).language)
+
+
+async def reply(update: Update, text: str, **kwargs: Any) -> None:
+    """HTML replies, split on line boundaries under Telegram's limit."""
+    message = update.effective_message
+    assert message is not None
+    for part in split_message(text):
+        await message.reply_html(part, disable_web_page_preview=True, **kwargs)
+        kwargs.pop("reply_markup", None)

@@ -1,0 +1,27 @@
+"""The one place that decides handler order: the gate first, the catch-all for unknown commands last."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+from telegram.ext import Application
+
+from bot.context import Context, reply
+from bot.handlers import accounts, admin, gate, start
+from bot.i18n import translator
+
+log = logging.getLogger(__name__)
+
+
+async def on_error(update: object, context: Context) -> None:
+    log.error("handler failed", exc_info=context.error)
+    if isinstance(update, Update) and update.effective_message is not None:
+        user = (context.user_data or {}).get("user")
+        await reply(update, translator(getattr(user, "language", None))("error.generic"))
+
+
+def register(application: Application) -> None:  # type: ignore[type-arg]
+    application.add_handlers(gate.handlers(), group=-1)
+    application.add_handlers(start.handlers() + accounts.handlers() + admin.handlers(), group=0)
+    application.add_error_handler(on_error)

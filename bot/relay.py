@@ -1,0 +1,88 @@
+"""The outbox relay: claims due alerts, renders them in the recipient's language, sends, records.
+
+Pacing (≈30 messages/s overall, ≈1/s per chat) and RetryAfter are handled by PTB's AIORateLimiter on
+the Bot; this loop sends in parallel so the limiter, not this loop, sets the pace.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+
+from telegram import Bot
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+
+from bot.i18n import translator
+from bot.render import render_alert, split_message
+from core.domain.models import PendingAlert
+from core.services.alerts import AlertDelivery
+
+log = logging.getLogger(__name__)
+
+
+class AlertRelay:
+    def __init__(
+        self,
+        bot: Bot,
+        delivery: AlertDelivery,
+        wait_for_doorbell: Callable[[float], Awaitable[None]] | None = None,
+        batch: int = 200,
+        concurrency: int = 64,
+        idle_seconds: float = 1.0,
+    ) -> None:
+        self.bot = bot
+        self.delivery = delivery
+        self.wait_for_doorbell = wait_for_doorbell
+        self.batch = batch
+        self.sending = asyncio.Semaphore(concurrency)
+        self.idle_seconds = idle_seconds
+
+    async def run(self) -> None:
+        while True:
+            try:
+                sent = await self.drain_once()
+            except Exception:  # a database blip must not kill the relay; the rows wait for us
+                log.exception("relay pass failed")
+                sent = 0
+            if sent == 0:
+                await self._idle()
+
+    async def _idle(self) -> None:
+        if self.wait_for_doorbell is None:
+            await asyncio.sleep(self.idle_seconds)
+            return
+        with contextlib.suppress(TimeoutError):
+            await self.wait_for_doorbell(self.idle_seconds)
+
+    async def drain_once(self) -> int:
+        claimed = await self.delivery.claim(self.batch)
+        await asyncio.gather(*(self._deliver(alert) for alert in claimed))
+        return len(claimed)
+
+    async def _deliver(self, alert: PendingAlert) -> None:
+        async with self.sending:
+            try:
+                text = render_alert(translator(alert.language), alert.kind, alert.params)
+                for part in split_message(text):
+                    await self.bot.send_message(alert.chat_id, part, parse_mode="HTML")
+            except Forbidden as error:
+                await self.delivery.recipient_blocked(alert, str(error))
+            except RetryAfter as error:
+                await self.delivery.retry_later(alert, str(error), _seconds(error.retry_after))
+            except BadRequest as error:
+                log.error("alert %s refused by Telegram: %s", alert.id, error)
+                await self.delivery.undeliverable(alert, str(error))
+            except (NetworkError, TelegramError) as error:
+                await self.delivery.retry_later(alert, str(error))
+            except (KeyError, ValueError) as error:
+                log.error("alert %s cannot be rendered: %r", alert.id, error)
+                await self.delivery.undeliverable(alert, repr(error))
+            else:
+                await self.delivery.delivered(alert)
+
+
+def _seconds(retry_after: object) -> float:
+    total = getattr(retry_after, "total_seconds", None)
+    return float(total()) if callable(total) else float(retry_after)  # type: ignore[arg-type]

@@ -1,0 +1,100 @@
+"""`tradeguard run`: the bot, the HTTP server and the worker in one loop, until told to stop."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import AsyncIterator, Callable
+from datetime import datetime
+
+from aiohttp import web
+from telegram.ext import Application
+
+from bot.app import Core, build_application, build_http_app, open_core, utc_now
+from bot.commands_menu import publish_command_menus
+from bot.relay import AlertRelay
+from core.api.app import mark_started
+from core.config import Settings
+from db.redis_store import RedisDoorbellListener
+
+log = logging.getLogger(__name__)
+
+
+@contextlib.asynccontextmanager
+async def http_server(app: web.Application, host: str, port: int) -> AsyncIterator[web.AppRunner]:
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, host, port).start()
+    try:
+        yield runner
+    finally:
+        await runner.cleanup()
+
+
+@contextlib.asynccontextmanager
+async def telegram_front(application: Application, settings: Settings) -> AsyncIterator[None]:  # type: ignore[type-arg]
+    await application.start()
+    if settings.telegram_webhook_url:
+        await application.bot.set_webhook(
+            settings.telegram_webhook_url,
+            secret_token=settings.telegram_webhook_secret,
+            drop_pending_updates=False,
+        )
+    else:
+        await application.bot.delete_webhook()
+        assert application.updater is not None
+        await application.updater.start_polling(poll_interval=0.0, timeout=10)
+    await publish_command_menus(application.bot, settings.admin_telegram_ids)
+    try:
+        yield
+    finally:
+        if application.updater is not None and application.updater.running:
+            await application.updater.stop()
+        await application.stop()
+
+
+@contextlib.asynccontextmanager
+async def worker(core: Core, application: Application) -> AsyncIterator[None]:  # type: ignore[type-arg]
+    doorbell = RedisDoorbellListener(core.redis)
+    relay = AlertRelay(application.bot, core.delivery, doorbell)
+    task = asyncio.create_task(relay.run(), name="alert-relay")
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await doorbell.close()
+
+
+async def serve(
+    settings: Settings,
+    parts: tuple[str, ...],
+    stop: asyncio.Event,
+    clock: Callable[[], datetime] = utc_now,
+    started: Callable[[], None] | None = None,
+) -> None:
+    async with open_core(settings, clock) as core:
+        application = build_application(settings, core.bot_services)
+        async with application, contextlib.AsyncExitStack() as stack:
+            if "bot" in parts:
+                await stack.enter_async_context(telegram_front(application, settings))
+            if "worker" in parts:
+                await stack.enter_async_context(worker(core, application))
+            http = None
+            if "api" in parts or ("bot" in parts and settings.telegram_webhook_url):
+                http = build_http_app(core, application)
+                await stack.enter_async_context(http_server(http, settings.bridge_host, settings.bridge_port))
+                mark_started(http)
+            log.info("TradeGuard running: %s", ", ".join(parts))
+            if started is not None:
+                started()
+            await stop.wait()
+
+
+def install_signal_handlers(stop: asyncio.Event) -> None:
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)

@@ -1,0 +1,123 @@
+"""BRIDGE.md v1 over aiohttp: size, headers, device, timestamp, signature, nonce, then the body."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+
+from aiohttp import web
+
+from core.api.errors import HttpError, json_response
+from core.api.schemas import AckIn, InvalidJson, SnapshotIn, parse_json, to_snapshot, validate
+from core.bridge.signing import SIGNED_HEADERS
+from core.domain.models import Device
+from core.services.bridge import BridgeService, SignedRequest, utc_iso
+from core.services.errors import (
+    AuthenticationFailed,
+    InvalidInput,
+    ReplayedNonce,
+    UnknownCommand,
+)
+
+MAX_BODY_BYTES = 256 * 1024
+BRIDGE = web.AppKey("bridge", BridgeService)
+Clock = Callable[[], datetime]
+RateLimit = Callable[[str], Awaitable[int | None]]
+CLOCK: web.AppKey[Clock] = web.AppKey("clock")
+RATE_LIMIT: web.AppKey[RateLimit] = web.AppKey("rate_limit")
+
+
+async def read_limited_body(request: web.Request) -> bytes:
+    """413 before parsing: by Content-Length when given, else by reading at most one byte too many."""
+    if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
+        raise HttpError(413, "payload_too_large", f"body over {MAX_BODY_BYTES} bytes")
+    body = await request.content.read(MAX_BODY_BYTES + 1)
+    if len(body) > MAX_BODY_BYTES:
+        raise HttpError(413, "payload_too_large", f"body over {MAX_BODY_BYTES} bytes")
+    return body
+
+
+async def authenticated(request: web.Request, body: bytes) -> Device:
+    missing = [name for name in SIGNED_HEADERS if not request.headers.get(name)]
+    if missing:
+        raise HttpError(401, "missing_header", f"missing header {missing[0]}")
+    headers = request.headers
+    signed = SignedRequest(
+        device_id=headers["X-TG-Device"],
+        timestamp=headers["X-TG-Timestamp"].strip(),
+        nonce=headers["X-TG-Nonce"].strip(),
+        signature=headers["X-TG-Signature"],
+        method=request.method,
+        path_qs=request.raw_path,
+        body=body,
+    )
+    try:
+        device = await request.app[BRIDGE].authenticate(signed)
+    except AuthenticationFailed as error:
+        raise HttpError(401, error.code, str(error)) from None
+    except ReplayedNonce as error:
+        raise HttpError(409, "replayed_nonce", str(error)) from None
+    retry_after = await request.app[RATE_LIMIT](device.device_id)
+    if retry_after is not None:
+        raise HttpError(429, "rate_limited", "too many requests from this device", retry_after)
+    return device
+
+
+def parsed(body: bytes) -> object:
+    try:
+        return parse_json(body)
+    except InvalidJson as error:
+        raise HttpError(400, "invalid_json", f"body is not valid JSON: {error}") from None
+
+
+def invalid(error: InvalidInput) -> HttpError:
+    return HttpError(400, "invalid_payload", str(error))
+
+
+def server_time(request: web.Request) -> str:
+    return utc_iso(request.app[CLOCK]())
+
+
+async def snapshot(request: web.Request) -> web.Response:
+    body = await read_limited_body(request)
+    device = await authenticated(request, body)
+    try:
+        incoming = to_snapshot(validate(SnapshotIn, parsed(body)))
+        answer = await request.app[BRIDGE].accept_snapshot(device, incoming)
+    except InvalidInput as error:
+        raise invalid(error) from None
+    reply: dict[str, object] = {"accepted": True, "seq": answer.seq, "server_time": server_time(request)}
+    if answer.duplicate:
+        reply["duplicate"] = True
+    reply["commands"] = answer.commands
+    return json_response(reply)
+
+
+async def commands(request: web.Request) -> web.Response:
+    device = await authenticated(request, await read_limited_body(request))
+    return json_response({"commands": await request.app[BRIDGE].pending_commands(device)})
+
+
+async def ack(request: web.Request) -> web.Response:
+    body = await read_limited_body(request)
+    device = await authenticated(request, body)
+    try:
+        validate(AckIn, parsed(body))
+        await request.app[BRIDGE].acknowledge(device, request.match_info["command_id"])
+    except InvalidInput as error:
+        raise invalid(error) from None
+    except UnknownCommand as error:
+        raise HttpError(404, "unknown_command", str(error)) from None
+    return json_response({"ok": True})
+
+
+async def ping(request: web.Request) -> web.Response:
+    await authenticated(request, await read_limited_body(request))
+    return json_response({"ok": True, "server_time": server_time(request)})
+
+
+def add_bridge_routes(app: web.Application) -> None:
+    app.router.add_post("/v1/bridge/snapshot", snapshot)
+    app.router.add_get("/v1/bridge/commands", commands)
+    app.router.add_post("/v1/bridge/commands/{command_id}/ack", ack)
+    app.router.add_get("/v1/bridge/ping", ping)

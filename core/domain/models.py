@@ -1,0 +1,110 @@
+"""The records the services work with: users, linked accounts, devices, alerts, audit entries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+
+class Role(StrEnum):
+    TRADER = "trader"
+    ADMIN = "admin"
+
+
+@dataclass(frozen=True)
+class User:
+    id: int
+    telegram_id: int
+    first_name: str
+    language: str
+    username: str | None = None
+    start_payload: str | None = None
+    blocked_bot: bool = False
+
+
+@dataclass(frozen=True)
+class LinkedAccount:
+    id: int
+    user_id: int
+    login: int
+    server: str
+    linked_at: datetime
+
+
+@dataclass(frozen=True)
+class Device:
+    device_id: str
+    account_id: int
+    login: int
+    server: str
+    secret_encrypted: bytes
+    revoked: bool = False
+
+
+@dataclass(frozen=True)
+class AccountView:
+    """What /status, /positions and the operator API show: the latest snapshot, as stored."""
+
+    account_id: int
+    login: int
+    server: str
+    currency: str | None
+    balance: Decimal | None
+    equity: Decimal | None
+    margin: Decimal | None
+    peak_equity: Decimal | None
+    last_snapshot_at: datetime | None
+    positions: tuple[dict[str, Any], ...] = ()
+
+    @property
+    def has_data(self) -> bool:
+        return self.equity is not None and self.balance is not None
+
+    @property
+    def floating_pnl(self) -> Decimal | None:
+        if self.equity is None or self.balance is None:
+            return None
+        return self.equity - self.balance
+
+    @property
+    def drawdown_percent(self) -> Decimal | None:
+        if self.equity is None or not self.peak_equity:
+            return None
+        return max(Decimal(0), (self.peak_equity - self.equity) / self.peak_equity * 100)
+
+    @property
+    def margin_level_percent(self) -> Decimal | None:
+        if self.equity is None or not self.margin:
+            return None
+        return self.equity / self.margin * 100
+
+
+@dataclass(frozen=True)
+class Alert:
+    """A message owed to a chat, recorded with the change that caused it (the outbox)."""
+
+    dedupe_key: str
+    chat_id: int
+    kind: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PendingAlert:
+    id: int
+    chat_id: int
+    kind: str
+    params: dict[str, Any]
+    language: str
+    attempts: int
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    actor: str
+    action: str
+    subject: str
+    details: dict[str, Any] = field(default_factory=dict)

@@ -1,0 +1,153 @@
+"""What an MT5 terminal reports about its account (BRIDGE.md, POST /v1/bridge/snapshot)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+
+
+class Side(StrEnum):
+    BUY = "buy"
+    SELL = "sell"
+
+
+class DealType(StrEnum):
+    BUY = "buy"
+    SELL = "sell"
+    BALANCE = "balance"
+    CREDIT = "credit"
+    COMMISSION = "commission"
+    OTHER = "other"
+
+
+class DealEntry(StrEnum):
+    IN = "in"
+    OUT = "out"
+    INOUT = "inout"
+    OUT_BY = "out_by"
+
+
+class DealReason(StrEnum):
+    CLIENT = "client"
+    MOBILE = "mobile"
+    WEB = "web"
+    EXPERT = "expert"
+    SL = "sl"
+    TP = "tp"
+    SO = "so"
+    OTHER = "other"
+
+
+@dataclass(frozen=True)
+class AccountInfo:
+    login: int
+    server: str
+    currency: str
+    balance: Decimal
+    equity: Decimal
+    margin: Decimal
+    free_margin: Decimal
+    leverage: int
+
+    @property
+    def floating_pnl(self) -> Decimal:
+        return self.equity - self.balance
+
+    @property
+    def margin_level_percent(self) -> Decimal | None:
+        """MT5's margin level; undefined (None) with no margin in use."""
+        if self.margin <= 0:
+            return None
+        return self.equity / self.margin * 100
+
+
+@dataclass(frozen=True)
+class Position:
+    ticket: int
+    symbol: str
+    side: Side
+    volume: Decimal
+    open_price: Decimal
+    open_time: datetime
+    price: Decimal
+    profit: Decimal
+    swap: Decimal = Decimal(0)
+    sl: Decimal | None = None
+    tp: Decimal | None = None
+    magic: int = 0
+    comment: str = ""
+
+
+@dataclass(frozen=True)
+class Deal:
+    ticket: int
+    position: int
+    symbol: str
+    type: DealType
+    entry: DealEntry
+    reason: DealReason
+    volume: Decimal
+    price: Decimal
+    time: datetime
+    profit: Decimal
+    commission: Decimal = Decimal(0)
+    swap: Decimal = Decimal(0)
+    magic: int = 0
+    comment: str = ""
+
+    @property
+    def is_cash_flow(self) -> bool:
+        """A deposit (positive) or withdrawal (negative): never a trading gain or loss."""
+        return self.type in (DealType.BALANCE, DealType.CREDIT)
+
+
+@dataclass(frozen=True)
+class Quote:
+    symbol: str
+    bid: Decimal
+    ask: Decimal
+    time: datetime
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    seq: int
+    time: datetime
+    account: AccountInfo
+    positions: tuple[Position, ...] = ()
+    deals: tuple[Deal, ...] = ()
+    quotes: tuple[Quote, ...] = field(default=())
+
+    @property
+    def is_flat(self) -> bool:
+        return not self.positions
+
+
+def _encode(value: object) -> object:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.isoformat().replace("+00:00", "Z")
+    if isinstance(value, StrEnum):
+        return value.value
+    return value
+
+
+def position_to_json(position: Position) -> dict[str, object]:
+    return {name: _encode(getattr(position, name)) for name in position.__dataclass_fields__}
+
+
+def snapshot_to_json(snapshot: Snapshot) -> dict[str, object]:
+    """The snapshot as stored (latest state): decimals as strings, times as ISO 8601 UTC."""
+    account = snapshot.account
+    return {
+        "seq": snapshot.seq,
+        "time": _encode(snapshot.time),
+        "account": {name: _encode(getattr(account, name)) for name in account.__dataclass_fields__},
+        "positions": [position_to_json(p) for p in snapshot.positions],
+        "quotes": [
+            {name: _encode(getattr(q, name)) for name in q.__dataclass_fields__} for q in snapshot.quotes
+        ],
+    }

@@ -1,0 +1,142 @@
+"""The server side of BRIDGE.md: who is calling, what their account holds, what they must do."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from core.bridge.signing import NONCE_PATTERN, signature_matches
+from core.domain.models import Alert, Device
+from core.domain.snapshot import Snapshot, snapshot_to_json
+from core.services.errors import AuthenticationFailed, InvalidInput, ReplayedNonce, UnknownCommand
+from core.services.ports import Clock, Doorbell, LatestSnapshots, NonceStore, UnitOfWorkFactory, ViewCache
+from core.services.secrets import SecretBox
+
+TIMESTAMP_WINDOW_SECONDS = 30
+NONCE_TTL_SECONDS = 600
+
+
+@dataclass(frozen=True)
+class SignedRequest:
+    device_id: str
+    timestamp: str
+    nonce: str
+    signature: str
+    method: str
+    path_qs: str
+    body: bytes
+
+
+@dataclass(frozen=True)
+class SnapshotAnswer:
+    seq: int
+    duplicate: bool
+    commands: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class BridgePorts:
+    uow: UnitOfWorkFactory
+    nonces: NonceStore
+    cache: ViewCache
+    latest: LatestSnapshots
+    doorbell: Doorbell
+
+
+class BridgeService:
+    def __init__(self, ports: BridgePorts, box: SecretBox, clock: Clock) -> None:
+        self.ports = ports
+        self.box = box
+        self.clock = clock
+
+    async def authenticate(self, request: SignedRequest) -> Device:
+        """BRIDGE.md's order: device, timestamp window, signature, then the nonce (only once verified)."""
+        if not NONCE_PATTERN.match(request.nonce):
+            raise AuthenticationFailed("missing_header", "X-TG-Nonce: 16 to 64 characters of [A-Za-z0-9_-]")
+        async with self.ports.uow() as uow:
+            device = await uow.devices.get(request.device_id)
+        if device is None or device.revoked:
+            raise AuthenticationFailed("unknown_device", "unknown or revoked device")
+        self._check_timestamp(request.timestamp)
+        secret = self.box.open(device.secret_encrypted)
+        if not signature_matches(
+            secret,
+            request.method,
+            request.path_qs,
+            request.timestamp,
+            request.nonce,
+            request.body,
+            request.signature,
+        ):
+            raise AuthenticationFailed("bad_signature", "signature does not match")
+        if not await self.ports.nonces.remember(device.device_id, request.nonce, NONCE_TTL_SECONDS):
+            raise ReplayedNonce("nonce already used")
+        return device
+
+    def _check_timestamp(self, timestamp: str) -> None:
+        if not timestamp.isdigit():
+            raise AuthenticationFailed("stale_timestamp", "X-TG-Timestamp: integer Unix seconds")
+        skew = abs(int(timestamp) - self.clock().timestamp())
+        if skew > TIMESTAMP_WINDOW_SECONDS:
+            raise AuthenticationFailed("stale_timestamp", f"timestamp is {int(skew)} s from server time")
+
+    async def accept_snapshot(self, device: Device, snapshot: Snapshot) -> SnapshotAnswer:
+        _check_account_matches(device, snapshot)
+        now = self.clock()
+        async with self.ports.uow() as uow:
+            last_seq = await uow.states.lock_last_seq(device.account_id)
+            if last_seq is not None and snapshot.seq <= last_seq:
+                return SnapshotAnswer(last_seq, True, await uow.commands.pending(device.account_id, now))
+            await uow.deals.add_new(device.account_id, snapshot.deals)
+            previous_peak = await uow.states.peak_equity(device.account_id)
+            peak = max(previous_peak or snapshot.account.equity, snapshot.account.equity)
+            stored = snapshot_to_json(snapshot)
+            await uow.states.save_snapshot(device.account_id, snapshot, stored, peak, now)
+            if last_seq is None:
+                await uow.outbox.add(await _connected_alert(uow, device, snapshot))
+            commands = await uow.commands.pending(device.account_id, now)
+            await uow.commit()
+        await self._after_commit(device.account_id, stored, first=last_seq is None)
+        return SnapshotAnswer(snapshot.seq, False, commands)
+
+    async def _after_commit(self, account_id: int, stored: dict[str, Any], first: bool) -> None:
+        await self.ports.cache.invalidate_account(account_id)
+        await self.ports.latest.put(account_id, stored)
+        if first:
+            await self.ports.doorbell.ring()
+
+    async def pending_commands(self, device: Device) -> list[dict[str, Any]]:
+        async with self.ports.uow() as uow:
+            return await uow.commands.pending(device.account_id, self.clock())
+
+    async def acknowledge(self, device: Device, command_id: str) -> None:
+        async with self.ports.uow() as uow:
+            if not await uow.commands.exists_for(command_id, device.account_id):
+                raise UnknownCommand(f"no command {command_id} for this device")
+
+
+def _check_account_matches(device: Device, snapshot: Snapshot) -> None:
+    if snapshot.account.login != device.login:
+        raise InvalidInput(
+            f"account.login: {snapshot.account.login} is not the linked account {device.login}"
+        )
+    if snapshot.account.server != device.server:
+        raise InvalidInput(f"account.server: {snapshot.account.server!r} is not the linked server")
+
+
+async def _connected_alert(uow: Any, device: Device, snapshot: Snapshot) -> Alert:
+    chat_id = await uow.accounts.owner_chat_id(device.account_id)
+    account = snapshot.account
+    params = {
+        "login": device.login,
+        "server": device.server,
+        "equity": str(account.equity),
+        "balance": str(account.balance),
+        "currency": account.currency,
+    }
+    return Alert(f"connected:{device.account_id}", chat_id, "account_connected", params)
+
+
+def utc_iso(moment: datetime) -> str:
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")

@@ -1,0 +1,74 @@
+"""Read side for the bot and the operator API: always through the cache, never stale past its TTL."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from core.domain.models import AccountView, LinkedAccount, User
+from core.services.errors import NotFound
+from core.services.ports import UnitOfWorkFactory, ViewCache
+
+_MONEY_FIELDS = ("balance", "equity", "margin", "peak_equity")
+
+
+def view_to_json(view: AccountView) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "account_id": view.account_id,
+        "login": view.login,
+        "server": view.server,
+        "currency": view.currency,
+        "last_snapshot_at": view.last_snapshot_at.isoformat() if view.last_snapshot_at else None,
+        "positions": list(view.positions),
+    }
+    for name in _MONEY_FIELDS:
+        value = getattr(view, name)
+        data[name] = None if value is None else str(value)
+    return data
+
+
+def view_from_json(data: dict[str, Any]) -> AccountView:
+    money = {name: None if data[name] is None else Decimal(data[name]) for name in _MONEY_FIELDS}
+    seen = data["last_snapshot_at"]
+    return AccountView(
+        account_id=data["account_id"],
+        login=data["login"],
+        server=data["server"],
+        currency=data["currency"],
+        last_snapshot_at=datetime.fromisoformat(seen) if seen else None,
+        positions=tuple(data["positions"]),
+        **money,
+    )
+
+
+class AccountQueries:
+    def __init__(self, uow: UnitOfWorkFactory, cache: ViewCache, ttl_seconds: int) -> None:
+        self.uow = uow
+        self.cache = cache
+        self.ttl_seconds = ttl_seconds
+
+    async def accounts_of(self, user: User) -> list[LinkedAccount]:
+        async with self.uow() as uow:
+            return await uow.accounts.of_user(user.id)
+
+    async def views_of(self, user: User) -> list[AccountView]:
+        return [await self.view(account.id) for account in await self.accounts_of(user)]
+
+    async def view(self, account_id: int) -> AccountView:
+        data = await self.cache.account_view(account_id, self.ttl_seconds, lambda: self._load(account_id))
+        if data is None:
+            raise NotFound(f"account {account_id}")
+        return view_from_json(data)
+
+    async def view_by_login(self, login: int) -> AccountView:
+        async with self.uow() as uow:
+            account = await uow.accounts.by_login(login)
+        if account is None:
+            raise NotFound(f"account {login}")
+        return await self.view(account.id)
+
+    async def _load(self, account_id: int) -> dict[str, Any] | None:
+        async with self.uow() as uow:
+            view = await uow.states.view(account_id)
+        return view_to_json(view) if view else None

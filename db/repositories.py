@@ -1,0 +1,399 @@
+"""All SQL lives here. Each repository works inside one AsyncSession (one unit of work)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.domain.models import (
+    AccountView,
+    Alert,
+    AuditEntry,
+    Device,
+    LinkedAccount,
+    PendingAlert,
+    User,
+)
+from core.domain.snapshot import Deal, Snapshot
+from db.tables import (
+    AccountRow,
+    AccountStateRow,
+    AuditRow,
+    CommandRow,
+    DealRow,
+    DeviceRow,
+    OutboxRow,
+    UserRow,
+)
+
+JsonDict = dict[str, Any]
+
+
+def _user(row: UserRow) -> User:
+    return User(
+        id=row.id,
+        telegram_id=row.telegram_id,
+        first_name=row.first_name,
+        language=row.language,
+        username=row.username,
+        start_payload=row.start_payload,
+        blocked_bot=row.blocked_bot,
+    )
+
+
+def _account(row: AccountRow) -> LinkedAccount:
+    return LinkedAccount(
+        id=row.id, user_id=row.user_id, login=row.login, server=row.server, linked_at=row.linked_at
+    )
+
+
+class SqlUserRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def upsert(self, telegram_id: int, first_name: str, username: str | None, language: str) -> User:
+        statement = (
+            insert(UserRow)
+            .values(telegram_id=telegram_id, first_name=first_name, username=username, language=language)
+            .on_conflict_do_update(
+                index_elements=[UserRow.telegram_id],
+                set_={"first_name": first_name, "username": username, "blocked_bot": False},
+            )
+            .returning(UserRow)
+        )
+        row = (await self.session.execute(statement)).scalar_one()
+        return _user(row)
+
+    async def by_telegram_id(self, telegram_id: int) -> User | None:
+        row = await self.session.scalar(select(UserRow).where(UserRow.telegram_id == telegram_id))
+        return _user(row) if row else None
+
+    async def set_language(self, user_id: int, language: str) -> None:
+        await self.session.execute(update(UserRow).where(UserRow.id == user_id).values(language=language))
+
+    async def set_start_payload(self, user_id: int, payload: str) -> None:
+        await self.session.execute(update(UserRow).where(UserRow.id == user_id).values(start_payload=payload))
+
+    async def mark_blocked(self, chat_id: int, blocked: bool) -> None:
+        await self.session.execute(
+            update(UserRow).where(UserRow.telegram_id == chat_id).values(blocked_bot=blocked)
+        )
+
+
+class SqlAccountRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def by_login(self, login: int) -> LinkedAccount | None:
+        row = await self.session.scalar(select(AccountRow).where(AccountRow.login == login))
+        return _account(row) if row else None
+
+    async def add(self, user_id: int, login: int, server: str) -> LinkedAccount:
+        row = AccountRow(user_id=user_id, login=login, server=server)
+        self.session.add(row)
+        await self.session.flush()
+        await self.session.refresh(row)
+        return _account(row)
+
+    async def of_user(self, user_id: int) -> list[LinkedAccount]:
+        rows = await self.session.scalars(
+            select(AccountRow).where(AccountRow.user_id == user_id).order_by(AccountRow.id)
+        )
+        return [_account(row) for row in rows]
+
+    async def owner_chat_id(self, account_id: int) -> int:
+        statement = (select(UserRow.telegram_id).join(AccountRow, AccountRow.user_id == UserRow.id)).where(
+            AccountRow.id == account_id
+        )
+        return int((await self.session.execute(statement)).scalar_one())
+
+
+class SqlDeviceRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, device_id: str) -> Device | None:
+        statement = (
+            select(DeviceRow, AccountRow)
+            .join(AccountRow, AccountRow.id == DeviceRow.account_id)
+            .where(DeviceRow.device_id == device_id)
+        )
+        found = (await self.session.execute(statement)).first()
+        if found is None:
+            return None
+        device, account = found
+        return Device(
+            device_id=device.device_id,
+            account_id=device.account_id,
+            login=account.login,
+            server=account.server,
+            secret_encrypted=device.secret_encrypted,
+            revoked=device.revoked,
+        )
+
+    async def of_account(self, account_id: int) -> Device | None:
+        device_id = await self.session.scalar(
+            select(DeviceRow.device_id).where(DeviceRow.account_id == account_id)
+        )
+        return await self.get(device_id) if device_id else None
+
+    async def add(self, device_id: str, account_id: int, secret_encrypted: bytes) -> None:
+        self.session.add(
+            DeviceRow(device_id=device_id, account_id=account_id, secret_encrypted=secret_encrypted)
+        )
+        await self.session.flush()
+
+    async def rotate(self, device_id: str, secret_encrypted: bytes, now: datetime) -> None:
+        await self.session.execute(
+            update(DeviceRow)
+            .where(DeviceRow.device_id == device_id)
+            .values(
+                secret_encrypted=secret_encrypted,
+                secret_version=DeviceRow.secret_version + 1,
+                rotated_at=now,
+                revoked=False,
+            )
+        )
+
+
+class SqlAccountStateRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def lock_last_seq(self, account_id: int) -> int | None:
+        # Lock the account row itself: it exists before the first snapshot, so first snapshots serialise too.
+        await self.session.execute(select(AccountRow.id).where(AccountRow.id == account_id).with_for_update())
+        return await self.session.scalar(
+            select(AccountStateRow.last_seq).where(AccountStateRow.account_id == account_id)
+        )
+
+    async def save_snapshot(
+        self,
+        account_id: int,
+        snapshot: Snapshot,
+        snapshot_json: JsonDict,
+        peak_equity: Decimal,
+        now: datetime,
+    ) -> None:
+        account = snapshot.account
+        values: JsonDict = {
+            "last_seq": snapshot.seq,
+            "last_snapshot_at": snapshot.time,
+            "received_at": now,
+            "currency": account.currency,
+            "balance": account.balance,
+            "equity": account.equity,
+            "margin": account.margin,
+            "peak_equity": peak_equity,
+            "snapshot": snapshot_json,
+        }
+        statement = insert(AccountStateRow).values(account_id=account_id, **values)
+        await self.session.execute(
+            statement.on_conflict_do_update(index_elements=[AccountStateRow.account_id], set_=values)
+        )
+
+    async def peak_equity(self, account_id: int) -> Decimal | None:
+        return await self.session.scalar(
+            select(AccountStateRow.peak_equity).where(AccountStateRow.account_id == account_id)
+        )
+
+    async def view(self, account_id: int) -> AccountView | None:
+        statement = (
+            select(AccountRow, AccountStateRow)
+            .outerjoin(AccountStateRow, AccountStateRow.account_id == AccountRow.id)
+            .where(AccountRow.id == account_id)
+        )
+        found = (await self.session.execute(statement)).first()
+        if found is None:
+            return None
+        account, state = found
+        if state is None:
+            return AccountView(account.id, account.login, account.server, None, None, None, None, None, None)
+        return AccountView(
+            account_id=account.id,
+            login=account.login,
+            server=account.server,
+            currency=state.currency,
+            balance=state.balance,
+            equity=state.equity,
+            margin=state.margin,
+            peak_equity=state.peak_equity,
+            last_snapshot_at=state.received_at,
+            positions=tuple(state.snapshot.get("positions", ())),
+        )
+
+
+class SqlDealRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add_new(self, account_id: int, deals: tuple[Deal, ...]) -> list[Deal]:
+        if not deals:
+            return []
+        rows = [
+            {
+                "account_id": account_id,
+                "ticket": d.ticket,
+                "position": d.position,
+                "symbol": d.symbol,
+                "type": d.type.value,
+                "entry": d.entry.value,
+                "reason": d.reason.value,
+                "volume": d.volume,
+                "price": d.price,
+                "time": d.time,
+                "profit": d.profit,
+                "commission": d.commission,
+                "swap": d.swap,
+                "magic": d.magic,
+                "comment": d.comment,
+            }
+            for d in deals
+        ]
+        statement = insert(DealRow).values(rows).on_conflict_do_nothing().returning(DealRow.ticket)
+        new_tickets = set((await self.session.scalars(statement)).all())
+        return [deal for deal in deals if deal.ticket in new_tickets]
+
+
+class SqlCommandRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def pending(self, account_id: int, now: datetime) -> list[JsonDict]:
+        rows = await self.session.scalars(
+            select(CommandRow)
+            .where(
+                CommandRow.account_id == account_id,
+                CommandRow.status == "pending",
+                CommandRow.expires_at > now,
+            )
+            .order_by(CommandRow.created_at, CommandRow.id)
+        )
+        return [row.body for row in rows]
+
+    async def exists_for(self, command_id: str, account_id: int) -> bool:
+        found = await self.session.scalar(
+            select(CommandRow.id).where(CommandRow.id == command_id, CommandRow.account_id == account_id)
+        )
+        return found is not None
+
+
+class SqlOutboxRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, alert: Alert) -> bool:
+        statement = (
+            insert(OutboxRow)
+            .values(dedupe_key=alert.dedupe_key, chat_id=alert.chat_id, kind=alert.kind, params=alert.params)
+            .on_conflict_do_nothing(index_elements=[OutboxRow.dedupe_key])
+            .returning(OutboxRow.id)
+        )
+        return (await self.session.scalar(statement)) is not None
+
+    async def claim_due(self, now: datetime, limit: int, lease_seconds: int) -> list[PendingAlert]:
+        """Lease due rows: a relay that dies mid-send leaves them to be claimed again after the lease."""
+        due = (
+            select(OutboxRow.id)
+            .where(OutboxRow.status == "pending", OutboxRow.next_attempt_at <= now)
+            .order_by(OutboxRow.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        ids = list((await self.session.scalars(due)).all())
+        if not ids:
+            return []
+        lease_until = now + timedelta(seconds=lease_seconds)
+        await self.session.execute(
+            update(OutboxRow)
+            .where(OutboxRow.id.in_(ids))
+            .values(next_attempt_at=lease_until, attempts=OutboxRow.attempts + 1)
+        )
+        statement = (
+            select(OutboxRow, UserRow.language)
+            .outerjoin(UserRow, UserRow.telegram_id == OutboxRow.chat_id)
+            .where(OutboxRow.id.in_(ids))
+            .order_by(OutboxRow.id)
+        )
+        return [
+            PendingAlert(row.id, row.chat_id, row.kind, row.params, language or "en", row.attempts)
+            for row, language in (await self.session.execute(statement)).all()
+        ]
+
+    async def mark_sent(self, alert_id: int, now: datetime) -> None:
+        await self.session.execute(
+            update(OutboxRow)
+            .where(OutboxRow.id == alert_id)
+            .values(status="sent", sent_at=now, last_error=None)
+        )
+
+    async def mark_failed(self, alert_id: int, error: str, retry_at: datetime | None) -> None:
+        values: JsonDict = {"last_error": error[:500]}
+        if retry_at is None:
+            values["status"] = "undeliverable"
+        else:
+            values["next_attempt_at"] = retry_at
+        await self.session.execute(update(OutboxRow).where(OutboxRow.id == alert_id).values(**values))
+
+    async def counts(self) -> dict[str, int]:
+        rows = await self.session.execute(select(OutboxRow.status, func.count()).group_by(OutboxRow.status))
+        return {status: int(count) for status, count in rows.all()}
+
+
+GENESIS_HASH = "0" * 64
+
+
+def audit_hash(prev_hash: str, at: datetime, entry: AuditEntry) -> str:
+    body = json.dumps(
+        [prev_hash, at.isoformat(), entry.actor, entry.action, entry.subject, entry.details],
+        sort_keys=True,
+        default=str,
+    )
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+class SqlAuditRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def append(self, entry: AuditEntry, now: datetime) -> None:
+        # One writer at a time extends the hash chain (held until this transaction ends).
+        await self.session.execute(select(func.pg_advisory_xact_lock(7301)))
+        prev = await self.session.scalar(select(AuditRow.hash).order_by(AuditRow.id.desc()).limit(1))
+        prev_hash = prev or GENESIS_HASH
+        details = json.loads(json.dumps(entry.details, default=str))
+        stored = AuditEntry(entry.actor, entry.action, entry.subject, details)
+        self.session.add(
+            AuditRow(
+                at=now,
+                actor=entry.actor,
+                action=entry.action,
+                subject=entry.subject,
+                details=details,
+                prev_hash=prev_hash,
+                hash=audit_hash(prev_hash, now, stored),
+            )
+        )
+        await self.session.flush()
+
+    async def recent(self, subject: str, limit: int) -> list[JsonDict]:
+        rows = await self.session.scalars(
+            select(AuditRow).where(AuditRow.subject == subject).order_by(AuditRow.id.desc()).limit(limit)
+        )
+        return [
+            {
+                "at": row.at,
+                "actor": row.actor,
+                "action": row.action,
+                "subject": row.subject,
+                "details": row.details,
+            }
+            for row in rows
+        ]

@@ -1,0 +1,150 @@
+"""The schema, as SQLAlchemy 2 declarative models. Alembic migrations create it; nothing calls create_all."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+Money = Numeric(24, 8)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        dict[str, Any]: JSONB,
+        datetime: DateTime(timezone=True),
+        Decimal: Money,
+    }
+
+
+class UserRow(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    telegram_id: Mapped[int] = mapped_column(BigInteger, unique=True)
+    first_name: Mapped[str] = mapped_column(String(256), default="")
+    username: Mapped[str | None] = mapped_column(String(64))
+    language: Mapped[str] = mapped_column(String(8), default="en")
+    start_payload: Mapped[str | None] = mapped_column(String(64))
+    blocked_bot: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class AccountRow(Base):
+    __tablename__ = "accounts"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    login: Mapped[int] = mapped_column(BigInteger, unique=True)
+    server: Mapped[str] = mapped_column(String(64))
+    linked_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class DeviceRow(Base):
+    __tablename__ = "devices"
+    device_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), unique=True)
+    secret_encrypted: Mapped[bytes] = mapped_column(LargeBinary)
+    secret_version: Mapped[int] = mapped_column(Integer, default=1)
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    rotated_at: Mapped[datetime | None] = mapped_column()
+
+
+class AccountStateRow(Base):
+    """The latest accepted snapshot of an account, and the guard's persisted state."""
+
+    __tablename__ = "account_state"
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), primary_key=True)
+    last_seq: Mapped[int] = mapped_column(BigInteger)
+    last_snapshot_at: Mapped[datetime] = mapped_column()
+    received_at: Mapped[datetime] = mapped_column()
+    currency: Mapped[str] = mapped_column(String(8))
+    balance: Mapped[Decimal] = mapped_column()
+    equity: Mapped[Decimal] = mapped_column()
+    margin: Mapped[Decimal] = mapped_column()
+    peak_equity: Mapped[Decimal] = mapped_column()
+    snapshot: Mapped[dict[str, Any]] = mapped_column()
+    guard: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+
+
+class DealRow(Base):
+    __tablename__ = "deals"
+    __table_args__ = (UniqueConstraint("account_id", "ticket", name="uq_deals_account_ticket"),)
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    ticket: Mapped[int] = mapped_column(BigInteger)
+    position: Mapped[int] = mapped_column(BigInteger)
+    symbol: Mapped[str] = mapped_column(String(32))
+    type: Mapped[str] = mapped_column(String(16))
+    entry: Mapped[str] = mapped_column(String(8))
+    reason: Mapped[str] = mapped_column(String(8))
+    volume: Mapped[Decimal] = mapped_column()
+    price: Mapped[Decimal] = mapped_column()
+    time: Mapped[datetime] = mapped_column()
+    profit: Mapped[Decimal] = mapped_column()
+    commission: Mapped[Decimal] = mapped_column()
+    swap: Mapped[Decimal] = mapped_column()
+    magic: Mapped[int] = mapped_column(BigInteger)
+    comment: Mapped[str] = mapped_column(String(64))
+
+
+class CommandRow(Base):
+    """A command for a device (BRIDGE.md); `dedupe_key` makes issuing it idempotent."""
+
+    __tablename__ = "commands"
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
+    type: Mapped[str] = mapped_column(String(24))
+    body: Mapped[dict[str, Any]] = mapped_column()
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    created_at: Mapped[datetime] = mapped_column()
+    expires_at: Mapped[datetime] = mapped_column()
+    acked_at: Mapped[datetime | None] = mapped_column()
+    ack: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+
+
+class OutboxRow(Base):
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    kind: Mapped[str] = mapped_column(String(48))
+    params: Mapped[dict[str, Any]] = mapped_column()
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    sent_at: Mapped[datetime | None] = mapped_column()
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class AuditRow(Base):
+    """Append-only (a trigger refuses UPDATE and DELETE); each row hashes the one before it."""
+
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column()
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(64), index=True)
+    subject: Mapped[str] = mapped_column(String(64), index=True)
+    details: Mapped[dict[str, Any]] = mapped_column()
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)

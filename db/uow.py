@@ -1,0 +1,53 @@
+"""One AsyncSession per unit of work; the services commit once, anything else rolls back."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from db.repositories import (
+    SqlAccountRepository,
+    SqlAccountStateRepository,
+    SqlAuditRepository,
+    SqlCommandRepository,
+    SqlDealRepository,
+    SqlDeviceRepository,
+    SqlOutboxRepository,
+    SqlUserRepository,
+)
+
+
+class SqlUnitOfWork:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+
+    async def __aenter__(self) -> Self:
+        self.session = self._sessions()
+        self.users = SqlUserRepository(self.session)
+        self.accounts = SqlAccountRepository(self.session)
+        self.devices = SqlDeviceRepository(self.session)
+        self.states = SqlAccountStateRepository(self.session)
+        self.deals = SqlDealRepository(self.session)
+        self.commands = SqlCommandRepository(self.session)
+        self.outbox = SqlOutboxRepository(self.session)
+        self.audit = SqlAuditRepository(self.session)
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        try:
+            await self.session.rollback()
+        finally:
+            await self.session.close()
+
+    async def commit(self) -> None:
+        await self.session.commit()
+
+
+def unit_of_work_factory(engine: AsyncEngine) -> Callable[[], SqlUnitOfWork]:
+    sessions = async_sessionmaker(engine, expire_on_commit=False)
+    return lambda: SqlUnitOfWork(sessions)

@@ -1,0 +1,92 @@
+"""Shared fixtures: the real Postgres (schema from the migrations) and Redis, cleaned for every test."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from redis.asyncio import Redis
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from bot.app import Core, open_core
+from core.config import Settings
+from db.migrate import upgrade
+
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
+TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+TABLES = ("outbox", "commands", "deals", "account_state", "devices", "accounts", "users", "audit_log")
+
+
+async def _rebuild_schema() -> None:
+    engine = create_async_engine(TEST_DATABASE_URL)
+    async with engine.begin() as connection:
+        await connection.execute(text("DROP SCHEMA public CASCADE"))
+        await connection.execute(text("CREATE SCHEMA public"))
+    await upgrade(engine)
+    await engine.dispose()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def migrated_schema() -> None:
+    """The schema is built once per run, by the migrations themselves (so they are tested)."""
+    asyncio.run(_rebuild_schema())
+
+
+async def clean_state() -> None:
+    engine = create_async_engine(TEST_DATABASE_URL)
+    async with engine.begin() as connection:
+        # replica role skips the audit log's append-only trigger, for test cleanup only
+        await connection.execute(text("SET LOCAL session_replication_role = replica"))
+        await connection.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
+    await engine.dispose()
+    redis = Redis.from_url(TEST_REDIS_URL)
+    await redis.flushdb()
+    await redis.aclose()
+
+
+class FakeClock:
+    """The clock is an edge we do not own: tests move it by hand."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self.now = start or datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+def make_settings(tmp_path: Path, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "database_url": TEST_DATABASE_URL,
+        "redis_url": TEST_REDIS_URL,
+        "secret_key": "test-secret-key-0123456789abcdef",
+        "data_dir": tmp_path / ".tradeguard",
+        "telegram_bot_token": "123456:TEST-TOKEN",
+        "admin_telegram_ids": (900001,),
+    }
+    values.update(overrides)
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return make_settings(tmp_path)
+
+
+@pytest.fixture
+async def core(settings: Settings, clock: FakeClock) -> AsyncIterator[Core]:
+    await clean_state()
+    async with open_core(settings, clock) as opened:
+        yield opened
