@@ -29,8 +29,10 @@ from bot.context import BotServices
 from core.api.app import ApiDeps, Webhook, create_app
 from core.api.operator import operator_key
 from core.config import Settings
+from core.domain.guard import GuardConfig
 from core.services.alerts import AlertDelivery
 from core.services.bridge import BridgePorts, BridgeService
+from core.services.guard import GuardMonitor, GuardPolicy, GuardService
 from core.services.linking import LinkService
 from core.services.queries import AccountQueries
 from core.services.secrets import SecretBox
@@ -87,6 +89,8 @@ class Core:
     bot_services: BotServices
     bridge: BridgeService
     delivery: AlertDelivery
+    guard: GuardService
+    monitor: GuardMonitor
     token_key: bytes
     embedded: list[Any] = field(default_factory=list)
 
@@ -111,6 +115,21 @@ async def open_core(settings: Settings, clock: Callable[[], datetime] = utc_now)
         await engine.dispose()
 
 
+def guard_policy(settings: Settings) -> GuardPolicy:
+    config = GuardConfig(
+        max_drawdown_percent=settings.max_drawdown_percent,
+        warn_percents=settings.drawdown_warn_percents,
+        min_equity=settings.min_equity,
+        daily_loss_limit_percent=settings.daily_loss_limit_percent,
+        day_start_hour=settings.trading_day_start_hour,
+        day_timezone=settings.trading_day_timezone,
+        grace_seconds=settings.liquidation_grace_seconds,
+        stale_feed_seconds=settings.stale_feed_seconds,
+        verify_timeout_seconds=settings.liquidation_verify_seconds,
+    )
+    return GuardPolicy(config, settings.admin_telegram_ids)
+
+
 def _wire(
     settings: Settings,
     engine: AsyncEngine,
@@ -129,6 +148,7 @@ def _wire(
         RedisLatestSnapshots(redis_client),
         RedisDoorbell(redis_client),
     )
+    guard = GuardService(guard_policy(settings), clock)
     bot_services = BotServices(
         settings=settings,
         users=UserService(uow, clock),
@@ -142,7 +162,9 @@ def _wire(
         redis=redis_client,
         clock=clock,
         bot_services=bot_services,
-        bridge=BridgeService(ports, box, clock),
+        bridge=BridgeService(ports, box, guard, clock),
+        guard=guard,
+        monitor=GuardMonitor(uow, guard, cache, clock, settings.stale_feed_seconds),
         delivery=AlertDelivery(uow, clock),
         token_key=operator_key(key),
         embedded=started,

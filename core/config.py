@@ -34,6 +34,9 @@ class Settings(BaseSettings):
     min_equity: Decimal = Field(default=Decimal(100), ge=0)
     daily_loss_limit_percent: Decimal | None = Field(default=None, gt=0, le=100)
     liquidation_grace_seconds: int = Field(default=10, ge=0)
+    liquidation_verify_seconds: int = Field(default=60, gt=0)
+    trading_day_start_hour: int = Field(default=0, ge=0, le=23)
+    trading_day_timezone: str = "UTC"
     stale_feed_seconds: int = Field(default=60, gt=0)
     price_gap_alert_percent: Decimal = Field(default=Decimal(5), gt=0)
     max_spread_multiplier: Decimal = Field(default=Decimal(10), gt=1)

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+import secrets
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.domain.commands import CommandRequest, CommandStatus, CommandType, IssuedCommand, wire_body
 from core.domain.models import (
     AccountView,
     Alert,
@@ -108,6 +110,40 @@ class SqlAccountRepository:
         )
         return [_account(row) for row in rows]
 
+    async def set_personal_limit(self, account_id: int, percent: Decimal | None) -> None:
+        await self.session.execute(
+            update(AccountRow)
+            .where(AccountRow.id == account_id)
+            .values(personal_max_drawdown_percent=percent)
+        )
+
+    async def personal_limit(self, account_id: int) -> Decimal | None:
+        return await self.session.scalar(
+            select(AccountRow.personal_max_drawdown_percent).where(AccountRow.id == account_id)
+        )
+
+    async def all_with_state(self, status: str | None, limit: int) -> list[AccountView]:
+        statement = (
+            (select(AccountRow.id).outerjoin(AccountStateRow, AccountStateRow.account_id == AccountRow.id))
+            .order_by(AccountRow.login)
+            .limit(limit)
+        )
+        if status:
+            statement = statement.where(AccountStateRow.guard["status"].astext == status)
+        ids = list((await self.session.scalars(statement)).all())
+        views = [await SqlAccountStateRepository(self.session).view(account_id) for account_id in ids]
+        return [view for view in views if view is not None]
+
+    async def guard_ref(self, account_id: int) -> tuple[int, str, int, str | None]:
+        statement = (
+            select(AccountRow.login, AccountRow.server, UserRow.telegram_id, AccountStateRow.currency)
+            .join(UserRow, UserRow.id == AccountRow.user_id)
+            .outerjoin(AccountStateRow, AccountStateRow.account_id == AccountRow.id)
+            .where(AccountRow.id == account_id)
+        )
+        login, server, chat_id, currency = (await self.session.execute(statement)).one()
+        return int(login), str(server), int(chat_id), currency
+
     async def owner_chat_id(self, account_id: int) -> int:
         statement = (select(UserRow.telegram_id).join(AccountRow, AccountRow.user_id == UserRow.id)).where(
             AccountRow.id == account_id
@@ -179,6 +215,7 @@ class SqlAccountStateRepository:
         account_id: int,
         snapshot: Snapshot,
         snapshot_json: JsonDict,
+        guard: JsonDict,
         peak_equity: Decimal,
         now: datetime,
     ) -> None:
@@ -193,11 +230,51 @@ class SqlAccountStateRepository:
             "margin": account.margin,
             "peak_equity": peak_equity,
             "snapshot": snapshot_json,
+            "guard": guard,
         }
         statement = insert(AccountStateRow).values(account_id=account_id, **values)
         await self.session.execute(
             statement.on_conflict_do_update(index_elements=[AccountStateRow.account_id], set_=values)
         )
+
+    async def guard(self, account_id: int) -> JsonDict | None:
+        return await self.session.scalar(
+            select(AccountStateRow.guard).where(AccountStateRow.account_id == account_id)
+        )
+
+    async def lock_guard(self, account_id: int, skip_locked: bool = False) -> JsonDict | None:
+        """The guard state, row-locked until the unit of work ends (None when absent or, with
+        `skip_locked`, when another worker holds it: it is being handled already)."""
+        return await self.session.scalar(
+            select(AccountStateRow.guard)
+            .where(AccountStateRow.account_id == account_id)
+            .with_for_update(skip_locked=skip_locked)
+        )
+
+    async def save_guard(self, account_id: int, guard: JsonDict) -> None:
+        await self.session.execute(
+            update(AccountStateRow)
+            .where(AccountStateRow.account_id == account_id)
+            .values(guard=guard, peak_equity=Decimal(guard["peak_equity"]))
+        )
+
+    async def due_for_tick(self, silent_since: datetime, limit: int) -> list[int]:
+        """Accounts a periodic tick can change: a breach in progress, or silent and not yet stale."""
+        status = AccountStateRow.guard["status"].astext
+        stale = AccountStateRow.guard["stale"].astext
+        statement = (
+            select(AccountStateRow.account_id)
+            .where(
+                AccountStateRow.guard.is_not(None),
+                or_(
+                    status.in_(("liquidation_pending", "liquidating")),
+                    and_(AccountStateRow.received_at < silent_since, stale != "true"),
+                ),
+            )
+            .order_by(AccountStateRow.account_id)
+            .limit(limit)
+        )
+        return list((await self.session.scalars(statement)).all())
 
     async def peak_equity(self, account_id: int) -> Decimal | None:
         return await self.session.scalar(
@@ -215,7 +292,10 @@ class SqlAccountStateRepository:
             return None
         account, state = found
         if state is None:
-            return AccountView(account.id, account.login, account.server, None, None, None, None, None, None)
+            return AccountView(
+                account.id, account.login, account.server, None, None, None, None, None, None,
+                personal_limit=account.personal_max_drawdown_percent,
+            )  # fmt: skip
         return AccountView(
             account_id=account.id,
             login=account.login,
@@ -227,6 +307,10 @@ class SqlAccountStateRepository:
             peak_equity=state.peak_equity,
             last_snapshot_at=state.received_at,
             positions=tuple(state.snapshot.get("positions", ())),
+            guard_status=(state.guard or {}).get("status"),
+            guard_stale=bool((state.guard or {}).get("stale")),
+            locked=bool((state.guard or {}).get("locked")),
+            personal_limit=account.personal_max_drawdown_percent,
         )
 
 
@@ -262,9 +346,80 @@ class SqlDealRepository:
         return [deal for deal in deals if deal.ticket in new_tickets]
 
 
+def _command(row: CommandRow) -> IssuedCommand:
+    return IssuedCommand(
+        row.id,
+        row.account_id,
+        CommandType(row.type),
+        CommandStatus(row.status),
+        row.body,
+        row.ack,
+        row.dedupe_key,
+    )
+
+
 class SqlCommandRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+
+    async def issue(
+        self, account_id: int, request: CommandRequest, now: datetime, ttl_seconds: int
+    ) -> IssuedCommand | None:
+        """Insert once per dedupe key; None when that key was already issued."""
+        command_id = "cmd_" + secrets.token_hex(10)
+        body = wire_body(command_id, request, now, now + timedelta(seconds=ttl_seconds))
+        statement = (
+            insert(CommandRow)
+            .values(
+                id=command_id,
+                account_id=account_id,
+                dedupe_key=request.dedupe_key,
+                type=request.type.value,
+                body=body,
+                status=CommandStatus.PENDING.value,
+                created_at=now,
+                expires_at=now + timedelta(seconds=ttl_seconds),
+            )
+            .on_conflict_do_nothing(index_elements=[CommandRow.dedupe_key])
+            .returning(CommandRow)
+        )
+        row = await self.session.scalar(statement)
+        return _command(row) if row is not None else None
+
+    async def get_for(self, command_id: str, account_id: int) -> IssuedCommand | None:
+        row = await self.session.scalar(
+            select(CommandRow)
+            .where(CommandRow.id == command_id, CommandRow.account_id == account_id)
+            .with_for_update()
+        )
+        return _command(row) if row is not None else None
+
+    async def record_ack(self, command_id: str, status: CommandStatus, ack: JsonDict, now: datetime) -> None:
+        await self.session.execute(
+            update(CommandRow)
+            .where(CommandRow.id == command_id)
+            .values(status=status.value, ack=ack, acked_at=now)
+        )
+
+    async def with_key_prefix(self, account_id: int, prefix: str) -> list[IssuedCommand]:
+        rows = await self.session.scalars(
+            select(CommandRow)
+            .where(CommandRow.account_id == account_id, CommandRow.dedupe_key.startswith(prefix))
+            .order_by(CommandRow.created_at, CommandRow.id)
+        )
+        return [_command(row) for row in rows]
+
+    async def pending_count(self, account_id: int, now: datetime) -> int:
+        return int(
+            await self.session.scalar(
+                select(func.count()).where(
+                    CommandRow.account_id == account_id,
+                    CommandRow.status == CommandStatus.PENDING.value,
+                    CommandRow.expires_at > now,
+                )
+            )
+            or 0
+        )
 
     async def pending(self, account_id: int, now: datetime) -> list[JsonDict]:
         rows = await self.session.scalars(

@@ -53,6 +53,7 @@ class AccountRow(Base):
     login: Mapped[int] = mapped_column(BigInteger, unique=True)
     server: Mapped[str] = mapped_column(String(64))
     linked_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    personal_max_drawdown_percent: Mapped[Decimal | None] = mapped_column(Numeric(6, 2))
 
 
 class DeviceRow(Base):
@@ -108,6 +109,7 @@ class CommandRow(Base):
     """A command for a device (BRIDGE.md); `dedupe_key` makes issuing it idempotent."""
 
     __tablename__ = "commands"
+    __table_args__ = (Index("ix_commands_account_status", "account_id", "status"),)
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
     dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)

@@ -31,10 +31,14 @@ async def read_limited_body(request: web.Request) -> bytes:
     """413 before parsing: by Content-Length when given, else by reading at most one byte too many."""
     if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
         raise HttpError(413, "payload_too_large", f"body over {MAX_BODY_BYTES} bytes")
-    body = await request.content.read(MAX_BODY_BYTES + 1)
-    if len(body) > MAX_BODY_BYTES:
-        raise HttpError(413, "payload_too_large", f"body over {MAX_BODY_BYTES} bytes")
-    return body
+    # read(n) returns as soon as *some* bytes arrive: loop, or a body sent in pieces is cut short
+    body = bytearray()
+    while len(body) <= MAX_BODY_BYTES:
+        chunk = await request.content.read(MAX_BODY_BYTES + 1 - len(body))
+        if not chunk:
+            return bytes(body)
+        body += chunk
+    raise HttpError(413, "payload_too_large", f"body over {MAX_BODY_BYTES} bytes")
 
 
 async def authenticated(request: web.Request, body: bytes) -> Device:
@@ -102,8 +106,8 @@ async def ack(request: web.Request) -> web.Response:
     body = await read_limited_body(request)
     device = await authenticated(request, body)
     try:
-        validate(AckIn, parsed(body))
-        await request.app[BRIDGE].acknowledge(device, request.match_info["command_id"])
+        ack = validate(AckIn, parsed(body)).model_dump(mode="json")
+        await request.app[BRIDGE].acknowledge(device, request.match_info["command_id"], ack)
     except InvalidInput as error:
         raise invalid(error) from None
     except UnknownCommand as error:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
 
 from core.domain import snapshot as domain
 from core.services.errors import InvalidInput
@@ -15,6 +15,9 @@ from core.services.errors import InvalidInput
 MAX_POSITIONS = 500
 MAX_DEALS = 1000
 MAX_QUOTES = 200
+MAX_INT64 = 2**63 - 1  # tickets, seq and magic numbers are stored as BIGINT
+MAX_ABS_DECIMAL = Decimal(10) ** 16  # money, prices and volumes are stored as NUMERIC(24, 8)
+MAX_DECIMAL_PLACES = 100  # rounded to 8 when stored; beyond this the driver cannot even encode them
 
 
 class InvalidJson(Exception):
@@ -29,7 +32,7 @@ def parse_json(body: bytes) -> Any:
     """JSON numbers become exact Decimals; NaN and Infinity are refused."""
     try:
         return json.loads(body.decode("utf-8"), parse_float=Decimal, parse_constant=_reject_constant)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+    except (ValueError, RecursionError) as error:  # ValueError: bad UTF-8, bad JSON, a 4,300+ digit int
         raise InvalidJson(str(error)) from error
 
 
@@ -41,8 +44,16 @@ def _exact_decimal(value: Any) -> Any:
             value = Decimal(value.strip())
         except ArithmeticError as error:
             raise ValueError("must be a decimal number") from error
-    if isinstance(value, Decimal) and not value.is_finite():
-        raise ValueError("must be finite")
+    if isinstance(value, int):
+        value = Decimal(value)
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise ValueError("must be finite")
+        if value.copy_abs() >= MAX_ABS_DECIMAL:  # copy_abs: no context, so no Overflow trap
+            raise ValueError("out of range (at most 16 digits before the point)")
+        exponent = value.as_tuple().exponent
+        if isinstance(exponent, int) and exponent < -MAX_DECIMAL_PLACES:
+            raise ValueError(f"at most {MAX_DECIMAL_PLACES} digits after the point")
     return value
 
 
@@ -50,7 +61,10 @@ def _utc_time(value: Any) -> Any:
     if isinstance(value, bool):
         raise ValueError("must be ISO 8601 UTC or Unix seconds")
     if isinstance(value, int):
-        return datetime.fromtimestamp(value, UTC)
+        try:
+            return datetime.fromtimestamp(value, UTC)
+        except (OverflowError, OSError, ValueError) as error:
+            raise ValueError("Unix seconds out of range") from error
     if isinstance(value, str):
         try:
             parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
@@ -58,7 +72,10 @@ def _utc_time(value: Any) -> Any:
             raise ValueError("must be ISO 8601 UTC or Unix seconds") from error
         if parsed.tzinfo is None:
             raise ValueError("must say UTC (Z)")
-        return parsed.astimezone(UTC)
+        try:
+            return parsed.astimezone(UTC)
+        except OverflowError as error:
+            raise ValueError("out of range") from error
     raise ValueError("must be ISO 8601 UTC or Unix seconds")
 
 
@@ -66,13 +83,21 @@ Dec = Annotated[Decimal, BeforeValidator(_exact_decimal)]
 Price = Annotated[Decimal, BeforeValidator(_exact_decimal), Field(ge=0)]
 Volume = Annotated[Decimal, BeforeValidator(_exact_decimal), Field(gt=0)]
 Time = Annotated[datetime, BeforeValidator(_utc_time)]
-Ticket = Annotated[int, Field(strict=True, ge=0)]
+Ticket = Annotated[int, Field(strict=True, ge=0, le=MAX_INT64)]
+Magic = Annotated[int, Field(strict=True, ge=0, le=MAX_INT64)]
 Symbol = Annotated[str, Field(min_length=1, max_length=32)]
 Comment = Annotated[str, Field(max_length=64)]
 
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        if isinstance(value, str) and "\x00" in value:  # Postgres text and JSONB cannot hold NUL
+            raise ValueError("must not contain NUL characters")
+        return value
 
 
 class AccountIn(Strict):
@@ -98,7 +123,7 @@ class PositionIn(Strict):
     swap: Dec = Decimal(0)
     sl: Price | None = None
     tp: Price | None = None
-    magic: Annotated[int, Field(strict=True, ge=0)] = 0
+    magic: Magic = 0
     comment: Comment = ""
 
 
@@ -115,7 +140,7 @@ class DealIn(Strict):
     profit: Dec
     commission: Dec = Decimal(0)
     swap: Dec = Decimal(0)
-    magic: Annotated[int, Field(strict=True, ge=0)] = 0
+    magic: Magic = 0
     comment: Comment = ""
 
 
@@ -127,7 +152,7 @@ class QuoteIn(Strict):
 
 
 class SnapshotIn(Strict):
-    seq: Annotated[int, Field(strict=True, ge=0)]
+    seq: Annotated[int, Field(strict=True, ge=0, le=MAX_INT64)]
     time: Time
     account: AccountIn
     positions: Annotated[list[PositionIn], Field(max_length=MAX_POSITIONS)]
@@ -161,6 +186,8 @@ def _message(error: Any) -> str:
         return f"must be > {context.get('gt')}"
     if error["type"] == "greater_than_equal":
         return f"must be >= {context.get('ge')}"
+    if error["type"] == "less_than_equal":
+        return f"must be <= {context.get('le')}"
     if error["type"] == "too_long":
         return f"at most {context.get('max_length')} items"
     if error["type"] == "missing":

@@ -58,6 +58,10 @@ class AccountView:
     peak_equity: Decimal | None
     last_snapshot_at: datetime | None
     positions: tuple[dict[str, Any], ...] = ()
+    guard_status: str | None = None
+    guard_stale: bool = False
+    locked: bool = False
+    personal_limit: Decimal | None = None
 
     @property
     def has_data(self) -> bool:

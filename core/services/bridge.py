@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
 from core.bridge.signing import NONCE_PATTERN, signature_matches
+from core.domain.commands import CommandStatus, CommandType
 from core.domain.models import Alert, Device
 from core.domain.snapshot import Snapshot, snapshot_to_json
 from core.services.errors import AuthenticationFailed, InvalidInput, ReplayedNonce, UnknownCommand
+from core.services.guard import AccountRef, GuardService
 from core.services.ports import Clock, Doorbell, LatestSnapshots, NonceStore, UnitOfWorkFactory, ViewCache
 from core.services.secrets import SecretBox
 
@@ -45,22 +47,25 @@ class BridgePorts:
 
 
 class BridgeService:
-    def __init__(self, ports: BridgePorts, box: SecretBox, clock: Clock) -> None:
+    def __init__(self, ports: BridgePorts, box: SecretBox, guard: GuardService, clock: Clock) -> None:
         self.ports = ports
         self.box = box
+        self.guard = guard
         self.clock = clock
 
     async def authenticate(self, request: SignedRequest) -> Device:
         """BRIDGE.md's order: device, timestamp window, signature, then the nonce (only once verified)."""
         if not NONCE_PATTERN.match(request.nonce):
             raise AuthenticationFailed("missing_header", "X-TG-Nonce: 16 to 64 characters of [A-Za-z0-9_-]")
+        if not request.device_id.isascii():  # device ids are ASCII; the driver cannot even encode some text
+            raise AuthenticationFailed("unknown_device", "unknown or revoked device")
         async with self.ports.uow() as uow:
             device = await uow.devices.get(request.device_id)
         if device is None or device.revoked:
             raise AuthenticationFailed("unknown_device", "unknown or revoked device")
         self._check_timestamp(request.timestamp)
         secret = self.box.open(device.secret_encrypted)
-        if not signature_matches(
+        if not request.signature.isascii() or not signature_matches(
             secret,
             request.method,
             request.path_qs,
@@ -75,45 +80,64 @@ class BridgeService:
         return device
 
     def _check_timestamp(self, timestamp: str) -> None:
-        if not timestamp.isdigit():
+        # isascii: str.isdigit() also accepts "²" and other digits int() refuses; 12 digits is year 33658
+        if not (timestamp.isascii() and timestamp.isdigit()) or len(timestamp) > 12:
             raise AuthenticationFailed("stale_timestamp", "X-TG-Timestamp: integer Unix seconds")
-        skew = abs(int(timestamp) - self.clock().timestamp())
+        # whole seconds on both sides: the header has no fraction, so 30 s means 30 s on the wire
+        skew = abs(int(timestamp) - int(self.clock().timestamp()))
         if skew > TIMESTAMP_WINDOW_SECONDS:
             raise AuthenticationFailed("stale_timestamp", f"timestamp is {int(skew)} s from server time")
 
     async def accept_snapshot(self, device: Device, snapshot: Snapshot) -> SnapshotAnswer:
+        """Store, judge and answer in one transaction: the answer already carries any close commands."""
         _check_account_matches(device, snapshot)
         now = self.clock()
         async with self.ports.uow() as uow:
             last_seq = await uow.states.lock_last_seq(device.account_id)
             if last_seq is not None and snapshot.seq <= last_seq:
                 return SnapshotAnswer(last_seq, True, await uow.commands.pending(device.account_id, now))
-            await uow.deals.add_new(device.account_id, snapshot.deals)
-            previous_peak = await uow.states.peak_equity(device.account_id)
-            peak = max(previous_peak or snapshot.account.equity, snapshot.account.equity)
+            new_deals = await uow.deals.add_new(device.account_id, snapshot.deals)
+            ref = await self.guard.account_ref(uow, device.account_id)
+            ref = replace(ref, currency=snapshot.account.currency)
+            state = await self.guard.on_snapshot(uow, ref, snapshot, new_deals, now)
             stored = snapshot_to_json(snapshot)
-            await uow.states.save_snapshot(device.account_id, snapshot, stored, peak, now)
+            await uow.states.save_snapshot(
+                device.account_id, snapshot, stored, state.to_dict(), state.peak_equity, now
+            )
             if last_seq is None:
-                await uow.outbox.add(await _connected_alert(uow, device, snapshot))
+                await uow.outbox.add(_connected_alert(ref, snapshot))
             commands = await uow.commands.pending(device.account_id, now)
             await uow.commit()
-        await self._after_commit(device.account_id, stored, first=last_seq is None)
+        await self._after_commit(device.account_id, stored)
         return SnapshotAnswer(snapshot.seq, False, commands)
 
-    async def _after_commit(self, account_id: int, stored: dict[str, Any], first: bool) -> None:
+    async def _after_commit(self, account_id: int, stored: dict[str, Any] | None = None) -> None:
         await self.ports.cache.invalidate_account(account_id)
-        await self.ports.latest.put(account_id, stored)
-        if first:
-            await self.ports.doorbell.ring()
+        if stored is not None:
+            await self.ports.latest.put(account_id, stored)
+        await self.ports.doorbell.ring()
 
     async def pending_commands(self, device: Device) -> list[dict[str, Any]]:
         async with self.ports.uow() as uow:
             return await uow.commands.pending(device.account_id, self.clock())
 
-    async def acknowledge(self, device: Device, command_id: str) -> None:
+    async def acknowledge(self, device: Device, command_id: str, ack: dict[str, Any]) -> None:
+        """Idempotent: an ack for a command already settled, or the same ack again, changes nothing."""
+        now = self.clock()
         async with self.ports.uow() as uow:
-            if not await uow.commands.exists_for(command_id, device.account_id):
+            command = await uow.commands.get_for(command_id, device.account_id)
+            if command is None:
                 raise UnknownCommand(f"no command {command_id} for this device")
+            if command.status is not CommandStatus.PENDING or command.ack == ack:
+                return
+            status = CommandStatus.PENDING if ack["status"] == "partial" else CommandStatus(ack["status"])
+            await uow.commands.record_ack(command_id, status, ack, now)
+            if command.type is CommandType.CLOSE_ALL:
+                await self.guard.on_close_all_ack(
+                    uow, device.account_id, ack["status"], command.breach_no, now
+                )
+            await uow.commit()
+        await self._after_commit(device.account_id)
 
 
 def _check_account_matches(device: Device, snapshot: Snapshot) -> None:
@@ -125,17 +149,16 @@ def _check_account_matches(device: Device, snapshot: Snapshot) -> None:
         raise InvalidInput(f"account.server: {snapshot.account.server!r} is not the linked server")
 
 
-async def _connected_alert(uow: Any, device: Device, snapshot: Snapshot) -> Alert:
-    chat_id = await uow.accounts.owner_chat_id(device.account_id)
+def _connected_alert(ref: AccountRef, snapshot: Snapshot) -> Alert:
     account = snapshot.account
     params = {
-        "login": device.login,
-        "server": device.server,
+        "login": ref.login,
+        "server": ref.server,
         "equity": str(account.equity),
         "balance": str(account.balance),
         "currency": account.currency,
     }
-    return Alert(f"connected:{device.account_id}", chat_id, "account_connected", params)
+    return Alert(f"connected:{ref.account_id}", ref.chat_id, "account_connected", params)
 
 
 def utc_iso(moment: datetime) -> str:

@@ -21,6 +21,10 @@ def view_to_json(view: AccountView) -> dict[str, Any]:
         "currency": view.currency,
         "last_snapshot_at": view.last_snapshot_at.isoformat() if view.last_snapshot_at else None,
         "positions": list(view.positions),
+        "guard_status": view.guard_status,
+        "guard_stale": view.guard_stale,
+        "locked": view.locked,
+        "personal_limit": None if view.personal_limit is None else str(view.personal_limit),
     }
     for name in _MONEY_FIELDS:
         value = getattr(view, name)
@@ -29,7 +33,7 @@ def view_to_json(view: AccountView) -> dict[str, Any]:
 
 
 def view_from_json(data: dict[str, Any]) -> AccountView:
-    money = {name: None if data[name] is None else Decimal(data[name]) for name in _MONEY_FIELDS}
+    money = {name: _decimal(data[name]) for name in _MONEY_FIELDS}
     seen = data["last_snapshot_at"]
     return AccountView(
         account_id=data["account_id"],
@@ -38,8 +42,19 @@ def view_from_json(data: dict[str, Any]) -> AccountView:
         currency=data["currency"],
         last_snapshot_at=datetime.fromisoformat(seen) if seen else None,
         positions=tuple(data["positions"]),
-        **money,
+        guard_status=data["guard_status"],
+        guard_stale=data["guard_stale"],
+        locked=data["locked"],
+        personal_limit=_decimal(data["personal_limit"]),
+        balance=money["balance"],
+        equity=money["equity"],
+        margin=money["margin"],
+        peak_equity=money["peak_equity"],
     )
+
+
+def _decimal(value: str | None) -> Decimal | None:
+    return None if value is None else Decimal(value)
 
 
 class AccountQueries:

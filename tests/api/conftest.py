@@ -29,7 +29,9 @@ class Bridge:
     device: LinkedDevice
     clock: FakeClock
 
-    async def call(self, method: str, path: str, body: Any = None, raw: bytes | None = None, **sign: Any) -> Any:
+    async def call(
+        self, method: str, path: str, body: Any = None, raw: bytes | None = None, **sign: Any
+    ) -> Any:
         data = raw if raw is not None else (b"" if body is None else encode(body))
         device_id = sign.pop("device_id", self.device.device_id)
         secret = sign.pop("secret_hex", self.device.secret_hex)

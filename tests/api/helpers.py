@@ -31,7 +31,9 @@ def signed_headers(
     }
 
 
-def snapshot_body(login: int = 5012345, server: str = "Broker-Live", seq: int = 1, **account: Any) -> dict[str, Any]:
+def snapshot_body(
+    login: int = 5012345, server: str = "Broker-Live", seq: int = 1, **account: Any
+) -> dict[str, Any]:
     body: dict[str, Any] = {
         "seq": seq,
         "time": "2026-11-27T21:00:00Z",

@@ -1,0 +1,408 @@
+"""A simulated MT5 terminal running the bridge Expert Advisor's loop (`tradeguard simulate-ea`).
+
+It pushes a snapshot of its account after every market step of a scenario (and heartbeats once
+the scenario ends), obeys the commands that come back, acknowledges each, and pushes a snapshot
+at once after any trade (BRIDGE.md). A command is acted on once; if the server repeats it (a lost
+ack) the same ack is sent again. Deals are resent until a snapshot carrying them is accepted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from itertools import islice
+from typing import Any
+
+from core.bridge.client import BridgeClient, BridgeError, JSONObject
+from core.bridge.scenarios import (
+    LOT_STEP,
+    TG_MAGIC,
+    Closure,
+    Deal,
+    MarketStep,
+    Position,
+    Quote,
+    SimAccount,
+    build_scenario,
+    money,
+    price,
+)
+
+Out = Callable[[str], None]
+MAX_DEALS_PER_SNAPSHOT = 1000
+MAX_FOLLOW_UPS = 5
+MIN_HEARTBEAT_SECONDS = 0.1
+MT5_COMMENT_LENGTH = 31
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class SimulationResult:
+    snapshots_sent: int = 0
+    commands_received: list[str] = field(default_factory=list)  # every receipt, repeats included
+    commands_executed: list[str] = field(default_factory=list)  # each id once, whatever the outcome
+    acks_sent: list[tuple[str, str]] = field(default_factory=list)  # (command id, status) answered 2xx
+    final_balance: Decimal = Decimal("0.00")
+    final_equity: Decimal = Decimal("0.00")
+    errors: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What acting on a command did: the ack to send, and a line for the operator."""
+
+    status: str
+    summary: str
+    results: tuple[JSONObject, ...] = ()
+    message: str = ""
+    traded: bool = False
+
+
+# ---- the wire form of the account (BRIDGE.md, POST /v1/bridge/snapshot) ------------------------
+
+
+def snapshot_payload(account: SimAccount, seq: int, now: datetime, deals: Iterable[Deal]) -> JSONObject:
+    return {
+        "seq": seq,
+        "time": now,
+        "account": account_wire(account),
+        "positions": [position_wire(position) for position in account.positions.values()],
+        "deals": [deal_wire(deal) for deal in deals],
+        "quotes": [quote_wire(quote, now) for quote in account.quotes.values()],
+    }
+
+
+def account_wire(account: SimAccount) -> JSONObject:
+    return {
+        "login": account.login,
+        "server": account.server,
+        "currency": account.currency,
+        "balance": money(account.balance),
+        "equity": money(account.equity),
+        "margin": money(account.margin),
+        "free_margin": money(account.free_margin),
+        "leverage": account.leverage,
+    }
+
+
+def position_wire(position: Position) -> JSONObject:
+    symbol = position.symbol
+    return {
+        "ticket": position.ticket,
+        "symbol": symbol,
+        "side": position.side,
+        "volume": position.volume.quantize(LOT_STEP),
+        "open_price": price(symbol, position.open_price),
+        "open_time": position.open_time,
+        "sl": None if position.sl is None else price(symbol, position.sl),
+        "tp": None if position.tp is None else price(symbol, position.tp),
+        "price": price(symbol, position.price),
+        "swap": money(position.swap),
+        "profit": money(position.profit),
+        "magic": position.magic,
+        "comment": position.comment,
+    }
+
+
+def deal_wire(deal: Deal) -> JSONObject:
+    return {
+        "ticket": deal.ticket,
+        "position": deal.position,
+        "symbol": deal.symbol,
+        "type": deal.type,
+        "entry": deal.entry,
+        "reason": deal.reason,
+        "volume": deal.volume.quantize(LOT_STEP),
+        "price": price(deal.symbol, deal.price),
+        "time": deal.time,
+        "profit": money(deal.profit),
+        "commission": money(deal.commission),
+        "swap": money(deal.swap),
+        "magic": deal.magic,
+        "comment": deal.comment,
+    }
+
+
+def quote_wire(quote: Quote, now: datetime) -> JSONObject:
+    return {
+        "symbol": quote.symbol,
+        "bid": price(quote.symbol, quote.bid),
+        "ask": price(quote.symbol, quote.ask),
+        "time": now,
+    }
+
+
+def closure_wire(closure: Closure) -> JSONObject:
+    return {
+        "ticket": closure.ticket,
+        "closed_volume": closure.closed_volume.quantize(LOT_STEP),
+        "price": closure.price,
+        "profit": money(closure.profit),
+    }
+
+
+def _decimal(value: Any) -> Decimal:
+    if isinstance(value, bool) or not isinstance(value, Decimal | int | str):
+        raise ValueError(f"not a decimal: {value!r}")
+    number = Decimal(value)
+    if not number.is_finite():
+        raise ValueError(f"not a finite number: {value!r}")
+    return number
+
+
+def _optional_decimal(value: Any) -> Decimal | None:
+    return None if value is None else _decimal(value)
+
+
+# ---- the Expert Advisor's loop -----------------------------------------------------------------
+
+
+class SimulatedEA:
+    """One terminal: a SimAccount, its market steps, and a signed client to the server."""
+
+    def __init__(
+        self,
+        client: BridgeClient,
+        account: SimAccount,
+        steps: Iterable[MarketStep],
+        *,
+        out: Out | None = None,
+        now: Callable[[], datetime] = utc_now,
+        first_seq: int | None = None,
+    ) -> None:
+        self.client = client
+        self.account = account
+        self.result = SimulationResult()
+        self._steps = iter(steps)
+        self._out = out
+        self._now = now
+        # Milliseconds since the epoch: a restarted terminal still sends a greater seq.
+        self._seq = (time.time_ns() // 1_000_000 if first_seq is None else first_seq) - 1
+        self._outcomes: dict[str, Outcome] = {}
+        self._tickets_at_lock: frozenset[int] | None = None
+
+    @property
+    def locked(self) -> bool:
+        return self._tickets_at_lock is not None
+
+    async def run(
+        self, *, interval: float = 2.0, steps: int | None = None, linger: float = 0.0
+    ) -> SimulationResult:
+        """Connect, play `steps` market steps (all when None), then heartbeat for `linger` seconds."""
+        await self._connect()
+        await self.tick(None)
+        for step in islice(self._steps, steps):
+            await asyncio.sleep(interval)
+            await self.tick(step)
+        await self._heartbeat(interval, linger)
+        self.result.final_balance = money(self.account.balance)
+        self.result.final_equity = money(self.account.equity)
+        return self.result
+
+    async def tick(self, step: MarketStep | None) -> None:
+        """Apply one market step (None: a heartbeat), send a snapshot and obey the answer."""
+        if step is not None:
+            self._report(self.account.apply(step, self._now()))
+        self._enforce_lock()
+        commands = await self._send_snapshot()
+        for _ in range(MAX_FOLLOW_UPS):
+            if not await self._obey(commands):
+                return
+            commands = await self._send_snapshot()
+
+    async def _connect(self) -> None:
+        answer = await self.client.ping()  # wrong credentials or clock: fail loudly, now
+        self._say(f"connected to {self.client.base_url}{_clock_skew(answer)}")
+        try:
+            commands = await self.client.commands()
+        except BridgeError as error:
+            self._fail("GET commands", error)
+            return
+        await self._obey(commands)
+
+    async def _heartbeat(self, interval: float, linger: float) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + linger
+        while (remaining := deadline - loop.time()) > 0:
+            await asyncio.sleep(min(max(interval, MIN_HEARTBEAT_SECONDS), remaining))
+            await self.tick(None)
+
+    async def _send_snapshot(self) -> list[JSONObject]:
+        self._seq += 1
+        deals = self.account.unsent_deals[:MAX_DEALS_PER_SNAPSHOT]
+        try:
+            answer = await self.client.snapshot(snapshot_payload(self.account, self._seq, self._now(), deals))
+        except BridgeError as error:
+            self._fail(f"snapshot seq {self._seq}", error)  # its deals stay unsent: the next one carries them
+            return []
+        self.result.snapshots_sent += 1
+        duplicate = answer.get("duplicate") is True
+        if answer.get("accepted") is True and not duplicate:
+            self.account.acknowledge_deals({deal.ticket for deal in deals})
+        equity = f"{money(self.account.equity):,} {self.account.currency}"
+        self._say(
+            f"snapshot #{self.result.snapshots_sent} equity {equity}{' (duplicate)' if duplicate else ''}"
+        )
+        return self._command_list(answer.get("commands", []))
+
+    def _command_list(self, commands: Any) -> list[JSONObject]:
+        if not isinstance(commands, list) or not all(isinstance(c, dict) for c in commands):
+            self.result.errors.append(f"ignored a malformed command list: {commands!r}")
+            return []
+        return commands
+
+    async def _obey(self, commands: list[JSONObject]) -> bool:
+        """Act on each new command and ack it; re-ack repeated ones. True if anything traded."""
+        traded = False
+        for command in commands:
+            command_id = str(command.get("id") or "")
+            if not command_id:
+                self.result.errors.append(f"ignored a command without an id: {command!r}")
+                continue
+            self.result.commands_received.append(command_id)
+            outcome = self._outcomes.get(command_id)
+            if outcome is None:
+                outcome = self._act(command_id, command)
+                traded = traded or outcome.traded
+            else:
+                self._say(f"{command.get('type')} {command_id} repeated → ack {outcome.status} again")
+            await self._ack(command_id, outcome)
+        return traded
+
+    def _act(self, command_id: str, command: JSONObject) -> Outcome:
+        outcome = self._execute(command)
+        self._outcomes[command_id] = outcome
+        self.result.commands_executed.append(command_id)
+        reason = f" ({command['reason']})" if command.get("reason") else ""
+        failure = f": {outcome.message}" if outcome.message else ""
+        self._say(f"{command.get('type')}{reason} → {outcome.summary}, ack {outcome.status}{failure}")
+        return outcome
+
+    async def _ack(self, command_id: str, outcome: Outcome) -> None:
+        try:
+            await self.client.ack(command_id, outcome.status, list(outcome.results), outcome.message)
+        except BridgeError as error:
+            self._fail(f"ack {command_id}", error)
+            return
+        self.result.acks_sent.append((command_id, outcome.status))
+
+    def _execute(self, command: JSONObject) -> Outcome:
+        handlers: dict[str, Callable[[JSONObject], Outcome]] = {
+            "close_all": self._close_all,
+            "close_position": self._close_position,
+            "open_position": self._open_position,
+            "lock": self._lock,
+            "unlock": self._unlock,
+        }
+        handler = handlers.get(str(command.get("type")))
+        if handler is None:
+            return Outcome(
+                "failed", "not understood", message=f"unknown command type {command.get('type')!r}"
+            )
+        try:
+            return handler(command)
+        except (KeyError, TypeError, ValueError, ArithmeticError) as error:
+            return Outcome("failed", "not executed", message=f"invalid command: {error}")
+
+    def _close_all(self, command: JSONObject) -> Outcome:
+        closures = self.account.close_all(self._now(), reason="expert")
+        results = tuple(closure_wire(closure) for closure in closures)
+        return Outcome("done", f"closed {len(closures)} position(s)", results, traded=bool(closures))
+
+    def _close_position(self, command: JSONObject) -> Outcome:
+        ticket = int(command["ticket"])
+        volume = _optional_decimal(command.get("volume"))
+        closure = self.account.close(ticket, self._now(), reason="expert", volume=volume)
+        summary = f"closed {closure.closed_volume} of #{ticket} at {closure.price}"
+        return Outcome("done", summary, (closure_wire(closure),), traded=True)
+
+    def _open_position(self, command: JSONObject) -> Outcome:
+        if self.locked:
+            return Outcome("failed", "refused", message="account is locked")
+        signal_id = str(command.get("signal_id") or "")
+        comment = (f"tg:{signal_id}" if signal_id else "tg")[:MT5_COMMENT_LENGTH]
+        position = self.account.open(
+            str(command["symbol"]),
+            str(command["side"]),
+            _decimal(command["volume"]),
+            self._now(),
+            reason="expert",
+            magic=TG_MAGIC,
+            comment=comment,
+            sl=_optional_decimal(command.get("sl")),
+            tp=_optional_decimal(command.get("tp")),
+        )
+        result = {"ticket": position.ticket, "volume": position.volume, "price": position.open_price}
+        summary = f"opened #{position.ticket} {position.symbol} {position.side} {position.volume}"
+        return Outcome("done", summary, (result,), traded=True)
+
+    def _lock(self, command: JSONObject) -> Outcome:
+        if self._tickets_at_lock is None:
+            self._tickets_at_lock = frozenset(self.account.positions)
+        return Outcome("done", "locked")
+
+    def _unlock(self, command: JSONObject) -> Outcome:
+        self._tickets_at_lock = None
+        return Outcome("done", "unlocked")
+
+    def _enforce_lock(self) -> None:
+        """While locked, a position that appears (opened by hand) is closed at once."""
+        if self._tickets_at_lock is None:
+            return
+        for ticket in [t for t in self.account.positions if t not in self._tickets_at_lock]:
+            closure = self.account.close(ticket, self._now(), reason="expert")
+            self._say(f"locked: closed #{ticket} at {closure.price}, profit {closure.profit}")
+
+    def _report(self, deals: list[Deal]) -> None:
+        for deal in deals:
+            if deal.type == "balance":
+                kind = "deposit" if deal.profit > 0 else "withdrawal"
+                self._say(f"{kind} {deal.profit:,} {self.account.currency} (balance deal #{deal.ticket})")
+            elif deal.reason == "so":
+                self._say(f"stop-out: broker closed #{deal.position} at {deal.price}, profit {deal.profit:,}")
+            elif deal.entry == "in":
+                self._say(f"trader opened #{deal.position} {deal.symbol} {deal.type} {deal.volume}")
+
+    def _say(self, text: str) -> None:
+        if self._out is not None:
+            self._out(f"EA {self.account.login}: {text}")
+
+    def _fail(self, what: str, error: BridgeError) -> None:
+        self.result.errors.append(f"{what}: {error}")
+        self._say(f"error: {what}: {error}")
+
+
+def _clock_skew(ping: JSONObject) -> str:
+    try:
+        server_time = datetime.fromisoformat(str(ping["server_time"]))
+        skew = (server_time - utc_now()).total_seconds()
+    except (KeyError, ValueError, TypeError):  # absent, malformed or without a time zone
+        return ""
+    return f", server clock {skew:+.1f} s from ours"
+
+
+async def run_simulated_ea(
+    url: str,
+    device_id: str,
+    secret_hex: str,
+    scenario: str,
+    *,
+    login: int,
+    server: str,
+    interval: float = 2.0,
+    steps: int | None = None,
+    linger: float = 0.0,
+    out: Out | None = None,
+) -> SimulationResult:
+    """Play a scenario (scenarios.SCENARIOS) as MT5 account `login` on `server` against the bridge."""
+    played = build_scenario(scenario, login=login, server=server, now=utc_now())
+    async with BridgeClient(url, device_id, secret_hex) as client:
+        ea = SimulatedEA(client, played.account, played.steps, out=out)
+        return await ea.run(interval=interval, steps=steps, linger=linger)

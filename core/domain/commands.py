@@ -1,0 +1,66 @@
+"""Commands for a terminal (BRIDGE.md, Commands): what they look like on the wire."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+
+class CommandType(StrEnum):
+    CLOSE_ALL = "close_all"
+    CLOSE_POSITION = "close_position"
+    OPEN_POSITION = "open_position"
+    LOCK = "lock"
+    UNLOCK = "unlock"
+
+
+class CommandStatus(StrEnum):
+    PENDING = "pending"
+    DONE = "done"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class CommandRequest:
+    """A command to issue once: `dedupe_key` makes issuing it again a no-op."""
+
+    dedupe_key: str
+    type: CommandType
+    reason: str
+    fields: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class IssuedCommand:
+    id: str
+    account_id: int
+    type: CommandType
+    status: CommandStatus
+    body: dict[str, Any]
+    ack: dict[str, Any] | None
+    dedupe_key: str = ""
+
+    @property
+    def breach_no(self) -> int | None:
+        """close_all commands are keyed `close_all:<account>:<breach>:<attempt>`."""
+        parts = self.dedupe_key.split(":")
+        return int(parts[2]) if parts[0] == "close_all" and len(parts) == 4 else None
+
+
+def wire_body(
+    command_id: str, request: CommandRequest, created_at: datetime, expires_at: datetime
+) -> dict[str, Any]:
+    return {
+        "id": command_id,
+        "type": request.type.value,
+        "reason": request.reason,
+        **request.fields,
+        "created_at": _iso(created_at),
+        "expires_at": _iso(expires_at),
+    }
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat(timespec="seconds").replace("+00:00", "Z")

@@ -1,0 +1,205 @@
+"""The account guard: peak equity, drawdown warnings, and auto-liquidation, per account.
+
+Pure and synchronous; time is always an argument. The service layer calls
+`observe` with each accepted snapshot and `tick` periodically (e.g. every few seconds), saves
+the new state (`GuardState.to_dict()`) and turns the returned events into commands and
+alerts in the same transaction. Everything public is importable from here.
+
+Decisions where the product rules are silent:
+- Unknown is not flat: `tick` declares the feed stale after `stale_feed_seconds` without a
+  snapshot. A breach is only ever triggered by a fresh snapshot, never by `tick`. But a grace
+  that ends while the feed is stale still issues `close_all` (`CloseAllDue` from `tick`): the
+  breach was seen on fresh data, and the command waits in the queue and reaches the EA with
+  its very next request, which beats holding it back.
+- Several limits breached at once: the reason is the first of drawdown, daily loss, minimum
+  equity. Warnings crossed by the same snapshot are reported first, lowest level first.
+- The first snapshot after linking is judged like any other (an account already under
+  `min_equity` is liquidated); its cash flows are already in its equity, so they move nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+from core.domain.guard_admin import (
+    GuardActionRejected,
+    admin_liquidate,
+    admin_lock,
+    admin_reset_peak,
+    admin_unlock,
+)
+from core.domain.guard_config import (
+    GuardConfig,
+    GuardConfigError,
+    PersonalLimitError,
+    trading_day_key,
+    validate_personal_limit,
+)
+from core.domain.guard_events import (
+    BreachReason,
+    BreachWhileOffline,
+    CloseAckStatus,
+    CloseAllDue,
+    CloseAllFailed,
+    CloseAllRetryDue,
+    ClosePositionRequired,
+    DrawdownWarned,
+    FeedRestored,
+    FeedStale,
+    GuardEvent,
+    LiquidationCancelled,
+    LiquidationCompleted,
+    LiquidationOverdue,
+    LiquidationTriggered,
+    PeakReset,
+    TradingLocked,
+    TradingUnlocked,
+)
+from core.domain.guard_liquidation import Step, advance_liquidation, close_all_acknowledged, open_breach
+from core.domain.guard_rules import find_breach, rescale_for_cash_flow, update_warnings
+from core.domain.guard_state import (
+    BREACH_IN_PROGRESS,
+    WATCHING,
+    GuardState,
+    GuardStatus,
+    Observation,
+    require_aware,
+)
+
+__all__ = [
+    "BreachReason",
+    "BreachWhileOffline",
+    "CloseAckStatus",
+    "CloseAllDue",
+    "CloseAllFailed",
+    "CloseAllRetryDue",
+    "ClosePositionRequired",
+    "DrawdownWarned",
+    "FeedRestored",
+    "FeedStale",
+    "GuardActionRejected",
+    "GuardConfig",
+    "GuardConfigError",
+    "GuardEvent",
+    "GuardState",
+    "GuardStatus",
+    "LiquidationCancelled",
+    "LiquidationCompleted",
+    "LiquidationOverdue",
+    "LiquidationTriggered",
+    "Observation",
+    "PeakReset",
+    "PersonalLimitError",
+    "TradingLocked",
+    "TradingUnlocked",
+    "admin_liquidate",
+    "admin_lock",
+    "admin_reset_peak",
+    "admin_unlock",
+    "close_all_acknowledged",
+    "observe",
+    "tick",
+    "trading_day_key",
+    "validate_personal_limit",
+]
+
+
+def observe(state: GuardState | None, obs: Observation, config: GuardConfig) -> Step:
+    """Take in one accepted snapshot (`state` is None for an account's first one)."""
+    events: list[GuardEvent] = []
+    if state is None:
+        state = _first_state(obs, config)
+    else:
+        if state.stale:
+            events.append(FeedRestored(state.last_snapshot_at))
+        state = _record(state, obs, config)
+    state, judged = _judge(state, obs.time, config)
+    state, lifecycle = advance_liquidation(state, obs.time, config)
+    state, enforced = _enforce_lock(state, obs.open_tickets)
+    return state, events + judged + lifecycle + enforced
+
+
+def tick(state: GuardState, now: datetime, config: GuardConfig) -> Step:
+    """What time alone makes due: a stale feed, the end of a grace, a retry, an overdue liquidation."""
+    require_aware(now, "now")
+    state, stale = _declare_stale_if_silent(state, now, config)
+    state, lifecycle = advance_liquidation(state, now, config)
+    return state, stale + lifecycle
+
+
+def _first_state(obs: Observation, config: GuardConfig) -> GuardState:
+    return GuardState(
+        status=GuardStatus.NORMAL,
+        peak_equity=obs.equity,
+        last_equity=obs.equity,
+        last_balance=obs.balance,
+        last_open_tickets=obs.open_tickets,
+        last_snapshot_at=obs.time,
+        day_key=trading_day_key(obs.time, config),
+        day_open_balance=obs.balance,
+    )
+
+
+def _record(state: GuardState, obs: Observation, config: GuardConfig) -> GuardState:
+    """Move peak and day open with the cash flows, start a new trading day, keep the snapshot."""
+    flow = obs.net_cash_flow
+    peak = rescale_for_cash_flow(state.peak_equity, obs.equity, flow)
+    day_key = trading_day_key(obs.time, config)
+    if day_key == state.day_key:
+        day_open = rescale_for_cash_flow(state.day_open_balance, obs.equity, flow)
+    else:
+        day_open = obs.balance
+    return replace(
+        state,
+        peak_equity=max(peak, obs.equity),
+        last_equity=obs.equity,
+        last_balance=obs.balance,
+        last_open_tickets=obs.open_tickets,
+        last_snapshot_at=max(state.last_snapshot_at, obs.time),
+        stale=False,
+        day_key=day_key,
+        day_open_balance=day_open,
+    )
+
+
+def _judge(state: GuardState, now: datetime, config: GuardConfig) -> Step:
+    """Warnings, then a breach. A breach in progress or done is final, so it is not judged again."""
+    if state.status not in WATCHING:
+        return state, []
+    drawdown = state.drawdown_percent
+    warned, crossed = update_warnings(state.warned_levels, drawdown, config.warning_levels)
+    status = GuardStatus.WARNING if warned else GuardStatus.NORMAL
+    state = replace(state, warned_levels=warned, status=status)
+    events: list[GuardEvent] = [
+        DrawdownWarned(level, drawdown, state.peak_equity, state.last_equity) for level in crossed
+    ]
+    reason = find_breach(state, config)
+    if reason is None:
+        return state, events
+    state, triggered = open_breach(state, reason, now, config.grace_seconds)
+    return state, [*events, triggered]
+
+
+def _enforce_lock(state: GuardState, open_tickets: tuple[int, ...]) -> Step:
+    """While locked (and no close_all is under way), every new position must be closed, once."""
+    if not state.locked or state.status in BREACH_IN_PROGRESS:
+        return state, []
+    known = {*state.close_requested_tickets, *state.lock_exempt_tickets}
+    due = tuple(ticket for ticket in dict.fromkeys(open_tickets) if ticket not in known)
+    if not due:
+        return state, []
+    requested = replace(state, close_requested_tickets=state.close_requested_tickets + due)
+    return requested, [ClosePositionRequired(ticket) for ticket in due]
+
+
+def _declare_stale_if_silent(state: GuardState, now: datetime, config: GuardConfig) -> Step:
+    silent_since = now - state.last_snapshot_at
+    if state.stale or silent_since < timedelta(seconds=config.stale_feed_seconds):
+        return state, []
+    during_breach = state.status in BREACH_IN_PROGRESS
+    events: list[GuardEvent] = [FeedStale(state.last_snapshot_at, during_breach)]
+    if during_breach:
+        assert state.breach_reason is not None
+        events.append(BreachWhileOffline(state.breach_no, state.breach_reason))
+    return replace(state, stale=True), events

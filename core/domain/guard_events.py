@@ -1,0 +1,156 @@
+"""What the account guard reports, and what it asks the service layer to do.
+
+Reports are named in the past tense (`DrawdownWarned`); requests say what is due
+(`CloseAllDue`). Every event of one breach carries its `breach_no`, so the service can key
+commands and alerts by `(account_id, breach_no)` and never act twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+
+
+class BreachReason(StrEnum):
+    """Why an account is liquidated; the values are BRIDGE.md's command reasons."""
+
+    MAX_DRAWDOWN = "max_drawdown"
+    MIN_EQUITY = "min_equity"
+    DAILY_LOSS = "daily_loss"
+    ADMIN = "admin"
+
+
+class CloseAckStatus(StrEnum):
+    """The EA's answer to a `close_all` command (BRIDGE.md, POST /v1/bridge/commands/{id}/ack)."""
+
+    DONE = "done"
+    PARTIAL = "partial"
+    FAILED = "failed"
+
+
+LOCKED_REASON = "locked"
+ADMIN_REASON = "admin"
+
+
+@dataclass(frozen=True)
+class GuardEvent:
+    """Base of everything the guard reports or requests."""
+
+
+@dataclass(frozen=True)
+class DrawdownWarned(GuardEvent):
+    level: Decimal
+    drawdown_percent: Decimal
+    peak_equity: Decimal
+    equity: Decimal
+
+
+@dataclass(frozen=True)
+class LiquidationTriggered(GuardEvent):
+    """A breach: the account will be closed out when the grace ends (at once with grace 0)."""
+
+    breach_no: int
+    reason: BreachReason
+    drawdown_percent: Decimal
+    equity: Decimal
+    grace_until: datetime
+
+
+@dataclass(frozen=True)
+class CloseAllDue(GuardEvent):
+    """Issue `close_all` and `lock` with `reason`: emitted exactly once per breach."""
+
+    breach_no: int
+    reason: BreachReason
+
+
+@dataclass(frozen=True)
+class CloseAllFailed(GuardEvent):
+    """The EA could not close out (e.g. market closed); a retry is due at `next_retry_at`."""
+
+    breach_no: int
+    attempt: int
+    next_retry_at: datetime
+
+
+@dataclass(frozen=True)
+class CloseAllRetryDue(GuardEvent):
+    """Issue `close_all` again after a failed attempt; `attempt` is 2 for the first retry."""
+
+    breach_no: int
+    reason: BreachReason
+    attempt: int
+
+
+@dataclass(frozen=True)
+class LiquidationCompleted(GuardEvent):
+    breach_no: int
+
+
+@dataclass(frozen=True)
+class LiquidationOverdue(GuardEvent):
+    """For admins: not acknowledged done and flat within the verify timeout (once per breach)."""
+
+    breach_no: int
+    open_tickets: tuple[int, ...]
+    acknowledged: CloseAckStatus | None
+
+
+@dataclass(frozen=True)
+class ClosePositionRequired(GuardEvent):
+    """Issue `close_position` for a position that appeared while trading is locked (once per ticket)."""
+
+    ticket: int
+    reason: str = LOCKED_REASON
+
+
+@dataclass(frozen=True)
+class FeedStale(GuardEvent):
+    """No snapshot for `stale_feed_seconds`: the account is unprotected."""
+
+    last_snapshot_at: datetime
+    during_breach: bool
+
+
+@dataclass(frozen=True)
+class FeedRestored(GuardEvent):
+    """A snapshot arrived after the feed was declared stale."""
+
+    last_snapshot_at: datetime
+
+
+@dataclass(frozen=True)
+class BreachWhileOffline(GuardEvent):
+    """For admins: a breach is pending or being liquidated while the EA sends nothing."""
+
+    breach_no: int
+    reason: BreachReason
+
+
+@dataclass(frozen=True)
+class TradingLocked(GuardEvent):
+    """Issue `lock` (an admin lock; a liquidation's lock comes with `CloseAllDue`)."""
+
+    reason: str = ADMIN_REASON
+
+
+@dataclass(frozen=True)
+class TradingUnlocked(GuardEvent):
+    """Issue `unlock`."""
+
+    reason: str = ADMIN_REASON
+
+
+@dataclass(frozen=True)
+class LiquidationCancelled(GuardEvent):
+    """An admin cancelled a breach in progress; any pending `close_all` should be withdrawn."""
+
+    breach_no: int
+
+
+@dataclass(frozen=True)
+class PeakReset(GuardEvent):
+    previous_peak: Decimal
+    peak_equity: Decimal

@@ -1,0 +1,194 @@
+"""What the account guard sees (`Observation`) and remembers (`GuardState`, persisted as JSON)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from core.domain.guard_events import BreachReason, CloseAckStatus
+
+STATE_VERSION = 1
+HUNDRED = Decimal(100)
+PERCENT_QUANTUM = Decimal("1e-12")
+
+
+class GuardStatus(StrEnum):
+    NORMAL = "normal"
+    WARNING = "warning"
+    LIQUIDATION_PENDING = "liquidation_pending"
+    LIQUIDATING = "liquidating"
+    LIQUIDATED = "liquidated"
+
+
+BREACH_IN_PROGRESS = frozenset({GuardStatus.LIQUIDATION_PENDING, GuardStatus.LIQUIDATING})
+WATCHING = frozenset({GuardStatus.NORMAL, GuardStatus.WARNING})
+
+
+def require_aware(moment: datetime, name: str) -> None:
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError(f"{name} must be a timezone-aware datetime, got {moment!r}")
+
+
+def percent_below(reference: Decimal, value: Decimal) -> Decimal:
+    """How far `value` is below `reference`, in percent of it; 0 when there is no positive reference.
+
+    Rounded to 1e-12 %: moving a reference for a cash flow leaves noise near 1e-26 %, which
+    must not carry a result across a limit (a 20 % drawdown read as 19.99...9 %). No amount
+    in cents comes that close to a limit without being on it.
+    """
+    if reference <= 0:
+        return Decimal(0)
+    percent = (reference - value) / reference * HUNDRED
+    if percent.adjusted() >= 12:  # absurdly deep (a tiny peak, a huge loss): too long to round
+        return percent
+    return percent.quantize(PERCENT_QUANTUM)
+
+
+@dataclass(frozen=True)
+class Observation:
+    """One accepted snapshot, as the guard needs it.
+
+    `time` should be the server's receipt time (the clock `tick` runs on), not the
+    terminal's. `cash_flows` are the snapshot's new balance/credit deals: positive deposits,
+    negative withdrawals; `equity` and `balance` already include them.
+    """
+
+    time: datetime
+    equity: Decimal
+    balance: Decimal
+    open_tickets: tuple[int, ...]
+    cash_flows: tuple[Decimal, ...] = ()
+
+    def __post_init__(self) -> None:
+        require_aware(self.time, "Observation.time")
+
+    @property
+    def net_cash_flow(self) -> Decimal:
+        return sum(self.cash_flows, Decimal(0))
+
+
+@dataclass(frozen=True)
+class GuardState:
+    """One account's guard. `breach_no` counts breaches since linking and is never reset."""
+
+    status: GuardStatus
+    peak_equity: Decimal
+    last_equity: Decimal
+    last_balance: Decimal
+    last_open_tickets: tuple[int, ...]
+    last_snapshot_at: datetime
+    day_key: str
+    day_open_balance: Decimal
+    stale: bool = False
+    warned_levels: tuple[Decimal, ...] = ()
+    breach_no: int = 0
+    breach_reason: BreachReason | None = None
+    breach_note: str = ""
+    breach_at: datetime | None = None
+    grace_until: datetime | None = None
+    close_issued_at: datetime | None = None
+    close_ack: CloseAckStatus | None = None
+    close_attempts: int = 0
+    next_retry_at: datetime | None = None
+    overdue_reported: bool = False
+    locked: bool = False
+    locked_at: datetime | None = None
+    lock_exempt_tickets: tuple[int, ...] = ()
+    close_requested_tickets: tuple[int, ...] = ()
+
+    @property
+    def drawdown_percent(self) -> Decimal:
+        return percent_below(self.peak_equity, self.last_equity)
+
+    @property
+    def daily_loss_percent(self) -> Decimal:
+        return percent_below(self.day_open_balance, self.last_equity)
+
+    @property
+    def warning_level(self) -> Decimal | None:
+        """The highest level warned in this episode (the `warning(level)` of the state machine)."""
+        return max(self.warned_levels, default=None)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-able dict: Decimals as strings, datetimes in ISO 8601, enums as their values."""
+        return {
+            "version": STATE_VERSION,
+            "status": self.status.value,
+            "peak_equity": str(self.peak_equity),
+            "last_equity": str(self.last_equity),
+            "last_balance": str(self.last_balance),
+            "last_open_tickets": list(self.last_open_tickets),
+            "last_snapshot_at": self.last_snapshot_at.isoformat(),
+            "day_key": self.day_key,
+            "day_open_balance": str(self.day_open_balance),
+            "stale": self.stale,
+            "warned_levels": [str(level) for level in self.warned_levels],
+            "breach_no": self.breach_no,
+            "breach_reason": None if self.breach_reason is None else self.breach_reason.value,
+            "breach_note": self.breach_note,
+            "breach_at": _iso(self.breach_at),
+            "grace_until": _iso(self.grace_until),
+            "close_issued_at": _iso(self.close_issued_at),
+            "close_ack": None if self.close_ack is None else self.close_ack.value,
+            "close_attempts": self.close_attempts,
+            "next_retry_at": _iso(self.next_retry_at),
+            "overdue_reported": self.overdue_reported,
+            "locked": self.locked,
+            "locked_at": _iso(self.locked_at),
+            "lock_exempt_tickets": list(self.lock_exempt_tickets),
+            "close_requested_tickets": list(self.close_requested_tickets),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> GuardState:
+        if data.get("version") != STATE_VERSION:
+            raise ValueError(f"unknown guard state version {data.get('version')!r}")
+        reason, ack = data["breach_reason"], data["close_ack"]
+        return cls(
+            status=GuardStatus(data["status"]),
+            peak_equity=Decimal(data["peak_equity"]),
+            last_equity=Decimal(data["last_equity"]),
+            last_balance=Decimal(data["last_balance"]),
+            last_open_tickets=_tickets(data["last_open_tickets"]),
+            last_snapshot_at=_moment(data["last_snapshot_at"]),
+            day_key=str(data["day_key"]),
+            day_open_balance=Decimal(data["day_open_balance"]),
+            stale=bool(data["stale"]),
+            warned_levels=tuple(Decimal(level) for level in data["warned_levels"]),
+            breach_no=int(data["breach_no"]),
+            breach_reason=None if reason is None else BreachReason(reason),
+            breach_note=str(data["breach_note"]),
+            breach_at=_optional_moment(data["breach_at"]),
+            grace_until=_optional_moment(data["grace_until"]),
+            close_issued_at=_optional_moment(data["close_issued_at"]),
+            close_ack=None if ack is None else CloseAckStatus(ack),
+            close_attempts=int(data["close_attempts"]),
+            next_retry_at=_optional_moment(data["next_retry_at"]),
+            overdue_reported=bool(data["overdue_reported"]),
+            locked=bool(data["locked"]),
+            locked_at=_optional_moment(data["locked_at"]),
+            lock_exempt_tickets=_tickets(data["lock_exempt_tickets"]),
+            close_requested_tickets=_tickets(data["close_requested_tickets"]),
+        )
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat()
+
+
+def _moment(text: str) -> datetime:
+    moment = datetime.fromisoformat(text)
+    require_aware(moment, "a stored guard time")
+    return moment
+
+
+def _optional_moment(text: str | None) -> datetime | None:
+    return None if text is None else _moment(text)
+
+
+def _tickets(values: list[int]) -> tuple[int, ...]:
+    return tuple(int(ticket) for ticket in values)

@@ -1,0 +1,279 @@
+"""The guard around every account: feeds the pure state machine and turns its events into commands,
+alerts and audit entries, all in the caller's unit of work (one transaction with the state change).
+
+Each effect carries a dedupe key built from the breach number, the ticket or the snapshot's seq, so
+replaying the same step (a retried request, a restarted worker) issues nothing twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from core.domain import guard as g
+from core.domain.commands import CommandRequest, CommandType
+from core.domain.models import Alert, AuditEntry
+from core.domain.snapshot import Deal, Snapshot
+from core.services.ports import UnitOfWork
+
+COMMAND_TTL_SECONDS = 3600
+
+
+@dataclass(frozen=True)
+class GuardPolicy:
+    base: g.GuardConfig
+    admin_chat_ids: tuple[int, ...]
+
+    def config_for(self, personal_limit: Decimal | None) -> g.GuardConfig:
+        if personal_limit is None or personal_limit >= self.base.max_drawdown_percent:
+            return self.base
+        return replace(self.base, personal_max_drawdown_percent=personal_limit)
+
+
+@dataclass(frozen=True)
+class AccountRef:
+    account_id: int
+    login: int
+    server: str
+    chat_id: int
+    currency: str
+
+
+def observation(snapshot: Snapshot, new_deals: list[Deal], now: datetime) -> g.Observation:
+    return g.Observation(
+        time=now,
+        equity=snapshot.account.equity,
+        balance=snapshot.account.balance,
+        open_tickets=tuple(p.ticket for p in snapshot.positions),
+        cash_flows=tuple(d.profit for d in new_deals if d.is_cash_flow),
+    )
+
+
+class GuardEffects:
+    """Event → effect. `occasion` makes keys unique for events that have no number of their own."""
+
+    def __init__(
+        self, uow: UnitOfWork, policy: GuardPolicy, ref: AccountRef, now: datetime, occasion: str
+    ) -> None:
+        self.uow = uow
+        self.policy = policy
+        self.ref = ref
+        self.now = now
+        self.occasion = occasion
+
+    async def apply(self, state: g.GuardState, events: list[g.GuardEvent], actor: str = "guard") -> None:
+        for event in events:
+            await self._apply_one(state, event)
+            await self._audit(actor, event)
+
+    async def _apply_one(self, state: g.GuardState, event: g.GuardEvent) -> None:
+        key = f"{self.ref.account_id}"
+        if isinstance(event, g.DrawdownWarned):
+            await self._tell_trader(
+                f"warn:{key}:{event.level}:{self.occasion}", "drawdown_warning", _params(event)
+            )
+        elif isinstance(event, g.LiquidationTriggered):
+            params = {**_params(event), "grace_seconds": _grace(event, self.now)}
+            await self._tell_trader(f"breach:{key}:{event.breach_no}", "liquidation_warning", params)
+        elif isinstance(event, g.CloseAllDue):
+            await self._command(
+                f"close_all:{key}:{event.breach_no}:0", CommandType.CLOSE_ALL, event.reason.value
+            )
+            await self._command(f"lock:{key}:breach:{event.breach_no}", CommandType.LOCK, event.reason.value)
+        elif isinstance(event, g.CloseAllRetryDue):
+            dedupe = f"close_all:{key}:{event.breach_no}:{event.attempt}"
+            await self._command(dedupe, CommandType.CLOSE_ALL, event.reason.value)
+        elif isinstance(event, g.CloseAllFailed):
+            params = {"next_retry_at": event.next_retry_at.isoformat(), "attempt": event.attempt}
+            await self._tell_trader(
+                f"closefail:{key}:{event.breach_no}:{event.attempt}", "liquidation_retrying", params
+            )
+        elif isinstance(event, g.LiquidationCompleted):
+            await self._completed(event.breach_no)
+        elif isinstance(event, g.LiquidationOverdue):
+            params = {
+                "open_tickets": list(event.open_tickets),
+                "last_contact": state.last_snapshot_at.isoformat(),
+            }
+            await self._tell_admins(f"overdue:{key}:{event.breach_no}", "admin_liquidation_overdue", params)
+        elif isinstance(event, g.BreachWhileOffline):
+            params = {"reason": event.reason.value, "last_contact": state.last_snapshot_at.isoformat()}
+            await self._tell_admins(f"offline:{key}:{event.breach_no}", "admin_breach_offline", params)
+        elif isinstance(event, g.ClosePositionRequired):
+            fields = {"ticket": event.ticket}
+            await self._command(
+                f"close_pos:{key}:{event.ticket}", CommandType.CLOSE_POSITION, event.reason, fields
+            )
+        elif isinstance(event, g.FeedStale):
+            moment = event.last_snapshot_at.isoformat()
+            params = {"last_contact": moment, "during_breach": event.during_breach}
+            await self._tell_trader(f"stale:{key}:{moment}", "feed_stale", params)
+            await self._tell_admins(f"stale:{key}:{moment}", "admin_feed_stale", params)
+        elif isinstance(event, g.FeedRestored):
+            moment = event.last_snapshot_at.isoformat()
+            await self._tell_trader(f"restored:{key}:{moment}", "feed_restored", {"last_contact": moment})
+        elif isinstance(event, g.TradingLocked):
+            await self._command(f"lock:{key}:{self.occasion}", CommandType.LOCK, event.reason)
+            await self._tell_trader(f"locked:{key}:{self.occasion}", "trading_locked", {})
+        elif isinstance(event, g.TradingUnlocked):
+            await self._command(f"unlock:{key}:{self.occasion}", CommandType.UNLOCK, event.reason)
+            await self._tell_trader(f"unlocked:{key}:{self.occasion}", "trading_unlocked", {})
+
+    async def _completed(self, breach_no: int) -> None:
+        closed = await self.closed_positions(breach_no)
+        params = {"closed": closed, "realised": str(sum((Decimal(c["profit"]) for c in closed), Decimal(0)))}
+        await self._tell_trader(f"liquidated:{self.ref.account_id}:{breach_no}", "liquidated", params)
+        await self._tell_admins(f"liquidated:{self.ref.account_id}:{breach_no}", "admin_liquidated", params)
+
+    async def closed_positions(self, breach_no: int) -> list[dict[str, Any]]:
+        """What the EA reported closing for this breach (from its acks), one entry per ticket."""
+        commands = await self.uow.commands.with_key_prefix(
+            self.ref.account_id, f"close_all:{self.ref.account_id}:{breach_no}:"
+        )
+        closed: dict[int, dict[str, Any]] = {}
+        for command in commands:
+            for result in (command.ack or {}).get("results", []):
+                closed[int(result["ticket"])] = result
+        return [closed[ticket] for ticket in sorted(closed)]
+
+    async def _command(
+        self, dedupe: str, kind: CommandType, reason: str, fields: dict[str, Any] | None = None
+    ) -> None:
+        request = CommandRequest(dedupe, kind, reason, fields or {})
+        await self.uow.commands.issue(self.ref.account_id, request, self.now, COMMAND_TTL_SECONDS)
+
+    async def _tell_trader(self, dedupe: str, kind: str, params: dict[str, Any]) -> None:
+        await self.uow.outbox.add(Alert(dedupe, self.ref.chat_id, kind, {**self._account_params(), **params}))
+
+    async def _tell_admins(self, dedupe: str, kind: str, params: dict[str, Any]) -> None:
+        for admin in self.policy.admin_chat_ids:
+            await self.uow.outbox.add(
+                Alert(f"{dedupe}:admin:{admin}", admin, kind, {**self._account_params(), **params})
+            )
+
+    def _account_params(self) -> dict[str, Any]:
+        return {"login": self.ref.login, "server": self.ref.server, "currency": self.ref.currency}
+
+    async def _audit(self, actor: str, event: g.GuardEvent) -> None:
+        details = {"event": type(event).__name__, **_params(event)}
+        await self.uow.audit.append(
+            AuditEntry(actor, "guard." + _snake(type(event).__name__), f"account:{self.ref.login}", details),
+            self.now,
+        )
+
+
+def _params(event: g.GuardEvent) -> dict[str, Any]:
+    return {name: _plain(getattr(event, name)) for name in event.__dataclass_fields__}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, tuple):
+        return [_plain(v) for v in value]
+    return getattr(value, "value", value)
+
+
+def _grace(event: g.LiquidationTriggered, now: datetime) -> int:
+    return max(0, round((event.grace_until - now).total_seconds()))
+
+
+def _snake(name: str) -> str:
+    return "".join("_" + c.lower() if c.isupper() else c for c in name).lstrip("_")
+
+
+class GuardService:
+    def __init__(self, policy: GuardPolicy, clock: Any) -> None:
+        self.policy = policy
+        self.clock = clock
+
+    async def account_ref(self, uow: UnitOfWork, account_id: int) -> AccountRef:
+        login, server, chat_id, currency = await uow.accounts.guard_ref(account_id)
+        return AccountRef(account_id, login, server, chat_id, currency or "")
+
+    async def config(self, uow: UnitOfWork, account_id: int) -> g.GuardConfig:
+        return self.policy.config_for(await uow.accounts.personal_limit(account_id))
+
+    async def on_snapshot(
+        self, uow: UnitOfWork, ref: AccountRef, snapshot: Snapshot, new_deals: list[Deal], now: datetime
+    ) -> g.GuardState:
+        """Judge an accepted snapshot (the caller holds the account's row lock and saves the state)."""
+        stored = await uow.states.guard(ref.account_id)
+        previous = g.GuardState.from_dict(stored) if stored else None
+        state, events = g.observe(
+            previous, observation(snapshot, new_deals, now), await self.config(uow, ref.account_id)
+        )
+        await GuardEffects(uow, self.policy, ref, now, f"seq{snapshot.seq}").apply(state, events)
+        return state
+
+    async def on_close_all_ack(
+        self, uow: UnitOfWork, account_id: int, status: str, breach_no: int | None, now: datetime
+    ) -> None:
+        stored = await uow.states.lock_guard(account_id)
+        if not stored:
+            return
+        state, events = g.close_all_acknowledged(
+            g.GuardState.from_dict(stored), g.CloseAckStatus(status), now, breach_no=breach_no
+        )
+        ref = await self.account_ref(uow, account_id)
+        await GuardEffects(uow, self.policy, ref, now, f"ack{now.timestamp()}").apply(state, events)
+        await uow.states.save_guard(account_id, state.to_dict())
+
+    async def tick(self, uow: UnitOfWork, account_id: int, now: datetime) -> bool:
+        """One periodic look at an account; False when another worker holds it right now."""
+        stored = await uow.states.lock_guard(account_id, skip_locked=True)
+        if not stored:
+            return False
+        state, events = g.tick(g.GuardState.from_dict(stored), now, await self.config(uow, account_id))
+        if events or state.to_dict() != stored:
+            ref = await self.account_ref(uow, account_id)
+            await GuardEffects(uow, self.policy, ref, now, f"tick{now.timestamp()}").apply(state, events)
+            await uow.states.save_guard(account_id, state.to_dict())
+        return True
+
+    async def admin_action(
+        self, uow: UnitOfWork, account_id: int, action: str, actor: str, note: str, now: datetime
+    ) -> g.GuardState:
+        stored = await uow.states.lock_guard(account_id)
+        if not stored:
+            raise g.GuardActionRejected("no snapshot from this account yet")
+        state = g.GuardState.from_dict(stored)
+        if action == "liquidate":
+            state, events = g.admin_liquidate(state, now, note)
+        elif action == "lock":
+            state, events = g.admin_lock(state, now)
+        elif action == "unlock":
+            state, events = g.admin_unlock(state, now)
+        else:
+            state, events = g.admin_reset_peak(state, now)
+        ref = await self.account_ref(uow, account_id)
+        await GuardEffects(uow, self.policy, ref, now, f"admin{now.timestamp()}").apply(state, events, actor)
+        await uow.states.save_guard(account_id, state.to_dict())
+        return state
+
+
+class GuardMonitor:
+    """The worker's periodic pass: stale feeds, grace periods that end without a snapshot, retries,
+    overdue liquidations. Row locks with SKIP LOCKED let several workers share the accounts."""
+
+    def __init__(self, uow: Any, guard: GuardService, cache: Any, clock: Any, stale_seconds: int) -> None:
+        self.uow = uow
+        self.guard = guard
+        self.cache = cache
+        self.clock = clock
+        self.stale_seconds = stale_seconds
+
+    async def run_once(self, limit: int = 1000) -> int:
+        now = self.clock()
+        async with self.uow() as uow:
+            due = await uow.states.due_for_tick(now - timedelta(seconds=self.stale_seconds), limit)
+        for account_id in due:
+            async with self.uow() as uow:
+                if await self.guard.tick(uow, account_id, now):
+                    await uow.commit()
+            await self.cache.invalidate_account(account_id)
+        return len(due)

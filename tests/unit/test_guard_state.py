@@ -1,0 +1,99 @@
+"""The guard's persisted state (JSON-able dict) and its settings' validation."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from core.domain.guard import (
+    CloseAckStatus,
+    GuardConfig,
+    GuardConfigError,
+    GuardState,
+    admin_lock,
+    close_all_acknowledged,
+    tick,
+)
+from tests.unit.guard_helpers import at, feed, snap
+
+
+def states_along_a_liquidation() -> list[GuardState]:
+    config = GuardConfig(daily_loss_limit_percent=Decimal("22.5"), day_timezone="Europe/Athens")
+    calm, _ = feed([snap("10000.00", 0, flows=["250.50"]), snap("8700.125", 1, tickets=(1, 2))], config)
+    locked, _ = admin_lock(calm, at(2))
+    pending, _ = feed([snap("7900", 3)], config, locked)
+    closing, _ = tick(pending, at(14), config)
+    failed, _ = close_all_acknowledged(closing, CloseAckStatus.FAILED, at(15))
+    stale, _ = tick(failed, at(200), config)
+    return [calm, locked, pending, closing, failed, stale]
+
+
+@pytest.mark.parametrize("index", range(6))
+def test_the_state_survives_a_round_trip_through_json(index: int) -> None:
+    state = states_along_a_liquidation()[index]
+
+    stored = json.loads(json.dumps(state.to_dict()))
+
+    assert GuardState.from_dict(stored) == state
+
+
+def test_the_stored_state_keeps_money_exact_and_times_in_iso() -> None:
+    data = states_along_a_liquidation()[-1].to_dict()
+
+    assert data["peak_equity"] == "10000.00"
+    assert data["last_equity"] == "7900"
+    assert data["warned_levels"] == ["10", "15"]
+    assert data["grace_until"] == "2026-01-14T12:00:13+00:00"
+    assert (data["status"], data["breach_reason"]) == ("liquidating", "max_drawdown")
+    assert (data["close_ack"], data["close_attempts"], data["stale"]) == (None, 2, True)  # retried, then silent
+
+
+def test_a_state_of_an_unknown_version_is_refused() -> None:
+    data: dict[str, Any] = {**states_along_a_liquidation()[0].to_dict(), "version": 99}
+
+    with pytest.raises(ValueError, match="version 99"):
+        GuardState.from_dict(data)
+
+
+@pytest.mark.parametrize(
+    ("setting", "value"),
+    [
+        ("max_drawdown_percent", Decimal(0)),
+        ("max_drawdown_percent", Decimal(101)),
+        ("max_drawdown_percent", 20.0),
+        ("warn_percents", (Decimal(10), Decimal("NaN"))),
+        ("daily_loss_limit_percent", Decimal(-1)),
+        ("min_equity", Decimal(-1)),
+        ("day_start_hour", 24),
+        ("day_start_hour", -1),
+        ("day_timezone", "Mars/Olympus_Mons"),
+        ("day_timezone", "../etc/passwd"),
+        ("grace_seconds", -1),
+        ("stale_feed_seconds", 0),
+        ("verify_timeout_seconds", 0),
+    ],
+)
+def test_a_setting_out_of_range_is_refused_with_its_name(setting: str, value: object) -> None:
+    with pytest.raises(GuardConfigError, match=setting):
+        GuardConfig(**{setting: value})  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("personal", "effective"),
+    [(None, "20"), ("15", "15"), ("25", "20"), ("0", "20"), ("-3", "20"), ("NaN", "20")],
+)
+def test_the_effective_limit_ignores_a_personal_limit_that_would_not_tighten(
+    personal: str | None, effective: str
+) -> None:
+    config = GuardConfig(personal_max_drawdown_percent=None if personal is None else Decimal(personal))
+
+    assert config.effective_max_drawdown_percent == Decimal(effective)
+
+
+def test_grace_zero_and_a_broker_timezone_are_valid_settings() -> None:
+    config = GuardConfig(grace_seconds=0, day_timezone="Etc/GMT-2", daily_loss_limit_percent=Decimal(5))
+
+    assert config.grace_seconds == 0
