@@ -30,6 +30,7 @@ from core.api.app import ApiDeps, Webhook, create_app
 from core.api.operator import operator_key
 from core.config import Settings
 from core.domain.guard import GuardConfig
+from core.services.admin import AdminService, PreferenceService
 from core.services.alerts import AlertDelivery
 from core.services.bridge import BridgePorts, BridgeService
 from core.services.guard import GuardMonitor, GuardPolicy, GuardService
@@ -141,12 +142,9 @@ def _wire(
     uow = unit_of_work_factory(engine)
     cache = RedisViewCache(redis_client)
     box = SecretBox(key)
+    doorbell = RedisDoorbell(redis_client)
     ports = BridgePorts(
-        uow,
-        RedisNonceStore(redis_client),
-        cache,
-        RedisLatestSnapshots(redis_client),
-        RedisDoorbell(redis_client),
+        uow, RedisNonceStore(redis_client), cache, RedisLatestSnapshots(redis_client), doorbell
     )
     guard = GuardService(guard_policy(settings), clock)
     bot_services = BotServices(
@@ -154,6 +152,8 @@ def _wire(
         users=UserService(uow, clock),
         links=LinkService(uow, box, clock),
         queries=AccountQueries(uow, cache, settings.cache_ttl_seconds),
+        admin=AdminService(uow, guard, cache, doorbell, settings.admin_telegram_ids, clock),
+        preferences=PreferenceService(uow, cache, settings.max_drawdown_percent, clock),
         clock=clock,
     )
     return Core(

@@ -11,7 +11,7 @@ from bot.i18n import translator
 from core.services.users import SUPPORTED_LANGUAGES
 
 log = logging.getLogger(__name__)
-TRADER_COMMANDS = ("start", "help", "link", "accounts", "status", "positions", "language")
+TRADER_COMMANDS = ("start", "help", "link", "accounts", "status", "positions", "settings", "language")
 ADMIN_COMMANDS = (
     "admin",
     "accounts_all",

@@ -13,6 +13,7 @@ from bot.i18n import Translator, translator
 from bot.render import split_message
 from core.config import Settings
 from core.domain.models import User
+from core.services.admin import AdminService, PreferenceService
 from core.services.linking import LinkService
 from core.services.queries import AccountQueries
 from core.services.users import UserService
@@ -26,6 +27,8 @@ class BotServices:
     users: UserService
     links: LinkService
     queries: AccountQueries
+    admin: AdminService
+    preferences: PreferenceService
     clock: Any
 
     def now(self) -> datetime:

@@ -8,6 +8,7 @@ from typing import Any
 
 from bot.i18n import Raw, Translator
 from core.domain.models import AccountView, LinkedAccount
+from core.services.admin import AccountDetail
 from core.services.linking import LinkResult
 
 TELEGRAM_LIMIT = 4096
@@ -63,13 +64,30 @@ def render_accounts(t: Translator, accounts: list[LinkedAccount]) -> str:
     return "\n".join(lines)
 
 
+def guard_state(t: Translator, view: AccountView) -> str:
+    """The guard's state as the trader should read it; stale trumps everything (unknown is not flat)."""
+    if view.guard_stale:
+        return t("state.stale")
+    text = t("state." + (view.guard_status or "normal"))
+    if view.locked and view.guard_status != "liquidated":
+        text += " · " + t("state.locked")
+    return text
+
+
+def effective_limit(view: AccountView, service_limit: Decimal) -> Decimal:
+    personal = view.personal_limit
+    return personal if personal is not None and personal < service_limit else service_limit
+
+
 def render_status(t: Translator, view: AccountView, now: datetime, max_drawdown: Decimal) -> str:
     if not view.has_data or view.last_snapshot_at is None:
         return t("status.no_data", login=view.login, server=view.server)
     drawdown = view.drawdown_percent or Decimal(0)
     margin_level = view.margin_level_percent
+    max_drawdown = effective_limit(view, max_drawdown)
     return t(
         "status.card",
+        state=Raw(guard_state(t, view)),
         login=view.login,
         server=view.server,
         equity=_money(t, view.equity, view.currency),
@@ -82,6 +100,46 @@ def render_status(t: Translator, view: AccountView, now: datetime, max_drawdown:
         margin_level=t.percent(margin_level) if margin_level is not None else "—",
         age=t.ago(view.last_snapshot_at - now),
     )
+
+
+def render_account_detail(t: Translator, detail: AccountDetail, now: datetime, max_drawdown: Decimal) -> str:
+    view = detail.view
+    if not view.has_data or view.last_snapshot_at is None:
+        return t("status.no_data", login=view.login, server=view.server)
+    guard = detail.guard or {}
+    breach = guard.get("breach_reason")
+    return t(
+        "admin.account_detail",
+        login=view.login,
+        server=view.server,
+        state=Raw(guard_state(t, view)),
+        breach=Raw(t("reason." + breach)) if breach else "—",
+        equity=_money(t, view.equity, view.currency),
+        peak=_money(t, view.peak_equity, view.currency),
+        drawdown=t.percent(view.drawdown_percent or Decimal(0)),
+        limit=t.percent(effective_limit(view, max_drawdown)),
+        positions=len(view.positions),
+        pending=detail.pending_commands,
+        contact=t.ago(view.last_snapshot_at - now),
+    )
+
+
+def render_accounts_all(t: Translator, views: list[AccountView], status: str | None) -> str:
+    if not views:
+        return t("admin.accounts_none")
+    lines = [t("admin.accounts_header", count=len(views), filter=status or "*")]
+    for view in views:
+        lines.append(
+            t(
+                "admin.accounts_line",
+                login=view.login,
+                server=view.server,
+                state=Raw(guard_state(t, view)) if view.has_data else "—",
+                equity=_money(t, view.equity, view.currency),
+                drawdown=t.percent(view.drawdown_percent or Decimal(0)),
+            )
+        )
+    return "\n".join(lines)
 
 
 def render_positions(t: Translator, view: AccountView) -> str:
@@ -107,17 +165,78 @@ def _position_line(t: Translator, p: dict[str, Any], currency: str | None) -> st
     )
 
 
-def render_alert(t: Translator, kind: str, params: dict[str, Any]) -> str:
-    """Alerts carry raw values; numbers are formatted here, in the recipient's language."""
-    if kind == "account_connected":
-        currency = params["currency"]
-        return t(
-            "alert.account_connected",
-            login=params["login"],
-            server=params["server"],
-            equity=t.money(Decimal(params["equity"]), currency),
-            balance=t.money(Decimal(params["balance"]), currency),
+def _account_money(t: Translator, params: dict[str, Any], name: str) -> str:
+    return _money(t, Decimal(params[name]), params.get("currency") or None)
+
+
+def _moment(t: Translator, iso: str) -> str:
+    return t.moment(datetime.fromisoformat(iso))
+
+
+def _closed_lines(t: Translator, params: dict[str, Any]) -> str:
+    lines = [
+        t(
+            "alert.closed_line",
+            ticket=c["ticket"],
+            volume=t.number(Decimal(c.get("closed_volume") or 0)),
+            price=t.price(Decimal(c["price"])) if c.get("price") is not None else "—",
+            profit=_money(t, Decimal(c.get("profit") or 0), params.get("currency") or None),
         )
-    if kind == "broadcast":
-        return t("alert.broadcast", text=params["text"])
-    raise ValueError(f"no renderer for alert kind {kind!r}")
+        for c in params["closed"]
+    ]
+    return "\n".join(lines) if lines else t("alert.closed_none")
+
+
+def _alert_values(t: Translator, kind: str, params: dict[str, Any]) -> dict[str, object]:
+    """The formatted values each alert's message uses (raw values in, locale-formatted text out)."""
+    values: dict[str, object] = {"login": params["login"], "server": params["server"]}
+    if kind == "account_connected":
+        values |= {
+            "equity": _account_money(t, params, "equity"),
+            "balance": _account_money(t, params, "balance"),
+        }
+    elif kind == "drawdown_warning":
+        values |= {
+            "level": t.percent(Decimal(params["level"])),
+            "drawdown": t.percent(Decimal(params["drawdown_percent"])),
+            "equity": _account_money(t, params, "equity"),
+            "peak": _account_money(t, params, "peak_equity"),
+        }
+    elif kind == "liquidation_warning":
+        values |= {
+            "reason": Raw(t("reason." + params["reason"])),
+            "drawdown": t.percent(Decimal(params["drawdown_percent"])),
+            "equity": _account_money(t, params, "equity"),
+            "seconds": params["grace_seconds"],
+        }
+    elif kind == "liquidation_retrying":
+        values |= {"attempt": params["attempt"], "at": _moment(t, params["next_retry_at"])}
+    elif kind in ("liquidated", "admin_liquidated"):
+        values |= {"closed": Raw(_closed_lines(t, params)), "realised": _account_money(t, params, "realised")}
+    elif kind == "admin_liquidation_overdue":
+        tickets = ", ".join(f"#{ticket}" for ticket in params["open_tickets"]) or "—"
+        values |= {"tickets": tickets, "contact": _moment(t, params["last_contact"])}
+    elif kind == "admin_breach_offline":
+        values |= {
+            "reason": Raw(t("reason." + params["reason"])),
+            "contact": _moment(t, params["last_contact"]),
+        }
+    elif kind in ("feed_stale", "admin_feed_stale", "feed_restored"):
+        values |= {"contact": _moment(t, params["last_contact"])}
+    elif kind == "broadcast":
+        values = {"text": params["text"]}
+    return values
+
+
+ALERT_KINDS = (
+    "account_connected", "drawdown_warning", "liquidation_warning", "liquidation_retrying", "liquidated",
+    "admin_liquidated", "admin_liquidation_overdue", "admin_breach_offline", "feed_stale", "admin_feed_stale",
+    "feed_restored", "trading_locked", "trading_unlocked", "broadcast",
+)  # fmt: skip
+
+
+def render_alert(t: Translator, kind: str, params: dict[str, Any]) -> str:
+    """Alerts carry raw values; numbers, money and times are formatted here, in the recipient's language."""
+    if kind not in ALERT_KINDS:
+        raise ValueError(f"no renderer for alert kind {kind!r}")
+    return t("alert." + kind, **_alert_values(t, kind, params))

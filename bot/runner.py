@@ -6,7 +6,8 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime
 
 from aiohttp import web
@@ -55,27 +56,46 @@ async def telegram_front(application: Application, settings: Settings) -> AsyncI
         await application.stop()
 
 
+async def _every(seconds: float, work: Callable[[], Awaitable[object]], name: str) -> None:
+    while True:
+        try:
+            await work()
+        except Exception:  # a database blip must not stop the loop: the next pass retries
+            log.exception("%s pass failed", name)
+        await asyncio.sleep(seconds)
+
+
 @contextlib.asynccontextmanager
-async def worker(core: Core, application: Application) -> AsyncIterator[None]:  # type: ignore[type-arg]
+async def worker(core: Core, application: Application, tick_seconds: float = 1.0) -> AsyncIterator[None]:  # type: ignore[type-arg]
     doorbell = RedisDoorbellListener(core.redis)
     relay = AlertRelay(application.bot, core.delivery, doorbell)
-    task = asyncio.create_task(relay.run(), name="alert-relay")
+    tasks = [
+        asyncio.create_task(relay.run(), name="alert-relay"),
+        asyncio.create_task(
+            _every(tick_seconds, core.monitor.run_once, "guard monitor"), name="guard-monitor"
+        ),
+    ]
     try:
         yield
     finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
         await doorbell.close()
 
 
-async def serve(
-    settings: Settings,
-    parts: tuple[str, ...],
-    stop: asyncio.Event,
-    clock: Callable[[], datetime] = utc_now,
-    started: Callable[[], None] | None = None,
-) -> None:
+@dataclass
+class Running:
+    core: Core
+    application: Application  # type: ignore[type-arg]
+    http_url: str | None
+
+
+@contextlib.asynccontextmanager
+async def running(
+    settings: Settings, parts: tuple[str, ...], clock: Callable[[], datetime] = utc_now
+) -> AsyncIterator[Running]:
+    """Everything `parts` asks for, started in this loop; stopped in reverse order on exit."""
     async with open_core(settings, clock) as core:
         application = build_application(settings, core.bot_services)
         async with application, contextlib.AsyncExitStack() as stack:
@@ -83,15 +103,22 @@ async def serve(
                 await stack.enter_async_context(telegram_front(application, settings))
             if "worker" in parts:
                 await stack.enter_async_context(worker(core, application))
-            http = None
+            http_url = None
             if "api" in parts or ("bot" in parts and settings.telegram_webhook_url):
                 http = build_http_app(core, application)
-                await stack.enter_async_context(http_server(http, settings.bridge_host, settings.bridge_port))
+                runner = await stack.enter_async_context(
+                    http_server(http, settings.bridge_host, settings.bridge_port)
+                )
+                host, port = runner.addresses[0][:2]
+                http_url = f"http://{host}:{port}"
                 mark_started(http)
             log.info("TradeGuard running: %s", ", ".join(parts))
-            if started is not None:
-                started()
-            await stop.wait()
+            yield Running(core, application, http_url)
+
+
+async def serve(settings: Settings, parts: tuple[str, ...], stop: asyncio.Event) -> None:
+    async with running(settings, parts):
+        await stop.wait()
 
 
 def install_signal_handlers(stop: asyncio.Event) -> None:

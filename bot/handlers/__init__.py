@@ -8,7 +8,7 @@ from telegram import Update
 from telegram.ext import Application
 
 from bot.context import Context, reply
-from bot.handlers import accounts, admin, gate, start
+from bot.handlers import accounts, admin, gate, settings, start
 from bot.i18n import translator
 
 log = logging.getLogger(__name__)
@@ -23,5 +23,6 @@ async def on_error(update: object, context: Context) -> None:
 
 def register(application: Application) -> None:  # type: ignore[type-arg]
     application.add_handlers(gate.handlers(), group=-1)
-    application.add_handlers(start.handlers() + accounts.handlers() + admin.handlers(), group=0)
+    features = start.handlers() + accounts.handlers() + settings.handlers() + admin.handlers()
+    application.add_handlers(features + admin.fallback_handlers(), group=0)
     application.add_error_handler(on_error)

@@ -32,6 +32,16 @@ class AccountState:
     last_snapshot_at: datetime
     received_at: datetime
     snapshot: dict[str, Any]
+    guard: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
+class Command:
+    id: str
+    account_id: int
+    status: str
+    ack: dict[str, Any] | None
+    acked_at: datetime | None
 
 
 @dataclass(frozen=True)
@@ -47,8 +57,15 @@ class StoredState:
     states: tuple[AccountState, ...]
     deal_tickets: tuple[tuple[int, int], ...]  # (account_id, ticket)
     outbox: tuple[Outboxed, ...]
+    commands: tuple[Command, ...]
     audit_rows: int
     latest_in_redis: tuple[str | None, ...]  # the Redis copy of each account's latest snapshot
+
+    def kinds(self) -> list[str]:
+        return [alert.kind for alert in self.outbox]
+
+    def command(self, command_id: str) -> Command:
+        return next(command for command in self.commands if command.id == command_id)
 
     def state_of(self, account_id: int = 1) -> AccountState | None:
         return next((state for state in self.states if state.account_id == account_id), None)
@@ -65,13 +82,18 @@ async def stored(core: Core) -> StoredState:
             await connection.execute(
                 text(
                     "SELECT account_id, last_seq, equity, balance, margin, peak_equity, currency,"
-                    " last_snapshot_at, received_at, snapshot FROM account_state ORDER BY account_id"
+                    " last_snapshot_at, received_at, snapshot, guard FROM account_state ORDER BY account_id"
                 )
             )
         ).all()
         deals = (await connection.execute(text("SELECT account_id, ticket FROM deals ORDER BY 1, 2"))).all()
         outbox = (
             await connection.execute(text("SELECT dedupe_key, chat_id, kind, params FROM outbox ORDER BY id"))
+        ).all()
+        commands = (
+            await connection.execute(
+                text("SELECT id, account_id, status, ack, acked_at FROM commands ORDER BY created_at, id")
+            )
         ).all()
         audit_rows = (await connection.execute(text("SELECT count(*) FROM audit_log"))).scalar_one()
         account_ids = (await connection.execute(text("SELECT id FROM accounts ORDER BY id"))).scalars().all()
@@ -80,6 +102,7 @@ async def stored(core: Core) -> StoredState:
         states=tuple(AccountState(*row) for row in states),
         deal_tickets=tuple((row.account_id, row.ticket) for row in deals),
         outbox=tuple(Outboxed(*row) for row in outbox),
+        commands=tuple(Command(*row) for row in commands),
         audit_rows=int(audit_rows),
         latest_in_redis=latest,
     )

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from decimal import Decimal
 from collections.abc import AsyncIterator, Awaitable, Callable
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -474,7 +474,7 @@ async def test_a_rate_limited_device_is_served_again_in_the_next_second(bridge: 
 # --- rotation ----------------------------------------------------------------------------------
 
 
-async def test_relinking_the_same_login_rotates_the_secret_the_old_one_is_refused_at_once_and_the_new_one_works(
+async def test_relinking_rotates_the_secret_the_old_one_is_refused_at_once_and_the_new_one_works(
     bridge: Bridge, core: Core
 ) -> None:
     await accepted(await bridge.call("POST", SNAPSHOT, snapshot(seq=1)))

@@ -89,27 +89,33 @@ async def account_id_of(core: Core, login: int) -> int:
         return int(found.scalar_one())
 
 
+INSERT_COMMAND = text(
+    """
+    INSERT INTO commands (id, account_id, dedupe_key, type, body, status, created_at, expires_at)
+    VALUES (:id, :account_id, :key, 'lock', CAST(:body AS JSONB), 'pending', :created_at, :expires_at)
+    """
+)
+
+
 async def add_command(
     core: Core, account_id: int, command_id: str, created_at: datetime, expires_at: datetime
 ) -> dict[str, Any]:
-    """A pending close_all as the guard would issue it (no producer is wired to the API yet)."""
+    """A pending `lock` command, written straight to the store: the API's handling of commands,
+    apart from whatever the guard decides to issue."""
     body = {
         "id": command_id,
-        "type": "close_all",
-        "reason": "max_drawdown",
-        "created_at": created_at.isoformat().replace("+00:00", "Z"),
-        "expires_at": expires_at.isoformat().replace("+00:00", "Z"),
+        "type": "lock",
+        "reason": "admin",
+        "created_at": created_at.isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "expires_at": expires_at.isoformat(timespec="seconds").replace("+00:00", "Z"),
     }
     async with core.engine.begin() as connection:
         await connection.execute(
-            text(
-                "INSERT INTO commands (id, account_id, dedupe_key, type, body, status, created_at, expires_at)"
-                " VALUES (:id, :account_id, :id, 'close_all', CAST(:body AS JSONB), 'pending',"
-                " :created_at, :expires_at)"
-            ),
+            INSERT_COMMAND,
             {
                 "id": command_id,
                 "account_id": account_id,
+                "key": f"test:{command_id}",
                 "body": json.dumps(body),
                 "created_at": created_at,
                 "expires_at": expires_at,

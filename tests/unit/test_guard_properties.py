@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -40,6 +40,7 @@ class Snap:
     move_bp: int  # market move, in basis points of equity
     flow_percent: int  # deposit (+) or withdrawal (-), in percent of equity; 0 for none
     flat: bool
+    drawdown_bp: int | None = None  # instead of the move: go to this drawdown from the peak
 
 
 @dataclass(frozen=True)
@@ -67,12 +68,22 @@ class Record:
 
 gaps = st.one_of(st.integers(0, 15), st.integers(15, 200))  # some beyond the 60 s of a stale feed
 flows = st.one_of(st.just(0), st.integers(-90, 200))
-moves = st.one_of(st.integers(-150, 150), st.integers(-2_500, 1_500))  # small ones hover around the levels
-snap_steps = st.builds(Snap, gap=gaps, move_bp=moves, flow_percent=flows, flat=st.booleans())
+near_levels = st.sampled_from([0, 850, 899, 900, 950, 1000, 1399, 1400, 1450, 1500, 1999, 2000])
+drawdowns = st.one_of(st.none(), near_levels, near_levels, st.integers(0, 2_500))
+moves = st.integers(-2_500, 1_500)
+snap_steps = st.builds(Snap, gap=gaps, move_bp=moves, flow_percent=flows, flat=st.booleans(), drawdown_bp=drawdowns)
 steps = st.lists(
     st.one_of(snap_steps, snap_steps, st.builds(Tick, gap=gaps), st.builds(Ack, gap=gaps, status=st.sampled_from(CloseAckStatus))),
+    min_size=3,
     max_size=50,
 )
+hovering = st.builds(int.__add__, st.sampled_from([1_000, 1_500]), st.integers(-150, 60))  # around a level
+drawdown_walks = st.lists(
+    st.builds(Snap, gap=st.integers(0, 5), move_bp=st.just(0), flow_percent=st.just(0), flat=st.just(False),
+              drawdown_bp=st.one_of(hovering, hovering, st.integers(0, 1_999))),
+    min_size=3,
+    max_size=40,
+)  # fmt: skip
 configs = st.builds(
     GuardConfig,
     grace_seconds=st.sampled_from([0, 10, 120]),
@@ -97,12 +108,17 @@ class Account:
     def play(self, step: Step) -> None:
         self.now += timedelta(seconds=step.gap)
         if isinstance(step, Snap):
-            self.equity = (self.equity * (1 + Decimal(step.move_bp) / 10_000)).quantize(CENT)
+            self.equity = self.moved(step).quantize(CENT)
             self.snapshot((self.equity * step.flow_percent / 100).quantize(CENT), flat=step.flat)
         elif isinstance(step, Tick):
             self.do_tick()
         else:
             self.ack(step.status)
+
+    def moved(self, step: Snap) -> Decimal:
+        if step.drawdown_bp is None:
+            return self.equity * (1 + Decimal(step.move_bp) / 10_000)
+        return self.current.peak_equity * (1 - Decimal(step.drawdown_bp) / 10_000)
 
     def snapshot(self, flow: Decimal, *, flat: bool) -> None:
         self.equity += flow
@@ -146,10 +162,12 @@ def played(config: GuardConfig, start: datetime, equity: Decimal, sequence: list
     return account
 
 
-@given(configs, starts, equities, steps)
+@given(configs, starts, equities, st.one_of(steps, drawdown_walks), st.booleans())
 def test_each_warning_level_fires_again_only_after_recovering_a_point_below_it(
-    config: GuardConfig, start: datetime, equity: Decimal, sequence: list[Step]
+    config: GuardConfig, start: datetime, equity: Decimal, sequence: list[Step], daily_limit: bool
 ) -> None:
+    if not daily_limit:  # a daily loss breach would end most episodes before a level re-arms
+        config = replace(config, daily_loss_limit_percent=None)
     records = played(config, start, equity, sequence).records
     last_warned: dict[Decimal, int] = {}
     for index, record in enumerate(records):
@@ -277,7 +295,7 @@ def test_cash_flows_never_trigger_nor_mask_a_breach(
     plain, flowing = Account(config, start, Decimal(10_000)), Account(config, start, Decimal(10_000))
     scale = Decimal(1)
     for step, factor in sequence:
-        plain.play(Snap(step.gap, step.move_bp, 0, step.flat))
+        plain.play(Snap(step.gap, step.move_bp, 0, step.flat, step.drawdown_bp))
         flowing.now = plain.now
         if plain.equity <= 0:
             factor = Decimal(1)

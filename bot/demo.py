@@ -1,0 +1,133 @@
+"""`tradeguard demo`: the real service, offline, on a fresh machine.
+
+Embedded Postgres and Redis, the Bot API stand-in in place of Telegram, and simulated EAs: one trader
+lives through the 15 January 2015 EURCHF crash, another withdraws 30% (which is not a loss). Everything
+each person is sent is printed as it happens; the demo exits 0 when the crash ends in a liquidation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import shutil
+import socket
+import textwrap
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from bot.runner import running
+from bot.standin import BotApiStandIn, IncomingUpdate, SentMessage, SimUser
+from core.bridge.simulator import run_simulated_ea
+from core.config import Settings
+
+TOKEN = "7000000001:DEMO-not-a-real-token"
+ADMIN_ID = 900001
+DEMO_DIR = Path(".tradeguard") / "demo"
+NAMES: dict[int, str] = {}
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def say(line: str) -> None:
+    print(line, flush=True)
+
+
+def show_update(update: IncomingUpdate) -> None:
+    who = NAMES.get(update.user_id, str(update.user_id))
+    action = update.text if update.kind == "message" else f"[presses {update.payload}]"
+    say(f"\n{who} ▶ {action}")
+
+
+def show_message(message: SentMessage) -> None:
+    who = NAMES.get(message.chat_id, str(message.chat_id))
+    body = textwrap.indent(message.text, "    ")
+    say(f"  bot → {who}:\n{body}")
+
+
+def demo_settings(port: int, stand_in_url: str) -> Settings:
+    return Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        telegram_bot_token=TOKEN,
+        telegram_api_base_url=f"{stand_in_url}/bot",
+        admin_telegram_ids=(ADMIN_ID,),
+        database_url=None,
+        redis_url=None,
+        data_dir=DEMO_DIR,
+        bridge_host="127.0.0.1",
+        bridge_port=port,
+        public_bridge_url=f"http://127.0.0.1:{port}",
+        liquidation_grace_seconds=3,
+        liquidation_verify_seconds=20,
+    )
+
+
+async def converse(
+    user: SimUser, standin: BotApiStandIn, text: str, expect: Callable[[SentMessage], bool] | None = None
+) -> SentMessage:
+    """Send a message and wait for the answer (the first one `expect` accepts, when given)."""
+    mark = standin.mark()
+    await user.send(text)
+    return await standin.wait_for_message(user.user_id, expect, timeout=30, after=mark)
+
+
+def has_credentials(message: SentMessage) -> bool:
+    return len(message.entity_texts("code")) >= 2
+
+
+async def link_and_run(
+    user: SimUser, standin: BotApiStandIn, login: int, server: str, scenario: str, bridge_url: str
+) -> Callable[[], Awaitable[object]]:
+    answer = await converse(user, standin, f"/link {login} {server}", expect=has_credentials)
+    device_id, secret = answer.entity_texts("code")[:2]
+
+    def ea_out(line: str) -> None:
+        say(f"  [EA {login}] {line}")
+
+    async def run() -> object:
+        return await run_simulated_ea(
+            bridge_url, device_id, secret, scenario, login=login, server=server, interval=0.6, out=ea_out
+        )
+
+    return run
+
+
+async def tour(standin: BotApiStandIn, bridge_url: str) -> bool:
+    ann = standin.user(1001, "Ann", "en")
+    boris = standin.user(1002, "Boris", "es")
+    olga = standin.user(ADMIN_ID, "Olga", "ru")
+    NAMES.update({1001: "Ann (trader, en)", 1002: "Boris (trader, es)", ADMIN_ID: "Olga (admin, ru)"})
+
+    await converse(ann, standin, "/start ref_demo")
+    await converse(boris, standin, "/start")
+    await converse(olga, standin, "/start")
+    crash = await link_and_run(ann, standin, 5012345, "Demo-Live", "crash", bridge_url)
+    withdrawal = await link_and_run(boris, standin, 6023456, "Demo-Live", "withdrawal", bridge_url)
+    await converse(boris, standin, "/liquidate 5012345")
+
+    say("\n— both EAs start sending snapshots; EURCHF is pegged at 1.20 … until it is not —")
+    results = await asyncio.gather(crash(), withdrawal())
+    liquidated = await standin.wait_for_message(1001, lambda m: "closed out" in m.text, timeout=30)
+    await converse(ann, standin, "/status")
+    await converse(boris, standin, "/status")
+    await converse(olga, standin, "/account 5012345")
+    await converse(olga, standin, "/accounts_all")
+    say(f"\nEA results: {', '.join(f'{r}' for r in results)}")
+    return liquidated is not None
+
+
+async def run_demo() -> int:
+    with contextlib.suppress(FileNotFoundError):
+        shutil.rmtree(DEMO_DIR)
+    say("TradeGuard demo — embedded Postgres and Redis, a Telegram stand-in, simulated MT5 terminals.\n")
+    async with BotApiStandIn(token=TOKEN, per_chat_per_minute=None) as standin:
+        standin.on_update(show_update)
+        standin.on_message(show_message)
+        port = free_port()
+        async with running(demo_settings(port, standin.url), ("bot", "api", "worker")) as live:
+            ok = await tour(standin, live.http_url or f"http://127.0.0.1:{port}")
+    say("\nDemo finished: the crash ended in a verified liquidation." if ok else "\nDemo FAILED.")
+    return 0 if ok else 1
