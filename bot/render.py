@@ -211,7 +211,7 @@ def _alert_values(t: Translator, kind: str, params: dict[str, Any]) -> dict[str,
         }
     elif kind == "liquidation_retrying":
         values |= {"attempt": params["attempt"], "at": _moment(t, params["next_retry_at"])}
-    elif kind in ("liquidated", "admin_liquidated"):
+    elif kind == "liquidated":
         values |= {"closed": Raw(_closed_lines(t, params)), "realised": _account_money(t, params, "realised")}
     elif kind == "admin_liquidation_overdue":
         tickets = ", ".join(f"#{ticket}" for ticket in params["open_tickets"]) or "—"
@@ -228,10 +228,36 @@ def _alert_values(t: Translator, kind: str, params: dict[str, Any]) -> dict[str,
     return values
 
 
+DIGEST_LINES = 30
+
+
+def _digest_line(t: Translator, item: dict[str, Any]) -> str:
+    if item["event"] == "started":
+        return t(
+            "alert.digest_started",
+            login=item["login"],
+            server=item["server"],
+            reason=Raw(t("reason." + item["reason"])),
+        )
+    realised = _money(t, Decimal(item["realised"]), item.get("currency") or None)
+    return t("alert.digest_completed", login=item["login"], server=item["server"], realised=realised)
+
+
+def render_digest(t: Translator, params: dict[str, Any]) -> str:
+    """One summary for admins, however many accounts were liquidated in the window."""
+    items = params["items"]
+    started = sum(1 for item in items if item["event"] == "started")
+    lines = [t("alert.admin_liquidation_digest", started=started, completed=len(items) - started)]
+    lines += [_digest_line(t, item) for item in items[:DIGEST_LINES]]
+    if len(items) > DIGEST_LINES:
+        lines.append(t("alert.digest_more", count=len(items) - DIGEST_LINES))
+    return "\n".join(lines)
+
+
 ALERT_KINDS = (
     "account_connected", "drawdown_warning", "liquidation_warning", "liquidation_retrying", "liquidated",
-    "admin_liquidated", "admin_liquidation_overdue", "admin_breach_offline", "feed_stale", "admin_feed_stale",
-    "feed_restored", "trading_locked", "trading_unlocked", "broadcast",
+    "admin_liquidation_digest", "admin_liquidation_overdue", "admin_breach_offline", "feed_stale",
+    "admin_feed_stale", "feed_restored", "trading_locked", "trading_unlocked", "broadcast",
 )  # fmt: skip
 
 
@@ -239,4 +265,6 @@ def render_alert(t: Translator, kind: str, params: dict[str, Any]) -> str:
     """Alerts carry raw values; numbers, money and times are formatted here, in the recipient's language."""
     if kind not in ALERT_KINDS:
         raise ValueError(f"no renderer for alert kind {kind!r}")
+    if kind == "admin_liquidation_digest":
+        return render_digest(t, params)
     return t("alert." + kind, **_alert_values(t, kind, params))

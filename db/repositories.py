@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, func, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -243,13 +243,15 @@ class SqlAccountStateRepository:
         )
 
     async def lock_guard(self, account_id: int, skip_locked: bool = False) -> JsonDict | None:
-        """The guard state, row-locked until the unit of work ends (None when absent or, with
-        `skip_locked`, when another worker holds it: it is being handled already)."""
-        return await self.session.scalar(
-            select(AccountStateRow.guard)
-            .where(AccountStateRow.account_id == account_id)
-            .with_for_update(skip_locked=skip_locked)
+        """The guard state, with the account row locked until the unit of work ends (None when absent
+        or, with `skip_locked`, when another transaction holds it). Every writer of an account's state
+        locks the same `accounts` row first, so they queue instead of deadlocking."""
+        locked = await self.session.scalar(
+            select(AccountRow.id).where(AccountRow.id == account_id).with_for_update(skip_locked=skip_locked)
         )
+        if locked is None:
+            return None
+        return await self.guard(account_id)
 
     async def save_guard(self, account_id: int, guard: JsonDict) -> None:
         await self.session.execute(
@@ -453,6 +455,32 @@ class SqlOutboxRepository:
         )
         return (await self.session.scalar(statement)) is not None
 
+    async def add_to_digest(self, alert: Alert, deliver_at: datetime) -> None:
+        """Append `alert.params["items"]` to the pending digest with this key (or start it); a digest
+        already sent gets a late sibling instead, so no item is ever lost."""
+        appended = await self.session.scalar(
+            text(
+                "INSERT INTO outbox (dedupe_key, chat_id, kind, params, status, attempts, next_attempt_at)"
+                " VALUES (:key, :chat, :kind, CAST(:params AS jsonb), 'pending', 0, :at)"
+                " ON CONFLICT (dedupe_key) DO UPDATE"
+                " SET params = jsonb_set(outbox.params, '{items}',"
+                " (outbox.params -> 'items') || (excluded.params -> 'items'))"
+                " WHERE outbox.status = 'pending' RETURNING id"
+            ),
+            {
+                "key": alert.dedupe_key,
+                "chat": alert.chat_id,
+                "kind": alert.kind,
+                "params": json.dumps(alert.params),
+                "at": deliver_at,
+            },
+        )
+        if appended is None:
+            late = Alert(
+                f"{alert.dedupe_key}:late:{secrets.token_hex(6)}", alert.chat_id, alert.kind, alert.params
+            )
+            await self.add(late)
+
     async def claim_due(self, now: datetime, limit: int, lease_seconds: int) -> list[PendingAlert]:
         """Lease due rows: a relay that dies mid-send leaves them to be claimed again after the lease."""
         due = (
@@ -519,9 +547,15 @@ class SqlAuditRepository:
         self.session = session
 
     async def append(self, entry: AuditEntry, now: datetime) -> None:
-        # One writer at a time extends the hash chain (held until this transaction ends).
-        await self.session.execute(select(func.pg_advisory_xact_lock(7301)))
-        prev = await self.session.scalar(select(AuditRow.hash).order_by(AuditRow.id.desc()).limit(1))
+        # Each subject (an account, a user) has its own hash chain: one writer per subject extends it
+        # (the lock is held until this transaction ends), and unrelated subjects never wait on each other.
+        await self.session.execute(select(func.pg_advisory_xact_lock(7301, func.hashtext(entry.subject))))
+        prev = await self.session.scalar(
+            select(AuditRow.hash)
+            .where(AuditRow.subject == entry.subject)
+            .order_by(AuditRow.id.desc())
+            .limit(1)
+        )
         prev_hash = prev or GENESIS_HASH
         details = json.loads(json.dumps(entry.details, default=str))
         stored = AuditEntry(entry.actor, entry.action, entry.subject, details)

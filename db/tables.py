@@ -139,7 +139,8 @@ class OutboxRow(Base):
 
 
 class AuditRow(Base):
-    """Append-only (a trigger refuses UPDATE and DELETE); each row hashes the one before it."""
+    """Append-only (a trigger refuses UPDATE, DELETE and TRUNCATE); each row hashes the previous row of
+    the same subject, so altering or removing a row breaks that subject's chain."""
 
     __tablename__ = "audit_log"
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)

@@ -68,6 +68,8 @@ from core.domain.guard_state import (
 )
 
 __all__ = [
+    "BREACH_IN_PROGRESS",
+    "WATCHING",
     "BreachReason",
     "BreachWhileOffline",
     "CloseAckStatus",

@@ -77,7 +77,9 @@ class CloseAllFailed(GuardEvent):
 
 @dataclass(frozen=True)
 class CloseAllRetryDue(GuardEvent):
-    """Issue `close_all` again after a failed attempt; `attempt` is 2 for the first retry."""
+    """Issue `close_all` again after a failed attempt; `attempt` is 2 for the first retry.
+
+    Key the command by `(account_id, breach_no, attempt)`."""
 
     breach_no: int
     reason: BreachReason
@@ -91,7 +93,7 @@ class LiquidationCompleted(GuardEvent):
 
 @dataclass(frozen=True)
 class LiquidationOverdue(GuardEvent):
-    """For admins: not acknowledged done and flat within the verify timeout (once per breach)."""
+    """For admins: not done and flat `verify_timeout_seconds` after `CloseAllDue` (once per breach)."""
 
     breach_no: int
     open_tickets: tuple[int, ...]

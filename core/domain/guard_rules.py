@@ -10,7 +10,7 @@ from core.domain.guard_config import GuardConfig
 from core.domain.guard_events import BreachReason
 from core.domain.guard_state import GuardState
 
-REARM_MARGIN = Decimal(0)
+REARM_MARGIN = Decimal(1)
 RETRY_BASE_SECONDS = 5
 RETRY_MAX_SECONDS = 60
 

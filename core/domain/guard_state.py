@@ -65,6 +65,9 @@ class Observation:
 
     def __post_init__(self) -> None:
         require_aware(self.time, "Observation.time")
+        for name, amount in (("equity", self.equity), ("balance", self.balance), *_named(self.cash_flows)):
+            if not isinstance(amount, Decimal) or not amount.is_finite():
+                raise ValueError(f"Observation.{name} must be a finite Decimal, got {amount!r}")
 
     @property
     def net_cash_flow(self) -> Decimal:
@@ -174,6 +177,10 @@ class GuardState:
             lock_exempt_tickets=_tickets(data["lock_exempt_tickets"]),
             close_requested_tickets=_tickets(data["close_requested_tickets"]),
         )
+
+
+def _named(cash_flows: tuple[Decimal, ...]) -> list[tuple[str, Decimal]]:
+    return [(f"cash_flows[{index}]", flow) for index, flow in enumerate(cash_flows)]
 
 
 def _iso(moment: datetime | None) -> str | None:

@@ -8,7 +8,7 @@ replaying the same step (a retried request, a restarted worker) issues nothing t
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -19,6 +19,7 @@ from core.domain.snapshot import Deal, Snapshot
 from core.services.ports import UnitOfWork
 
 COMMAND_TTL_SECONDS = 3600
+DIGEST_WINDOW_SECONDS = 5
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,7 @@ class GuardEffects:
         elif isinstance(event, g.LiquidationTriggered):
             params = {**_params(event), "grace_seconds": _grace(event, self.now)}
             await self._tell_trader(f"breach:{key}:{event.breach_no}", "liquidation_warning", params)
+            await self._digest_for_admins({"event": "started", "reason": event.reason.value})
         elif isinstance(event, g.CloseAllDue):
             await self._command(
                 f"close_all:{key}:{event.breach_no}:0", CommandType.CLOSE_ALL, event.reason.value
@@ -125,7 +127,7 @@ class GuardEffects:
         closed = await self.closed_positions(breach_no)
         params = {"closed": closed, "realised": str(sum((Decimal(c["profit"]) for c in closed), Decimal(0)))}
         await self._tell_trader(f"liquidated:{self.ref.account_id}:{breach_no}", "liquidated", params)
-        await self._tell_admins(f"liquidated:{self.ref.account_id}:{breach_no}", "admin_liquidated", params)
+        await self._digest_for_admins({"event": "completed", "realised": params["realised"]})
 
     async def closed_positions(self, breach_no: int) -> list[dict[str, Any]]:
         """What the EA reported closing for this breach (from its acks), one entry per ticket."""
@@ -152,6 +154,17 @@ class GuardEffects:
             await self.uow.outbox.add(
                 Alert(f"{dedupe}:admin:{admin}", admin, kind, {**self._account_params(), **params})
             )
+
+    async def _digest_for_admins(self, item: dict[str, Any]) -> None:
+        """Liquidations reach admins as one summary per window, however many accounts breach at once."""
+        window = int(self.now.timestamp()) // DIGEST_WINDOW_SECONDS * DIGEST_WINDOW_SECONDS
+        deliver_at = datetime.fromtimestamp(window + DIGEST_WINDOW_SECONDS + 1, UTC)
+        entry = {**self._account_params(), **item}
+        for admin in self.policy.admin_chat_ids:
+            alert = Alert(
+                f"digest:liq:{admin}:{window}", admin, "admin_liquidation_digest", {"items": [entry]}
+            )
+            await self.uow.outbox.add_to_digest(alert, deliver_at)
 
     def _account_params(self) -> dict[str, Any]:
         return {"login": self.ref.login, "server": self.ref.server, "currency": self.ref.currency}

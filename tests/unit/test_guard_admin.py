@@ -52,7 +52,11 @@ def test_an_admin_liquidation_closes_out_at_once_with_the_reason_admin() -> None
         LiquidationTriggered(1, BreachReason.ADMIN, Decimal(10), Decimal(9_000), at(5)),
         CloseAllDue(1, BreachReason.ADMIN),
     ]
-    assert (state.status, state.breach_note, state.locked) == (GuardStatus.LIQUIDATING, "client asked by phone", True)
+    assert (state.status, state.breach_note, state.locked) == (
+        GuardStatus.LIQUIDATING,
+        "client asked by phone",
+        True,
+    )
 
 
 def test_an_admin_liquidation_during_a_grace_ends_the_grace_now() -> None:
@@ -146,7 +150,7 @@ def test_resetting_the_peak_rearms_the_warnings() -> None:
     state, events = admin_reset_peak(running(8_500), at(2))
 
     assert events == [PeakReset(previous_peak=Decimal(10_000), peak_equity=Decimal(8_500))]
-    assert (state.status, state.warned_levels, state.drawdown_percent) == (GuardStatus.NORMAL, (), 0)
+    assert (state.status, state.warned_levels, state.drawdown_percent) == (GuardStatus.NORMAL, (), Decimal(0))
 
 
 def test_resetting_the_peak_of_a_liquidated_account_leaves_trading_locked() -> None:

@@ -244,7 +244,7 @@ def test_a_grace_ending_while_the_feed_is_stale_still_issues_close_all() -> None
 
 
 def test_a_tick_never_starts_a_breach_even_on_a_feed_long_silent() -> None:
-    state, _ = feed([snap(10_000, 0), snap(8_000.01, 1)])
+    state, _ = feed([snap(10_000, 0), snap("8000.01", 1)])
 
     for second in (30, 61, 3_600, 86_400 * 3):
         state, events = tick_at(state, second)

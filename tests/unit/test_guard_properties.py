@@ -27,7 +27,7 @@ from core.domain.guard import (
     observe,
     tick,
 )
-from core.domain.guard_state import BREACH_IN_PROGRESS, WATCHING
+from core.domain.guard_state import WATCHING
 from tests.unit.guard_helpers import of_type
 
 CENT = Decimal("0.01")
@@ -71,9 +71,16 @@ flows = st.one_of(st.just(0), st.integers(-90, 200))
 near_levels = st.sampled_from([0, 850, 899, 900, 950, 1000, 1399, 1400, 1450, 1500, 1999, 2000])
 drawdowns = st.one_of(st.none(), near_levels, near_levels, st.integers(0, 2_500))
 moves = st.integers(-2_500, 1_500)
-snap_steps = st.builds(Snap, gap=gaps, move_bp=moves, flow_percent=flows, flat=st.booleans(), drawdown_bp=drawdowns)
+snap_steps = st.builds(
+    Snap, gap=gaps, move_bp=moves, flow_percent=flows, flat=st.booleans(), drawdown_bp=drawdowns
+)
 steps = st.lists(
-    st.one_of(snap_steps, snap_steps, st.builds(Tick, gap=gaps), st.builds(Ack, gap=gaps, status=st.sampled_from(CloseAckStatus))),
+    st.one_of(
+        snap_steps,
+        snap_steps,
+        st.builds(Tick, gap=gaps),
+        st.builds(Ack, gap=gaps, status=st.sampled_from(CloseAckStatus)),
+    ),
     min_size=3,
     max_size=50,
 )
@@ -92,7 +99,9 @@ configs = st.builds(
     day_start_hour=st.sampled_from([0, 17]),
     day_timezone=st.sampled_from(["UTC", "America/New_York", "Etc/GMT-2"]),
 )
-starts = st.datetimes(min_value=datetime(2026, 1, 1), max_value=datetime(2026, 12, 31), timezones=st.just(UTC))
+starts = st.datetimes(
+    min_value=datetime(2026, 1, 1), max_value=datetime(2026, 12, 31), timezones=st.just(UTC)
+)
 equities = st.integers(500, 2_000_000).map(Decimal)
 
 
@@ -133,7 +142,9 @@ class Account:
     def ack(self, status: CloseAckStatus) -> list[GuardEvent]:
         return self.record("ack", *close_all_acknowledged(self.current, status, self.now))
 
-    def record(self, kind: str, state: GuardState, events: list[GuardEvent], obs: Observation | None = None) -> list[GuardEvent]:
+    def record(
+        self, kind: str, state: GuardState, events: list[GuardEvent], obs: Observation | None = None
+    ) -> list[GuardEvent]:
         self.records.append(Record(kind, self.state, state, events, obs))
         self.state = state
         return events
@@ -162,6 +173,7 @@ def played(config: GuardConfig, start: datetime, equity: Decimal, sequence: list
     return account
 
 
+@settings(max_examples=200)
 @given(configs, starts, equities, st.one_of(steps, drawdown_walks), st.booleans())
 def test_each_warning_level_fires_again_only_after_recovering_a_point_below_it(
     config: GuardConfig, start: datetime, equity: Decimal, sequence: list[Step], daily_limit: bool
@@ -303,12 +315,14 @@ def test_cash_flows_never_trigger_nor_mask_a_breach(
         flowing.snapshot(plain.equity * scale * (factor - 1), flat=step.flat)
         scale *= factor
 
-    assert [_without_money(r.events) for r in plain.records] == [_without_money(r.events) for r in flowing.records]
+    assert [_without_money(r.events) for r in plain.records] == [
+        _without_money(r.events) for r in flowing.records
+    ]
     assert [r.after.status for r in plain.records] == [r.after.status for r in flowing.records]
 
 
 def _without_min_equity(config: GuardConfig) -> GuardConfig:
-    return GuardConfig(**{**asdict(config), "min_equity": Decimal(0)})
+    return replace(config, min_equity=Decimal(0))
 
 
 def _without_money(events: list[GuardEvent]) -> list[tuple[str, dict[str, Any]]]:

@@ -42,7 +42,8 @@ def bids() -> tuple[tuple[datetime, Decimal], ...]:
     """(time, bid) of every tick: `YYYY.MM.DD HH:MM:SS.mmm,bid,ask,bid_volume,ask_volume`, CRLF."""
     rows = (line.split(",") for line in TICKS.read_text().splitlines() if line)
     return tuple(
-        (datetime.strptime(row[0], "%Y.%m.%d %H:%M:%S.%f").replace(tzinfo=UTC), Decimal(row[1])) for row in rows
+        (datetime.strptime(row[0], "%Y.%m.%d %H:%M:%S.%f").replace(tzinfo=UTC), Decimal(row[1]))
+        for row in rows
     )
 
 

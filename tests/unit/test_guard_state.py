@@ -13,6 +13,7 @@ from core.domain.guard import (
     GuardConfig,
     GuardConfigError,
     GuardState,
+    Observation,
     admin_lock,
     close_all_acknowledged,
     tick,
@@ -48,7 +49,11 @@ def test_the_stored_state_keeps_money_exact_and_times_in_iso() -> None:
     assert data["warned_levels"] == ["10", "15"]
     assert data["grace_until"] == "2026-01-14T12:00:13+00:00"
     assert (data["status"], data["breach_reason"]) == ("liquidating", "max_drawdown")
-    assert (data["close_ack"], data["close_attempts"], data["stale"]) == (None, 2, True)  # retried, then silent
+    assert (data["close_ack"], data["close_attempts"], data["stale"]) == (
+        None,
+        2,
+        True,
+    )  # retried, then silent
 
 
 def test_a_state_of_an_unknown_version_is_refused() -> None:
@@ -97,3 +102,14 @@ def test_grace_zero_and_a_broker_timezone_are_valid_settings() -> None:
     config = GuardConfig(grace_seconds=0, day_timezone="Etc/GMT-2", daily_loss_limit_percent=Decimal(5))
 
     assert config.grace_seconds == 0
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("equity", 9_999.5), ("balance", Decimal("NaN")), ("cash_flows", (Decimal(1), 2.5)), ("equity", 10_000)],
+)
+def test_an_observation_takes_only_finite_decimals_as_money(field: str, value: object) -> None:
+    fields: dict[str, Any] = {"time": at(0), "equity": Decimal(1), "balance": Decimal(1), "open_tickets": ()}
+
+    with pytest.raises(ValueError, match=f"Observation.{field}"):
+        Observation(**{**fields, field: value})
