@@ -482,10 +482,11 @@ class SqlOutboxRepository:
             await self.add(late)
 
     async def claim_due(self, now: datetime, limit: int, lease_seconds: int) -> list[PendingAlert]:
-        """Lease due rows: a relay that dies mid-send leaves them to be claimed again after the lease."""
+        """Lease due rows (status `sending` until the lease ends): a relay that dies mid-send leaves them
+        to be claimed again after the lease, and a digest being sent takes no more items."""
         due = (
             select(OutboxRow.id)
-            .where(OutboxRow.status == "pending", OutboxRow.next_attempt_at <= now)
+            .where(OutboxRow.status.in_(("pending", "sending")), OutboxRow.next_attempt_at <= now)
             .order_by(OutboxRow.id)
             .limit(limit)
             .with_for_update(skip_locked=True)
@@ -497,7 +498,7 @@ class SqlOutboxRepository:
         await self.session.execute(
             update(OutboxRow)
             .where(OutboxRow.id.in_(ids))
-            .values(next_attempt_at=lease_until, attempts=OutboxRow.attempts + 1)
+            .values(status="sending", next_attempt_at=lease_until, attempts=OutboxRow.attempts + 1)
         )
         statement = (
             select(OutboxRow, UserRow.language)
@@ -522,7 +523,7 @@ class SqlOutboxRepository:
         if retry_at is None:
             values["status"] = "undeliverable"
         else:
-            values["next_attempt_at"] = retry_at
+            values |= {"status": "pending", "next_attempt_at": retry_at}
         await self.session.execute(update(OutboxRow).where(OutboxRow.id == alert_id).values(**values))
 
     async def counts(self) -> dict[str, int]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -17,24 +17,43 @@ from bot.app import Core, open_core
 from core.config import Settings
 from db.migrate import upgrade
 
-TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
-TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+# Each test run gets a database of its own (created from the server's `postgres` database, dropped at
+# the end) and one of Redis's numbered databases, so two runs on one machine never disturb each other.
+SERVER_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432")
+TEST_DATABASE_NAME = f"tradeguard_test_{os.getpid()}"
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", f"{SERVER_URL}/{TEST_DATABASE_NAME}")
+TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", f"redis://127.0.0.1:6379/{1 + os.getpid() % 15}")
 TABLES = ("outbox", "commands", "deals", "account_state", "devices", "accounts", "users", "audit_log")
 
 
-async def _rebuild_schema() -> None:
-    engine = create_async_engine(TEST_DATABASE_URL)
-    async with engine.begin() as connection:
-        await connection.execute(text("DROP SCHEMA public CASCADE"))
-        await connection.execute(text("CREATE SCHEMA public"))
+async def _server(statement: str) -> None:
+    engine = create_async_engine(f"{SERVER_URL}/postgres", isolation_level="AUTOCOMMIT")
+    async with engine.connect() as connection:
+        await connection.execute(text(statement))
+    await engine.dispose()
+
+
+async def _create_and_migrate() -> None:
+    if "TEST_DATABASE_URL" in os.environ:  # a database given by the caller: rebuild its schema
+        engine = create_async_engine(TEST_DATABASE_URL)
+        async with engine.begin() as connection:
+            await connection.execute(text("DROP SCHEMA public CASCADE"))
+            await connection.execute(text("CREATE SCHEMA public"))
+    else:
+        await _server(f"DROP DATABASE IF EXISTS {TEST_DATABASE_NAME} WITH (FORCE)")
+        await _server(f"CREATE DATABASE {TEST_DATABASE_NAME}")
+        engine = create_async_engine(TEST_DATABASE_URL)
     await upgrade(engine)
     await engine.dispose()
 
 
 @pytest.fixture(scope="session", autouse=True)
-def migrated_schema() -> None:
+def migrated_schema() -> Iterator[None]:
     """The schema is built once per run, by the migrations themselves (so they are tested)."""
-    asyncio.run(_rebuild_schema())
+    asyncio.run(_create_and_migrate())
+    yield
+    if "TEST_DATABASE_URL" not in os.environ:
+        asyncio.run(_server(f"DROP DATABASE IF EXISTS {TEST_DATABASE_NAME} WITH (FORCE)"))
 
 
 async def clean_state() -> None:

@@ -19,7 +19,7 @@ from core.domain.snapshot import Deal, Snapshot
 from core.services.ports import UnitOfWork
 
 COMMAND_TTL_SECONDS = 3600
-DIGEST_WINDOW_SECONDS = 5
+DIGEST_WINDOW_SECONDS = 10
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,8 @@ def test_a_translation_has_every_english_message(language: str) -> None:
 @pytest.mark.parametrize("language", SUPPORTED_LANGUAGES)
 def test_a_translation_uses_exactly_the_english_placeholders(language: str) -> None:
     english = catalog("en")
-    wrong = {key for key, text in catalog(language).items() if placeholders(text) != placeholders(english[key])}
+    translated = catalog(language).items()
+    wrong = {key for key, text in translated if placeholders(text) != placeholders(english[key])}
     assert not wrong, f"{language}: placeholders differ in {sorted(wrong)}"
 
 
