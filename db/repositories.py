@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -442,6 +442,10 @@ class SqlCommandRepository:
         return found is not None
 
 
+# A new alert is due at once, whatever the clocks of the database and of the relay say.
+DUE_AT_ONCE = datetime(2000, 1, 1, tzinfo=UTC)
+
+
 class SqlOutboxRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -449,7 +453,13 @@ class SqlOutboxRepository:
     async def add(self, alert: Alert) -> bool:
         statement = (
             insert(OutboxRow)
-            .values(dedupe_key=alert.dedupe_key, chat_id=alert.chat_id, kind=alert.kind, params=alert.params)
+            .values(
+                dedupe_key=alert.dedupe_key,
+                chat_id=alert.chat_id,
+                kind=alert.kind,
+                params=alert.params,
+                next_attempt_at=DUE_AT_ONCE,
+            )
             .on_conflict_do_nothing(index_elements=[OutboxRow.dedupe_key])
             .returning(OutboxRow.id)
         )

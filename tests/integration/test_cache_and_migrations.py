@@ -1,0 +1,81 @@
+"""The read-through cache (Redis) and the migrations (Alembic) on the real servers."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from sqlalchemy import text
+
+from bot.app import Core
+from db.migrate import upgrade
+from db.redis_store import Keys, RedisViewCache
+
+
+async def test_concurrent_misses_load_the_value_once(core: Core) -> None:
+    cache = RedisViewCache(core.redis)
+    loads = 0
+
+    async def load() -> dict[str, Any]:
+        nonlocal loads
+        loads += 1
+        await asyncio.sleep(0.1)
+        return {"equity": "1"}
+
+    results = await asyncio.gather(*(cache.account_view(7, 5, load) for _ in range(20)))
+    assert loads == 1
+    assert all(r == {"equity": "1"} for r in results)
+
+
+async def test_an_invalidation_is_never_undone_by_a_slow_loader(core: Core) -> None:
+    cache = RedisViewCache(core.redis)
+    release = asyncio.Event()
+
+    async def slow_old() -> dict[str, Any]:
+        await release.wait()
+        return {"equity": "old"}
+
+    async def fresh() -> dict[str, Any]:
+        return {"equity": "new"}
+
+    loading = asyncio.create_task(cache.account_view(8, 5, slow_old))
+    await asyncio.sleep(0.05)
+    await cache.invalidate_account(8)
+    release.set()
+    assert (await loading) == {"equity": "old"}
+    assert (await cache.account_view(8, 5, fresh)) == {"equity": "new"}
+
+
+async def test_cache_entries_always_expire(core: Core) -> None:
+    cache = RedisViewCache(core.redis)
+
+    async def load() -> dict[str, Any]:
+        return {"equity": "1"}
+
+    await cache.account_view(9, 5, load)
+    ttl = await core.redis.ttl(Keys.account_view(9, 0))
+    assert 0 < ttl <= 5
+
+
+async def test_the_migrations_are_at_head_and_running_them_again_changes_nothing(core: Core) -> None:
+    async with core.engine.connect() as connection:
+        before = (await connection.execute(text("SELECT version_num FROM alembic_version"))).scalar_one()
+    await upgrade(core.engine)
+    async with core.engine.connect() as connection:
+        after = (await connection.execute(text("SELECT version_num FROM alembic_version"))).scalar_one()
+        tables = set(
+            (
+                await connection.execute(text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'"))
+            ).scalars()
+        )
+    assert before == after == "0002"
+    assert {
+        "users",
+        "accounts",
+        "devices",
+        "account_state",
+        "deals",
+        "commands",
+        "outbox",
+        "audit_log",
+    } <= tables

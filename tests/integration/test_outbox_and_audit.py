@@ -1,0 +1,151 @@
+"""The outbox and the audit log on the real Postgres: races, leases, digests, append-only."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+
+from bot.app import Core
+from core.domain.models import Alert, AuditEntry
+from db.repositories import GENESIS_HASH, audit_hash
+from tests.conftest import FakeClock
+
+
+async def add_alerts(core: Core, count: int, chat_id: int = 77) -> None:
+    async with core.bot_services.users.uow() as uow:
+        for n in range(count):
+            await uow.outbox.add(Alert(f"test:{n}", chat_id, "broadcast", {"text": f"n{n}"}))
+        await uow.commit()
+
+
+async def test_an_alert_recorded_twice_with_one_dedupe_key_is_stored_once(core: Core) -> None:
+    async with core.bot_services.users.uow() as uow:
+        first = await uow.outbox.add(Alert("same-key", 1, "broadcast", {"text": "a"}))
+        second = await uow.outbox.add(Alert("same-key", 1, "broadcast", {"text": "b"}))
+        await uow.commit()
+    assert (first, second) == (True, False)
+    assert (await core.delivery.backlog()) == {"pending": 1}
+
+
+async def test_two_relays_claiming_at_once_never_get_the_same_alert(core: Core) -> None:
+    await add_alerts(core, 50)
+    first, second = await asyncio.gather(core.delivery.claim(30), core.delivery.claim(30))
+    ids = [a.id for a in first] + [a.id for a in second]
+    assert len(ids) == 50
+    assert len(set(ids)) == 50
+
+
+async def test_a_claimed_alert_is_claimed_again_only_after_its_lease_ends(
+    core: Core, clock: FakeClock
+) -> None:
+    await add_alerts(core, 1)
+    claimed = await core.delivery.claim()
+    assert len(claimed) == 1
+    assert await core.delivery.claim() == []
+    clock.advance(61)
+    again = await core.delivery.claim()
+    assert [a.id for a in again] == [claimed[0].id]
+    assert again[0].attempts == 2
+
+
+async def test_a_delivered_alert_is_never_claimed_again(core: Core, clock: FakeClock) -> None:
+    await add_alerts(core, 1)
+    (alert,) = await core.delivery.claim()
+    await core.delivery.delivered(alert)
+    clock.advance(3600)
+    assert await core.delivery.claim() == []
+    assert await core.delivery.backlog() == {"sent": 1}
+
+
+async def test_a_failed_send_is_retried_after_the_backoff_not_before(core: Core, clock: FakeClock) -> None:
+    await add_alerts(core, 1)
+    (alert,) = await core.delivery.claim()
+    await core.delivery.retry_later(alert, "network down")
+    clock.advance(1)
+    assert await core.delivery.claim() == []
+    clock.advance(2)
+    assert len(await core.delivery.claim()) == 1
+
+
+async def test_retry_after_from_telegram_sets_the_next_attempt(core: Core, clock: FakeClock) -> None:
+    await add_alerts(core, 1)
+    (alert,) = await core.delivery.claim()
+    await core.delivery.retry_later(alert, "429", after_seconds=17)
+    clock.advance(16)
+    assert await core.delivery.claim() == []
+    clock.advance(1.5)
+    assert len(await core.delivery.claim()) == 1
+
+
+async def test_digest_items_for_one_window_become_one_alert(core: Core, clock: FakeClock) -> None:
+    deliver_at = clock() + timedelta(seconds=10)
+    async with core.bot_services.users.uow() as uow:
+        for login in (1, 2, 3):
+            alert = Alert("digest:test", 5, "admin_liquidation_digest", {"items": [{"login": login}]})
+            await uow.outbox.add_to_digest(alert, deliver_at)
+        await uow.commit()
+    assert await core.delivery.claim() == []
+    clock.advance(11)
+    (digest,) = await core.delivery.claim()
+    assert [item["login"] for item in digest.params["items"]] == [1, 2, 3]
+
+
+async def test_a_digest_item_arriving_while_the_digest_is_being_sent_is_not_lost(
+    core: Core, clock: FakeClock
+) -> None:
+    async with core.bot_services.users.uow() as uow:
+        await uow.outbox.add_to_digest(
+            Alert("digest:t", 5, "admin_liquidation_digest", {"items": [{"n": 1}]}), clock()
+        )
+        await uow.commit()
+    (sending,) = await core.delivery.claim()
+    async with core.bot_services.users.uow() as uow:
+        await uow.outbox.add_to_digest(
+            Alert("digest:t", 5, "admin_liquidation_digest", {"items": [{"n": 2}]}), clock()
+        )
+        await uow.commit()
+    (late,) = await core.delivery.claim()
+    assert [i["n"] for i in sending.params["items"]] == [1]
+    assert [i["n"] for i in late.params["items"]] == [2]
+
+
+async def append(core: Core, clock: FakeClock, subject: str, action: str) -> None:
+    async with core.bot_services.users.uow() as uow:
+        await uow.audit.append(AuditEntry("admin:1", action, subject, {"why": "test"}), clock())
+        await uow.commit()
+
+
+@pytest.mark.parametrize(
+    "statement",
+    ["UPDATE audit_log SET action = 'forged'", "DELETE FROM audit_log", "TRUNCATE audit_log"],
+)
+async def test_the_audit_log_refuses_to_be_rewritten(core: Core, clock: FakeClock, statement: str) -> None:
+    await append(core, clock, "account:1", "admin.lock")
+    with pytest.raises(DBAPIError, match="append-only"):
+        async with core.engine.begin() as connection:
+            await connection.execute(text(statement))
+    async with core.engine.connect() as connection:
+        actions = (await connection.execute(text("SELECT action FROM audit_log"))).scalars().all()
+    assert actions == ["admin.lock"]
+
+
+async def test_each_audit_row_hashes_the_previous_row_of_its_subject(core: Core, clock: FakeClock) -> None:
+    for action in ("a.one", "a.two"):
+        await append(core, clock, "account:1", action)
+    await append(core, clock, "account:2", "b.one")
+    async with core.engine.connect() as connection:
+        rows = (
+            await connection.execute(
+                text("SELECT at, actor, action, subject, details, prev_hash, hash FROM audit_log ORDER BY id")
+            )
+        ).all()
+    previous: dict[str, str] = {}
+    for at, actor, action, subject, details, prev_hash, stored in rows:
+        assert prev_hash == previous.get(subject, GENESIS_HASH)
+        assert stored == audit_hash(prev_hash, at, AuditEntry(actor, action, subject, details))
+        previous[subject] = stored
+    assert rows[2][5] == GENESIS_HASH  # account:2 starts its own chain
