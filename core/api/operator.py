@@ -9,6 +9,7 @@ import jwt
 from aiohttp import web
 
 from core.api.errors import HttpError, json_response
+from core.services.bridge import utc_iso
 from core.services.errors import NotFound
 from core.services.queries import AccountQueries
 from core.services.secrets import derive_key
@@ -72,7 +73,7 @@ async def account_status(request: web.Request) -> web.Response:
             "peak_equity": view.peak_equity,
             "drawdown_percent": view.drawdown_percent,
             "margin_level_percent": view.margin_level_percent,
-            "last_snapshot_at": view.last_snapshot_at,
+            "last_snapshot_at": utc_iso(view.last_snapshot_at) if view.last_snapshot_at else None,
         }
     )
 

@@ -1,0 +1,317 @@
+"""In-memory fakes of our own ports (core/services/ports.py), for the service tier.
+
+They keep what the SQL repositories keep, with the same uniqueness rules (dedupe keys, deal tickets),
+and commit or discard like a unit of work: changes live in a copy until `commit()`.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from decimal import Decimal
+from types import TracebackType
+from typing import Any, Self
+
+from core.domain.commands import CommandRequest, CommandStatus, IssuedCommand, wire_body
+from core.domain.models import AccountView, Alert, AuditEntry, Device, LinkedAccount, PendingAlert, User
+from core.domain.snapshot import Deal, Snapshot
+
+JsonDict = dict[str, Any]
+
+
+@dataclass
+class Store:
+    users: dict[int, User] = field(default_factory=dict)
+    accounts: dict[int, LinkedAccount] = field(default_factory=dict)
+    limits: dict[int, Decimal | None] = field(default_factory=dict)
+    devices: dict[str, Device] = field(default_factory=dict)
+    states: dict[int, JsonDict] = field(default_factory=dict)
+    deals: dict[tuple[int, int], Deal] = field(default_factory=dict)
+    commands: dict[str, tuple[IssuedCommand, datetime, str]] = field(default_factory=dict)
+    outbox: dict[str, JsonDict] = field(default_factory=dict)
+    audit: list[tuple[datetime, AuditEntry]] = field(default_factory=list)
+    ids: Any = field(default_factory=lambda: itertools.count(1))
+
+
+class FakeRepos:
+    def __init__(self, store: Store) -> None:
+        self.s = store
+
+
+class FakeUsers(FakeRepos):
+    async def upsert(self, telegram_id: int, first_name: str, username: str | None, language: str) -> User:
+        found = self.s.users.get(telegram_id)
+        user = (
+            replace(found, first_name=first_name)
+            if found
+            else User(next(self.s.ids), telegram_id, first_name, language, username)
+        )
+        self.s.users[telegram_id] = user
+        return user
+
+    async def by_telegram_id(self, telegram_id: int) -> User | None:
+        return self.s.users.get(telegram_id)
+
+    async def set_language(self, user_id: int, language: str) -> None:
+        for key, user in self.s.users.items():
+            if user.id == user_id:
+                self.s.users[key] = replace(user, language=language)
+
+    async def set_start_payload(self, user_id: int, payload: str) -> None:
+        for key, user in self.s.users.items():
+            if user.id == user_id:
+                self.s.users[key] = replace(user, start_payload=payload)
+
+    async def mark_blocked(self, chat_id: int, blocked: bool) -> None:
+        if chat_id in self.s.users:
+            self.s.users[chat_id] = replace(self.s.users[chat_id], blocked_bot=blocked)
+
+
+class FakeAccounts(FakeRepos):
+    async def by_login(self, login: int) -> LinkedAccount | None:
+        return next((a for a in self.s.accounts.values() if a.login == login), None)
+
+    async def add(self, user_id: int, login: int, server: str) -> LinkedAccount:
+        account = LinkedAccount(next(self.s.ids), user_id, login, server, datetime(2026, 1, 1))
+        self.s.accounts[account.id] = account
+        return account
+
+    async def of_user(self, user_id: int) -> list[LinkedAccount]:
+        return [a for a in self.s.accounts.values() if a.user_id == user_id]
+
+    async def owner_chat_id(self, account_id: int) -> int:
+        user_id = self.s.accounts[account_id].user_id
+        return next(u.telegram_id for u in self.s.users.values() if u.id == user_id)
+
+    async def guard_ref(self, account_id: int) -> tuple[int, str, int, str | None]:
+        account = self.s.accounts[account_id]
+        return account.login, account.server, await self.owner_chat_id(account_id), "USD"
+
+    async def set_personal_limit(self, account_id: int, percent: Decimal | None) -> None:
+        self.s.limits[account_id] = percent
+
+    async def personal_limit(self, account_id: int) -> Decimal | None:
+        return self.s.limits.get(account_id)
+
+    async def all_with_state(self, status: str | None, limit: int) -> list[AccountView]:
+        raise NotImplementedError
+
+
+class FakeDevices(FakeRepos):
+    async def get(self, device_id: str) -> Device | None:
+        return self.s.devices.get(device_id)
+
+    async def of_account(self, account_id: int) -> Device | None:
+        return next((d for d in self.s.devices.values() if d.account_id == account_id), None)
+
+    async def add(self, device_id: str, account_id: int, secret_encrypted: bytes) -> None:
+        account = self.s.accounts[account_id]
+        self.s.devices[device_id] = Device(
+            device_id, account_id, account.login, account.server, secret_encrypted
+        )
+
+    async def rotate(self, device_id: str, secret_encrypted: bytes, now: datetime) -> None:
+        self.s.devices[device_id] = replace(self.s.devices[device_id], secret_encrypted=secret_encrypted)
+
+
+class FakeStates(FakeRepos):
+    async def lock_last_seq(self, account_id: int) -> int | None:
+        state = self.s.states.get(account_id)
+        return state["last_seq"] if state else None
+
+    async def save_snapshot(
+        self,
+        account_id: int,
+        snapshot: Snapshot,
+        snapshot_json: JsonDict,
+        guard: JsonDict,
+        peak_equity: Decimal,
+        now: datetime,
+    ) -> None:
+        self.s.states[account_id] = {
+            "last_seq": snapshot.seq,
+            "snapshot": snapshot_json,
+            "guard": guard,
+            "received_at": now,
+        }
+
+    async def peak_equity(self, account_id: int) -> Decimal | None:
+        guard = await self.guard(account_id)
+        return Decimal(guard["peak_equity"]) if guard else None
+
+    async def guard(self, account_id: int) -> JsonDict | None:
+        state = self.s.states.get(account_id)
+        return state["guard"] if state else None
+
+    async def lock_guard(self, account_id: int, skip_locked: bool = False) -> JsonDict | None:
+        return await self.guard(account_id)
+
+    async def save_guard(self, account_id: int, guard: JsonDict) -> None:
+        self.s.states[account_id]["guard"] = guard
+
+    async def due_for_tick(self, silent_since: datetime, limit: int) -> list[int]:
+        return sorted(self.s.states)[:limit]
+
+    async def view(self, account_id: int) -> AccountView | None:
+        raise NotImplementedError
+
+
+class FakeDeals(FakeRepos):
+    async def add_new(self, account_id: int, deals: tuple[Deal, ...]) -> list[Deal]:
+        new = [d for d in deals if (account_id, d.ticket) not in self.s.deals]
+        self.s.deals.update({(account_id, d.ticket): d for d in new})
+        return new
+
+
+class FakeCommands(FakeRepos):
+    async def pending(self, account_id: int, now: datetime) -> list[JsonDict]:
+        return [
+            c.body for c, expires, _ in self.s.commands.values()
+            if c.account_id == account_id and c.status is CommandStatus.PENDING and expires > now
+        ]  # fmt: skip
+
+    async def exists_for(self, command_id: str, account_id: int) -> bool:
+        return await self.get_for(command_id, account_id) is not None
+
+    async def issue(
+        self, account_id: int, request: CommandRequest, now: datetime, ttl_seconds: int
+    ) -> IssuedCommand | None:
+        if any(key == request.dedupe_key for _, _, key in self.s.commands.values()):
+            return None
+        command_id = f"cmd_{next(self.s.ids)}"
+        expires = now + timedelta(seconds=ttl_seconds)
+        command = IssuedCommand(
+            command_id,
+            account_id,
+            request.type,
+            CommandStatus.PENDING,
+            wire_body(command_id, request, now, expires),
+            None,
+            request.dedupe_key,
+        )
+        self.s.commands[command_id] = (command, expires, request.dedupe_key)
+        return command
+
+    async def get_for(self, command_id: str, account_id: int) -> IssuedCommand | None:
+        found = self.s.commands.get(command_id)
+        return found[0] if found and found[0].account_id == account_id else None
+
+    async def record_ack(self, command_id: str, status: CommandStatus, ack: JsonDict, now: datetime) -> None:
+        command, expires, key = self.s.commands[command_id]
+        self.s.commands[command_id] = (replace(command, status=status, ack=ack), expires, key)
+
+    async def with_key_prefix(self, account_id: int, prefix: str) -> list[IssuedCommand]:
+        return [
+            c
+            for c, _, key in self.s.commands.values()
+            if c.account_id == account_id and key.startswith(prefix)
+        ]
+
+    async def pending_count(self, account_id: int, now: datetime) -> int:
+        return len(await self.pending(account_id, now))
+
+
+class FakeOutbox(FakeRepos):
+    async def add(self, alert: Alert) -> bool:
+        if alert.dedupe_key in self.s.outbox:
+            return False
+        self.s.outbox[alert.dedupe_key] = {
+            "chat_id": alert.chat_id,
+            "kind": alert.kind,
+            "params": alert.params,
+        }
+        return True
+
+    async def add_to_digest(self, alert: Alert, deliver_at: datetime) -> None:
+        row = self.s.outbox.setdefault(
+            alert.dedupe_key, {"chat_id": alert.chat_id, "kind": alert.kind, "params": {"items": []}}
+        )
+        row["params"]["items"] += alert.params["items"]
+
+    async def claim_due(self, now: datetime, limit: int, lease_seconds: int) -> list[PendingAlert]:
+        raise NotImplementedError
+
+    async def mark_sent(self, alert_id: int, now: datetime) -> None:
+        raise NotImplementedError
+
+    async def mark_failed(self, alert_id: int, error: str, retry_at: datetime | None) -> None:
+        raise NotImplementedError
+
+    async def counts(self) -> dict[str, int]:
+        return {"pending": len(self.s.outbox)}
+
+
+class FakeAudit(FakeRepos):
+    async def append(self, entry: AuditEntry, now: datetime) -> None:
+        self.s.audit.append((now, entry))
+
+    async def recent(self, subject: str, limit: int) -> list[JsonDict]:
+        return [{"action": e.action} for _, e in self.s.audit if e.subject == subject][-limit:]
+
+
+class FakeUnitOfWork:
+    """Works on a copy of the store; `commit()` publishes it, leaving without commit discards it."""
+
+    def __init__(self, shared: list[Store]) -> None:
+        self.shared = shared
+
+    async def __aenter__(self) -> Self:
+        ids = self.shared[0].ids
+        self.work = copy.deepcopy(replace(self.shared[0], ids=None))
+        self.work.ids = ids
+        self.users = FakeUsers(self.work)
+        self.accounts = FakeAccounts(self.work)
+        self.devices = FakeDevices(self.work)
+        self.states = FakeStates(self.work)
+        self.deals = FakeDeals(self.work)
+        self.commands = FakeCommands(self.work)
+        self.outbox = FakeOutbox(self.work)
+        self.audit = FakeAudit(self.work)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        return None
+
+    async def commit(self) -> None:
+        self.shared[0] = self.work
+
+
+class NullCache:
+    async def account_view(
+        self, account_id: int, ttl_seconds: int, load: Callable[[], Awaitable[JsonDict | None]]
+    ) -> JsonDict | None:
+        return await load()
+
+    async def invalidate_account(self, account_id: int) -> None:
+        return None
+
+
+class MemoryNonces:
+    def __init__(self) -> None:
+        self.seen: set[tuple[str, str]] = set()
+
+    async def remember(self, device_id: str, nonce: str, ttl_seconds: int) -> bool:
+        if (device_id, nonce) in self.seen:
+            return False
+        self.seen.add((device_id, nonce))
+        return True
+
+
+class Recorder:
+    """Latest-snapshot store and doorbell in one: records what it was given."""
+
+    def __init__(self) -> None:
+        self.latest: dict[int, JsonDict] = {}
+        self.rings = 0
+
+    async def put(self, account_id: int, snapshot_json: JsonDict) -> None:
+        self.latest[account_id] = snapshot_json
+
+    async def ring(self) -> None:
+        self.rings += 1
+
+
+__all__ = ["FakeUnitOfWork", "MemoryNonces", "NullCache", "Recorder", "Store", "TracebackType"]
