@@ -31,12 +31,18 @@ async def demo(args: argparse.Namespace) -> int:
 
 
 async def simulate_ea(args: argparse.Namespace) -> int:
+    from core.bridge.client import BridgeClient
     from core.bridge.simulator import run_simulated_ea
 
     url = args.url or Settings().public_bridge_url
+    login, server = args.login, args.server
+    if login is None or server is None:  # the bridge knows which account this device was linked to
+        async with BridgeClient(url, args.device, args.secret) as client:
+            linked = await client.ping()
+        login, server = login or int(linked["login"]), server or str(linked["server"])
     result = await run_simulated_ea(
         url, args.device, args.secret, args.scenario,
-        login=args.login, server=args.server, interval=args.interval, steps=args.steps, out=print,
+        login=login, server=server, interval=args.interval, steps=args.steps, out=print,
     )  # fmt: skip
     return 1 if result.errors else 0
 

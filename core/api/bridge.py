@@ -116,8 +116,11 @@ async def ack(request: web.Request) -> web.Response:
 
 
 async def ping(request: web.Request) -> web.Response:
-    await authenticated(request, await read_limited_body(request))
-    return json_response({"ok": True, "server_time": server_time(request)})
+    """Beyond BRIDGE.md's `ok` and `server_time`: the linked login and server, so a client can check it
+    runs on the account it was linked to (and the reference client needs no --login/--server)."""
+    device = await authenticated(request, await read_limited_body(request))
+    reply = {"ok": True, "server_time": server_time(request), "login": device.login, "server": device.server}
+    return json_response(reply)
 
 
 def add_bridge_routes(app: web.Application) -> None:

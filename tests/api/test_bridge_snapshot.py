@@ -42,9 +42,14 @@ def ack_path(command_id: str) -> str:
 # --- ping ---------------------------------------------------------------------------------------
 
 
-async def test_ping_answers_ok_with_the_server_time_in_iso_utc_with_z(bridge: Bridge) -> None:
+async def test_ping_answers_ok_the_server_time_in_iso_utc_with_z_and_the_linked_account(bridge: Bridge) -> None:
     answer = await accepted(await bridge.call("GET", PING))
-    assert answer == {"ok": True, "server_time": utc_iso(bridge.clock())}
+    assert answer == {
+        "ok": True,
+        "server_time": utc_iso(bridge.clock()),
+        "login": bridge.device.login,
+        "server": bridge.device.server,
+    }
     assert ISO_UTC_MILLIS.match(answer["server_time"])
 
 
