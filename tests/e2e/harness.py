@@ -27,7 +27,6 @@ from tests.conftest import TEST_DATABASE_URL, TEST_REDIS_URL
 
 TOKEN = f"{BOT_ID}:E2E-stand-in-token"
 ADMIN_ID = 900001
-ROOT = Path(__file__).resolve().parents[2]
 SECRET_KEY = "e2e-secret-key-0123456789abcdef0123"
 START_TIMEOUT = 45.0  # migrations + PTB start-up on a loaded 2-core runner
 STOP_TIMEOUT = 20.0
@@ -255,10 +254,12 @@ class Database:
         return int(found)
 
     async def guard(self, login: int) -> dict[str, Any] | None:
-        return await self.scalar(  # type: ignore[no-any-return]
-            "SELECT s.guard FROM account_state s JOIN accounts a ON a.id = s.account_id WHERE a.login = :login",
+        guard: dict[str, Any] | None = await self.scalar(
+            "SELECT s.guard FROM account_state s JOIN accounts a ON a.id = s.account_id"
+            " WHERE a.login = :login",
             login=login,
         )
+        return guard
 
     async def commands(self, login: int, kind: str | None = None) -> list[dict[str, Any]]:
         return await self.rows(
@@ -278,7 +279,7 @@ class Database:
         )
 
     async def undelivered(self) -> int:
-        return int(await self.scalar("SELECT count(*) FROM outbox WHERE status = 'pending'"))
+        return int(await self.scalar("SELECT count(*) FROM outbox WHERE status <> 'sent'"))
 
 
 async def eventually(
@@ -287,7 +288,7 @@ async def eventually(
     """Poll state that has no event to wait on (rows another process commits), bounded by `timeout`."""
     try:
         async with asyncio.timeout(timeout):
-            while not await check():
+            while not await check():  # noqa: ASYNC110 - another process commits it; bounded
                 await asyncio.sleep(0.1)
     except TimeoutError:
         raise AssertionError(f"{what} not reached within {timeout} s") from None

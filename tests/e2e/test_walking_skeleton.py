@@ -17,7 +17,7 @@ SERVER = "E2E-Live"
 
 def last_equity(ea_output: str) -> str:
     """The equity of the EA's last snapshot, as it printed it (`snapshot #4 equity 9,998.00 USD`)."""
-    amounts = re.findall(r"snapshot #\d+ equity ([\d,.-]+) USD", ea_output)
+    amounts: list[str] = re.findall(r"snapshot #\d+ equity ([\d,.-]+) USD", ea_output)
     assert amounts, ea_output
     return amounts[-1]
 
