@@ -9,6 +9,7 @@ import jwt
 from aiohttp import web
 
 from core.api.errors import HttpError, json_response
+from core.domain.models import AccountView
 from core.services.bridge import utc_iso
 from core.services.errors import NotFound
 from core.services.queries import AccountQueries
@@ -56,12 +57,16 @@ def _login(request: web.Request) -> int:
     return int(text)
 
 
-async def account_status(request: web.Request) -> web.Response:
+async def _view(request: web.Request) -> AccountView:
     require_operator(request)
     try:
-        view = await request.app[QUERIES].view_by_login(_login(request))
+        return await request.app[QUERIES].view_by_login(_login(request))
     except NotFound:
         raise HttpError(404, "not_found", "no such account") from None
+
+
+async def account_status(request: web.Request) -> web.Response:
+    view = await _view(request)
     return json_response(
         {
             "login": view.login,
@@ -79,11 +84,7 @@ async def account_status(request: web.Request) -> web.Response:
 
 
 async def account_positions(request: web.Request) -> web.Response:
-    require_operator(request)
-    try:
-        view = await request.app[QUERIES].view_by_login(_login(request))
-    except NotFound:
-        raise HttpError(404, "not_found", "no such account") from None
+    view = await _view(request)
     return json_response({"login": view.login, "positions": list(view.positions)})
 
 
