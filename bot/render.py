@@ -221,7 +221,7 @@ def _alert_values(t: Translator, kind: str, params: dict[str, Any]) -> dict[str,
             "reason": Raw(t("reason." + params["reason"])),
             "contact": _moment(t, params["last_contact"]),
         }
-    elif kind in ("feed_stale", "admin_feed_stale", "feed_restored"):
+    elif kind in ("feed_stale", "feed_restored"):
         values |= {"contact": _moment(t, params["last_contact"])}
     elif kind == "broadcast":
         values = {"text": params["text"]}
@@ -239,15 +239,21 @@ def _digest_line(t: Translator, item: dict[str, Any]) -> str:
             server=item["server"],
             reason=Raw(t("reason." + item["reason"])),
         )
+    if item["event"] == "stale":
+        contact = _moment(t, item["last_contact"])
+        return t("alert.digest_stale", login=item["login"], server=item["server"], contact=contact)
     realised = _money(t, Decimal(item["realised"]), item.get("currency") or None)
     return t("alert.digest_completed", login=item["login"], server=item["server"], realised=realised)
 
 
 def render_digest(t: Translator, params: dict[str, Any]) -> str:
-    """One summary for admins, however many accounts were liquidated in the window."""
+    """One summary for admins, however many accounts were liquidated or went silent in the window."""
     items = params["items"]
-    started = sum(1 for item in items if item["event"] == "started")
-    lines = [t("alert.admin_liquidation_digest", started=started, completed=len(items) - started)]
+    counts = {
+        event: sum(1 for item in items if item["event"] == event)
+        for event in ("started", "completed", "stale")
+    }
+    lines = [t("alert.admin_liquidation_digest", **counts)]
     lines += [_digest_line(t, item) for item in items[:DIGEST_LINES]]
     if len(items) > DIGEST_LINES:
         lines.append(t("alert.digest_more", count=len(items) - DIGEST_LINES))
@@ -257,7 +263,7 @@ def render_digest(t: Translator, params: dict[str, Any]) -> str:
 ALERT_KINDS = (
     "account_connected", "drawdown_warning", "liquidation_warning", "liquidation_retrying", "liquidated",
     "admin_liquidation_digest", "admin_liquidation_overdue", "admin_breach_offline", "feed_stale",
-    "admin_feed_stale", "feed_restored", "trading_locked", "trading_unlocked", "broadcast",
+    "feed_restored", "trading_locked", "trading_unlocked", "broadcast",
 )  # fmt: skip
 
 

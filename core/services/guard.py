@@ -112,7 +112,9 @@ class GuardEffects:
             moment = event.last_snapshot_at.isoformat()
             params = {"last_contact": moment, "during_breach": event.during_breach}
             await self._tell_trader(f"stale:{key}:{moment}", "feed_stale", params)
-            await self._tell_admins(f"stale:{key}:{moment}", "admin_feed_stale", params)
+            await self._digest_for_admins(
+                {"event": "stale", "last_contact": moment, "during_breach": event.during_breach}
+            )
         elif isinstance(event, g.FeedRestored):
             moment = event.last_snapshot_at.isoformat()
             await self._tell_trader(f"restored:{key}:{moment}", "feed_restored", {"last_contact": moment})
@@ -156,7 +158,8 @@ class GuardEffects:
             )
 
     async def _digest_for_admins(self, item: dict[str, Any]) -> None:
-        """Liquidations reach admins as one summary per window, however many accounts breach at once."""
+        """Liquidations and silent feeds reach admins as one summary per window, however many accounts
+        breach or go quiet at once (a broker outage must not bury the admins in messages)."""
         window = int(self.now.timestamp()) // DIGEST_WINDOW_SECONDS * DIGEST_WINDOW_SECONDS
         deliver_at = datetime.fromtimestamp(window + DIGEST_WINDOW_SECONDS + 1, UTC)
         entry = {**self._account_params(), **item}
