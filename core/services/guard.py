@@ -112,9 +112,11 @@ class GuardEffects:
             moment = event.last_snapshot_at.isoformat()
             params = {"last_contact": moment, "during_breach": event.during_breach}
             await self._tell_trader(f"stale:{key}:{moment}", "feed_stale", params)
-            await self._digest_for_admins(
-                {"event": "stale", "last_contact": moment, "during_breach": event.during_breach}
-            )
+            if event.during_breach and state.breach_reason is not None:  # nobody can act on it: at once
+                offline = {"reason": state.breach_reason.value, "last_contact": moment}
+                await self._tell_admins(f"offline:{key}:{state.breach_no}", "admin_breach_offline", offline)
+            else:
+                await self._digest_for_admins({"event": "stale", "last_contact": moment})
         elif isinstance(event, g.FeedRestored):
             moment = event.last_snapshot_at.isoformat()
             await self._tell_trader(f"restored:{key}:{moment}", "feed_restored", {"last_contact": moment})

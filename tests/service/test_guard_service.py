@@ -210,3 +210,23 @@ async def test_a_trader_cannot_use_the_admin_service(world: World) -> None:
     with pytest.raises(Exception, match="admins only"):
         await world.admin.act(42, 5012345, "unlock")
     assert world.commands("unlock") == []
+
+
+async def test_an_account_going_silent_during_a_breach_alerts_the_admins_at_once(world: World) -> None:
+    world.bridge.guard.policy = GuardPolicy(GuardConfig(grace_seconds=30), (ADMIN,))
+    await world.snapshot("10000")
+    await world.snapshot("7900")  # breach: 30 s of grace
+    world.clock.advance(61)
+    await world.monitor.run_once()
+    (offline,) = world.alerts("admin_breach_offline")
+    assert offline["chat_id"] == ADMIN and offline["params"]["reason"] == "max_drawdown"
+    assert [a["chat_id"] for a in world.alerts("feed_stale")] == [42]
+
+
+async def test_a_quiet_account_outside_a_breach_reaches_admins_only_in_the_digest(world: World) -> None:
+    await world.snapshot("10000")
+    world.clock.advance(61)
+    await world.monitor.run_once()
+    assert world.alerts("admin_breach_offline") == []
+    (digest,) = world.alerts("admin_liquidation_digest")
+    assert [item["event"] for item in digest["params"]["items"]] == ["stale"]
