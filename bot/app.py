@@ -52,6 +52,15 @@ from db.uow import unit_of_work_factory
 
 log = logging.getLogger(__name__)
 PARTS = ("bot", "api", "worker")
+# Telegram allows about 30 messages a second overall. Sends are paced one at a time, just under that:
+# AIORateLimiter(overall_max_rate=30) is a bucket of 30, so a burst of 30 then 30/s puts 60 in the first
+# second, and even an even 30/s crosses the line whenever one send's network delay is shorter than the
+# send 30 before it; each 429 then pauses every send for a second.
+TELEGRAM_MESSAGES_PER_SECOND = 29
+RELAY_POOL_SIZE = 2
+# PTB logs every Bot API call with its parameters and result at DEBUG: that would write each device
+# secret /link shows into the logs of whoever runs at DEBUG. These loggers never go below INFO.
+BOT_API_CALL_LOGGERS = ("telegram.Bot", "telegram.ext.ExtBot")
 UNAVAILABLE = (
     sqlalchemy.exc.OperationalError,
     sqlalchemy.exc.InterfaceError,
@@ -107,12 +116,16 @@ async def open_core(settings: Settings, clock: Callable[[], datetime] = utc_now)
         redis_url, server = embedded.start_redis(settings.data_dir)
         started.append(server)
     engine = make_engine(database_url)
+    # The relay has connections of its own: in a burst of bridge traffic the shared pool's queue is
+    # seconds long, and a relay waiting in it to claim or to mark sent leaves Telegram's budget unused.
+    relay_engine = make_engine(database_url, pool_size=RELAY_POOL_SIZE)
     redis_client = make_redis(redis_url)
     try:
         await upgrade(engine)
-        yield _wire(settings, engine, redis_client, clock, started)
+        yield _wire(settings, engine, relay_engine, redis_client, clock, started)
     finally:
         await redis_client.aclose()
+        await relay_engine.dispose()
         await engine.dispose()
 
 
@@ -134,6 +147,7 @@ def guard_policy(settings: Settings) -> GuardPolicy:
 def _wire(
     settings: Settings,
     engine: AsyncEngine,
+    relay_engine: AsyncEngine,
     redis_client: Redis,
     clock: Callable[[], datetime],
     started: list[Any],
@@ -165,7 +179,7 @@ def _wire(
         bridge=BridgeService(ports, box, guard, clock),
         guard=guard,
         monitor=GuardMonitor(uow, guard, cache, clock, settings.stale_feed_seconds),
-        delivery=AlertDelivery(uow, clock),
+        delivery=AlertDelivery(unit_of_work_factory(relay_engine), clock),
         token_key=operator_key(key),
         embedded=started,
     )
@@ -181,10 +195,16 @@ def build_application(settings: Settings, bot_services: BotServices) -> Applicat
         .token(settings.telegram_bot_token)
         .base_url(settings.telegram_api_base_url)
         .base_file_url(settings.telegram_api_base_url.replace("/bot", "/file/bot"))
-        .rate_limiter(AIORateLimiter(overall_max_rate=30, max_retries=3))
+        .rate_limiter(
+            AIORateLimiter(
+                overall_max_rate=1, overall_time_period=1 / TELEGRAM_MESSAGES_PER_SECOND, max_retries=3
+            )
+        )
     )
     if settings.telegram_webhook_url:
         builder = builder.updater(None)  # updates arrive through our own HTTP server
+    for name in BOT_API_CALL_LOGGERS:
+        logging.getLogger(name).setLevel(logging.INFO)
     application = builder.build()
     application.bot_data["services"] = bot_services
     handlers.register(application)

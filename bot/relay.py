@@ -40,15 +40,18 @@ class AlertRelay:
         self.sending = asyncio.Semaphore(concurrency)
         self.idle_seconds = idle_seconds
 
-    async def run(self) -> None:
-        while True:
+    async def run(self, stop: asyncio.Event | None = None) -> None:
+        """Until `stop` is set; a pass in progress is finished, not cancelled (a task cancelled in the
+        middle of a COMMIT can leave its asyncpg connection waiting forever, and shutdown with it)."""
+        stop = stop or asyncio.Event()
+        while not stop.is_set():
             try:
                 sent = await self.drain_once()
             except Exception:  # a database blip must not kill the relay; the rows wait for us
                 log.exception("relay pass failed")
                 sent = 0
             if sent == 0:
-                await self._idle()
+                await _first_of(self._idle(), stop.wait())
 
     async def _idle(self) -> None:
         if self.wait_for_doorbell is None:
@@ -90,6 +93,17 @@ class AlertRelay:
                 await self.delivery.undeliverable(alert, repr(error))
             else:
                 await self.delivery.delivered(alert)
+
+
+async def _first_of(*waits: Awaitable[object]) -> None:
+    """Wait until one of `waits` is done; cancel the others."""
+    tasks = [asyncio.ensure_future(wait) for wait in waits]
+    try:
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
 
 def _seconds(retry_after: object) -> float:

@@ -16,21 +16,39 @@ SAFE_LIMIT = 4000
 
 
 def split_message(text: str, limit: int = SAFE_LIMIT) -> list[str]:
-    """Split on line boundaries under Telegram's 4,096 limit (a single over-long line is cut)."""
+    """Split on line boundaries under Telegram's 4,096 limit, which counts UTF-16 code units (an emoji
+    is two); a single over-long line is cut. The parts keep the text's order."""
     parts: list[str] = []
     current = ""
     for line in text.split("\n"):
-        while len(line) > limit:
-            parts.append(line[:limit])
-            line = line[limit:]
         candidate = f"{current}\n{line}" if current else line
-        if len(candidate) > limit:
-            parts.append(current)
-            candidate = line
+        if _utf16_units(candidate) > limit:
+            if current:
+                parts.append(current)
+            *whole, candidate = _cut(line, limit)
+            parts.extend(whole)
         current = candidate
     if current:
         parts.append(current)
     return parts
+
+
+def _utf16_units(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _cut(line: str, limit: int) -> list[str]:
+    """`line` in pieces of at most `limit` UTF-16 code units, never splitting a character."""
+    pieces: list[str] = []
+    start = size = 0
+    for index, char in enumerate(line):
+        width = 2 if ord(char) > 0xFFFF else 1
+        if size + width > limit:
+            pieces.append(line[start:index])
+            start, size = index, 0
+        size += width
+    pieces.append(line[start:])
+    return pieces
 
 
 def drawdown_bar(drawdown: Decimal, limit: Decimal, width: int = 10) -> str:
@@ -189,6 +207,8 @@ def _closed_lines(t: Translator, params: dict[str, Any]) -> str:
 
 def _alert_values(t: Translator, kind: str, params: dict[str, Any]) -> dict[str, object]:
     """The formatted values each alert's message uses (raw values in, locale-formatted text out)."""
+    if kind == "broadcast":  # about no account: it carries its text only
+        return {"text": params["text"]}
     values: dict[str, object] = {"login": params["login"], "server": params["server"]}
     if kind == "account_connected":
         values |= {
@@ -223,8 +243,6 @@ def _alert_values(t: Translator, kind: str, params: dict[str, Any]) -> dict[str,
         }
     elif kind in ("feed_stale", "feed_restored"):
         values |= {"contact": _moment(t, params["last_contact"])}
-    elif kind == "broadcast":
-        values = {"text": params["text"]}
     return values
 
 

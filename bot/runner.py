@@ -21,6 +21,7 @@ from core.config import Settings
 from db.redis_store import RedisDoorbellListener
 
 log = logging.getLogger(__name__)
+STOP_GRACE_SECONDS = 10.0
 
 
 @contextlib.asynccontextmanager
@@ -56,29 +57,37 @@ async def telegram_front(application: Application, settings: Settings) -> AsyncI
         await application.stop()
 
 
-async def _every(seconds: float, work: Callable[[], Awaitable[object]], name: str) -> None:
-    while True:
+async def _every(
+    seconds: float, work: Callable[[], Awaitable[object]], name: str, stop: asyncio.Event
+) -> None:
+    while not stop.is_set():
         try:
             await work()
         except Exception:  # a database blip must not stop the loop: the next pass retries
             log.exception("%s pass failed", name)
-        await asyncio.sleep(seconds)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), seconds)
 
 
 @contextlib.asynccontextmanager
 async def worker(core: Core, application: Application, tick_seconds: float = 1.0) -> AsyncIterator[None]:  # type: ignore[type-arg]
     doorbell = RedisDoorbellListener(core.redis)
     relay = AlertRelay(application.bot, core.delivery, doorbell)
+    stop = asyncio.Event()
     tasks = [
-        asyncio.create_task(relay.run(), name="alert-relay"),
+        asyncio.create_task(relay.run(stop), name="alert-relay"),
         asyncio.create_task(
-            _every(tick_seconds, core.monitor.run_once, "guard monitor"), name="guard-monitor"
+            _every(tick_seconds, core.monitor.run_once, "guard monitor", stop), name="guard-monitor"
         ),
     ]
     try:
         yield
     finally:
-        for task in tasks:
+        # Ask the loops to stop and let a pass in progress finish: a task cancelled in the middle of
+        # a COMMIT can leave its asyncpg connection (and so this shutdown) waiting forever.
+        stop.set()
+        _, late = await asyncio.wait(tasks, timeout=STOP_GRACE_SECONDS)
+        for task in late:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         await doorbell.close()

@@ -51,6 +51,12 @@ async def liquidate(update: Update, context: Context) -> None:
 async def liquidate_pressed(update: Update, context: Context) -> None:
     query = update.callback_query
     assert query is not None and query.data is not None and query.from_user is not None
+    svc = services(context)
+    if not svc.settings.is_admin(query.from_user.id):
+        # Changes nothing: the admin's buttons stay, and the refusal goes to the presser, not the chat.
+        await svc.users.audit_refused_admin_attempt(query.from_user.id, f"press {query.data}")
+        await query.answer(tr(context)("admin.refused"), show_alert=True)
+        return
     await query.answer()
     await query.edit_message_reply_markup(None)
     if query.data == CANCEL:

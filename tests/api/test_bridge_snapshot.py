@@ -42,7 +42,7 @@ def ack_path(command_id: str) -> str:
 # --- ping ---------------------------------------------------------------------------------------
 
 
-async def test_ping_answers_ok_the_server_time_in_iso_utc_with_z_and_the_linked_account(bridge: Bridge) -> None:
+async def test_ping_answers_ok_the_server_time_in_utc_and_the_linked_account(bridge: Bridge) -> None:
     answer = await accepted(await bridge.call("GET", PING))
     assert answer == {
         "ok": True,

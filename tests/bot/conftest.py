@@ -7,6 +7,7 @@ accepted, then at the database when the promise is about what was stored.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -34,10 +35,27 @@ LOGIN = 5012345
 SERVER = "Broker-Live"
 ALL_PARTS = ("bot", "api", "worker")
 REPLY_TIMEOUT = 10.0
+SHUTDOWN_TIMEOUT = 20.0
 
 
 def has_credentials(message: SentMessage) -> bool:
     return len(message.entity_texts("code")) >= 2
+
+
+ALERT_MARKS = ("✅", "⚠", "🚨", "❗", "🛑", "⏰", "📵", "🔒", "🔓", "📣")  # how every alert starts
+
+
+def is_alert(message: SentMessage) -> bool:
+    return message.text.startswith(ALERT_MARKS)
+
+
+def is_reply(message: SentMessage) -> bool:
+    """A new message that is not a pushed alert (which may land in the chat at any moment)."""
+    return message.method == "sendMessage" and not is_alert(message)
+
+
+def is_connected_alert(message: SentMessage, login: int) -> bool:
+    return message.text.startswith("✅") and str(login) in message.text
 
 
 @dataclass(frozen=True)
@@ -125,10 +143,10 @@ class Stack:
         expect: Callable[[SentMessage], bool] | None = None,
         timeout: float = REPLY_TIMEOUT,
     ) -> SentMessage:
-        """Send `text_` as `user` and return the bot's first answer (the first `expect` accepts)."""
+        """Send `text_` as `user` and return the bot's first reply (the first `expect` accepts)."""
         mark = self.standin.mark()
         await user.send(text_)
-        return await self.standin.wait_for_message(user.chat_id, expect, timeout, after=mark)
+        return await self.standin.wait_for_message(user.chat_id, expect or is_reply, timeout, after=mark)
 
     async def press(
         self,
@@ -142,7 +160,7 @@ class Stack:
         await user.press(message, data)
         return await self.standin.wait_for_message(
             message.chat_id,
-            lambda m: m.method == "sendMessage" and (expect is None or expect(m)),
+            lambda m: is_reply(m) and (expect is None or expect(m)),
             REPLY_TIMEOUT,
             after=mark,
         )
@@ -156,6 +174,27 @@ class Stack:
         """Push one signed snapshot for the linked device, as its EA would."""
         async with BridgeClient(self.http_url, creds.device_id, creds.secret, max_attempts=1) as client:
             return await client.snapshot(snapshot(creds.login, creds.server, seq, **kwargs))
+
+    async def connect(self, creds: Credentials, **kwargs: Any) -> SentMessage:
+        """The EA's first snapshot, and the "connected" alert it earns (so it cannot pass for a reply)."""
+        mark = self.standin.mark()
+        await self.send_snapshot(creds, 1, **kwargs)
+        return await self.standin.wait_for_message(
+            creds.answer.chat_id, lambda m: is_connected_alert(m, creds.login), REPLY_TIMEOUT, after=mark
+        )
+
+    async def eventually(
+        self, sql: str, expected: Any, timeout: float = REPLY_TIMEOUT, **params: Any
+    ) -> None:
+        """Poll `sql` until its rows (as tuples) equal `expected`: the relay records after it sends."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            found = [tuple(row) for row in await self.rows(sql, **params)]
+            if found == expected:
+                return
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(f"{sql!r} still gives {found!r}, not {expected!r}")
+            await asyncio.sleep(0.02)
 
     async def rows(self, sql: str, **params: Any) -> list[Row[Any]]:
         async with self.core.engine.connect() as connection:
@@ -182,6 +221,10 @@ async def standin() -> AsyncIterator[BotApiStandIn]:
 
 @pytest.fixture
 def bot_settings(tmp_path: Path, standin: BotApiStandIn) -> Settings:
+    return settings_for(tmp_path, standin)
+
+
+def settings_for(tmp_path: Path, standin: BotApiStandIn) -> Settings:
     return make_settings(
         tmp_path,
         telegram_bot_token=TOKEN,
@@ -196,8 +239,14 @@ def bot_settings(tmp_path: Path, standin: BotApiStandIn) -> Settings:
 async def start_stack(
     standin: BotApiStandIn, settings: Settings, parts: tuple[str, ...] = ALL_PARTS
 ) -> AsyncIterator[Stack]:
-    async with running(settings, parts) as live:
-        yield Stack(standin, live, settings)
+    """`running(settings, parts)`, whose shutdown must finish: a hang fails the test instead."""
+    async with contextlib.AsyncExitStack() as exits:
+        live = await exits.enter_async_context(running(settings, parts))
+        try:
+            yield Stack(standin, live, settings)
+        finally:
+            async with asyncio.timeout(SHUTDOWN_TIMEOUT):
+                await exits.aclose()
 
 
 @pytest.fixture
