@@ -25,7 +25,7 @@ DEFAULT_CONTRACT_SIZE = Decimal(100_000)
 CONTRACT_SIZES = {"XAUUSD": Decimal(100)}
 PRICE_DIGITS = {"USDJPY": 3, "XAUUSD": 2}
 STOP_OUT_LEVEL = Decimal("0.5")
-REPLAY_TICKS_PATH = Path("/work/shared/data/2015-01-15--09h_ticks.csv")
+REPLAY_TICKS_PATH = Path(__file__).parent / "data" / "eurchf_2015-01-15_09h_ticks.csv"
 
 
 def money(value: Decimal) -> Decimal:

@@ -8,14 +8,13 @@ tick is one observation.
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from functools import cache
-from pathlib import Path
 
 import pytest
 
+from core.bridge.scenarios import REPLAY_TICKS_PATH
 from core.domain.guard import (
     BreachReason,
     CloseAllDue,
@@ -28,13 +27,10 @@ from core.domain.guard import (
     observe,
 )
 
-DATA_DIR = Path(os.environ.get("TRADEGUARD_DATA_DIR", "/work/shared/data"))
-TICKS = DATA_DIR / "2015-01-15--09h_ticks.csv"
+TICKS = REPLAY_TICKS_PATH  # the real file, shipped in the repository (core/bridge/data/README.md)
 FLOOR_REMOVED = datetime(2015, 1, 15, 9, 30, 47, tzinfo=UTC)
 LOT = Decimal(100_000)
 START_EQUITY = Decimal(10_000)
-
-pytestmark = pytest.mark.skipif(not TICKS.exists(), reason=f"real tick data not found at {TICKS}")
 
 
 @cache
