@@ -107,14 +107,17 @@ async def running(
     """Everything `parts` asks for, started in this loop; stopped in reverse order on exit."""
     async with open_core(settings, clock) as core:
         application = build_application(settings, core.bot_services)
-        async with application, contextlib.AsyncExitStack() as stack:
+        talks_to_telegram = "bot" in parts or "worker" in parts
+        async with contextlib.AsyncExitStack() as stack:
+            if talks_to_telegram:  # an API-only process neither needs nor waits for Telegram
+                await stack.enter_async_context(application)
             if "bot" in parts:
                 await stack.enter_async_context(telegram_front(application, settings))
             if "worker" in parts:
                 await stack.enter_async_context(worker(core, application))
             http_url = None
             if "api" in parts or ("bot" in parts and settings.telegram_webhook_url):
-                http = build_http_app(core, application)
+                http = build_http_app(core, application if talks_to_telegram else None)
                 runner = await stack.enter_async_context(
                     http_server(http, settings.bridge_host, settings.bridge_port)
                 )
