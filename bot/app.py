@@ -178,7 +178,7 @@ def _wire(
         bot_services=bot_services,
         bridge=BridgeService(ports, box, guard, clock),
         guard=guard,
-        monitor=GuardMonitor(uow, guard, cache, clock, settings.stale_feed_seconds),
+        monitor=GuardMonitor(uow, guard, cache, clock),
         delivery=AlertDelivery(unit_of_work_factory(relay_engine), clock),
         token_key=operator_key(key),
         embedded=started,

@@ -91,8 +91,10 @@ class RedisViewCache:
 
     async def invalidate_account(self, account_id: int) -> None:
         version_key = Keys.account_version(account_id)
-        await self.redis.incr(version_key)
-        await self.redis.expire(version_key, 86400)
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.incr(version_key)
+            pipe.expire(version_key, 86400)
+            await pipe.execute()
 
 
 class RedisLatestSnapshots:
@@ -125,9 +127,10 @@ class RedisRateLimiter:
 
     async def __call__(self, device_id: str) -> int | None:
         key = f"{PREFIX}:rate:{device_id}"
-        count = await self.redis.incr(key)
-        if count == 1:
-            await self.redis.expire(key, 1)
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.incr(key)
+            pipe.expire(key, 1, nx=True)
+            count, _ = await pipe.execute()
         return 1 if count > self.per_second else None
 
 

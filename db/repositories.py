@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, text, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,6 +21,7 @@ from core.domain.models import (
     Device,
     LinkedAccount,
     PendingAlert,
+    SnapshotContext,
     User,
 )
 from core.domain.snapshot import Deal, Snapshot
@@ -203,12 +204,25 @@ class SqlAccountStateRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def lock_last_seq(self, account_id: int) -> int | None:
-        # Lock the account row itself: it exists before the first snapshot, so first snapshots serialise too.
+    async def lock_for_snapshot(self, account_id: int) -> SnapshotContext:
+        """The account row locked first, then what judging a snapshot needs. Two statements: read in the
+        locking one, the joined state could be the version from before the lock was granted."""
         await self.session.execute(select(AccountRow.id).where(AccountRow.id == account_id).with_for_update())
-        return await self.session.scalar(
-            select(AccountStateRow.last_seq).where(AccountStateRow.account_id == account_id)
+        statement = (
+            select(
+                AccountRow.login,
+                AccountRow.server,
+                AccountRow.personal_max_drawdown_percent,
+                UserRow.telegram_id,
+                AccountStateRow.last_seq,
+                AccountStateRow.guard,
+            )
+            .join(UserRow, UserRow.id == AccountRow.user_id)
+            .outerjoin(AccountStateRow, AccountStateRow.account_id == AccountRow.id)
+            .where(AccountRow.id == account_id)
         )
+        login, server, limit, chat_id, last_seq, guard = (await self.session.execute(statement)).one()
+        return SnapshotContext(account_id, login, server, chat_id, limit, last_seq, guard)
 
     async def save_snapshot(
         self,
@@ -216,7 +230,7 @@ class SqlAccountStateRepository:
         snapshot: Snapshot,
         snapshot_json: JsonDict,
         guard: JsonDict,
-        peak_equity: Decimal,
+        due_at: datetime | None,
         now: datetime,
     ) -> None:
         account = snapshot.account
@@ -228,9 +242,10 @@ class SqlAccountStateRepository:
             "balance": account.balance,
             "equity": account.equity,
             "margin": account.margin,
-            "peak_equity": peak_equity,
+            "peak_equity": Decimal(guard["peak_equity"]),
             "snapshot": snapshot_json,
             "guard": guard,
+            "guard_due_at": due_at,
         }
         statement = insert(AccountStateRow).values(account_id=account_id, **values)
         await self.session.execute(
@@ -253,35 +268,22 @@ class SqlAccountStateRepository:
             return None
         return await self.guard(account_id)
 
-    async def save_guard(self, account_id: int, guard: JsonDict) -> None:
+    async def save_guard(self, account_id: int, guard: JsonDict, due_at: datetime | None) -> None:
         await self.session.execute(
             update(AccountStateRow)
             .where(AccountStateRow.account_id == account_id)
-            .values(guard=guard, peak_equity=Decimal(guard["peak_equity"]))
+            .values(guard=guard, peak_equity=Decimal(guard["peak_equity"]), guard_due_at=due_at)
         )
 
-    async def due_for_tick(self, silent_since: datetime, limit: int) -> list[int]:
-        """Accounts a periodic tick can change: a breach in progress, or silent and not yet stale."""
-        status = AccountStateRow.guard["status"].astext
-        stale = AccountStateRow.guard["stale"].astext
+    async def due_for_tick(self, now: datetime, limit: int) -> list[int]:
+        """Accounts whose guard has a deadline that has come (see core.domain.guard.next_deadline)."""
         statement = (
             select(AccountStateRow.account_id)
-            .where(
-                AccountStateRow.guard.is_not(None),
-                or_(
-                    status.in_(("liquidation_pending", "liquidating")),
-                    and_(AccountStateRow.received_at < silent_since, stale != "true"),
-                ),
-            )
-            .order_by(AccountStateRow.account_id)
+            .where(AccountStateRow.guard_due_at <= now)
+            .order_by(AccountStateRow.guard_due_at)
             .limit(limit)
         )
         return list((await self.session.scalars(statement)).all())
-
-    async def peak_equity(self, account_id: int) -> Decimal | None:
-        return await self.session.scalar(
-            select(AccountStateRow.peak_equity).where(AccountStateRow.account_id == account_id)
-        )
 
     async def view(self, account_id: int) -> AccountView | None:
         statement = (
@@ -558,30 +560,32 @@ class SqlAuditRepository:
         self.session = session
 
     async def append(self, entry: AuditEntry, now: datetime) -> None:
-        # Each subject (an account, a user) has its own hash chain: one writer per subject extends it
-        # (the lock is held until this transaction ends), and unrelated subjects never wait on each other.
-        await self.session.execute(select(func.pg_advisory_xact_lock(7301, func.hashtext(entry.subject))))
+        await self.append_many([entry], now)
+
+    async def append_many(self, entries: list[AuditEntry], now: datetime) -> None:
+        """Each subject (an account, a user) has its own hash chain: one writer per subject extends it
+        (the lock is held until this transaction ends), and unrelated subjects never wait on each other."""
+        rows: list[JsonDict] = []
+        for subject in dict.fromkeys(entry.subject for entry in entries):
+            prev_hash = await self._chain_end(subject)
+            for entry in (e for e in entries if e.subject == subject):
+                details = json.loads(json.dumps(entry.details, default=str))
+                stored = AuditEntry(entry.actor, entry.action, entry.subject, details)
+                digest = audit_hash(prev_hash, now, stored)
+                rows.append(
+                    {"at": now, "actor": entry.actor, "action": entry.action, "subject": subject,
+                     "details": details, "prev_hash": prev_hash, "hash": digest}
+                )  # fmt: skip
+                prev_hash = digest
+        if rows:
+            await self.session.execute(insert(AuditRow).values(rows))
+
+    async def _chain_end(self, subject: str) -> str:
+        await self.session.execute(select(func.pg_advisory_xact_lock(7301, func.hashtext(subject))))
         prev = await self.session.scalar(
-            select(AuditRow.hash)
-            .where(AuditRow.subject == entry.subject)
-            .order_by(AuditRow.id.desc())
-            .limit(1)
+            select(AuditRow.hash).where(AuditRow.subject == subject).order_by(AuditRow.id.desc()).limit(1)
         )
-        prev_hash = prev or GENESIS_HASH
-        details = json.loads(json.dumps(entry.details, default=str))
-        stored = AuditEntry(entry.actor, entry.action, entry.subject, details)
-        self.session.add(
-            AuditRow(
-                at=now,
-                actor=entry.actor,
-                action=entry.action,
-                subject=entry.subject,
-                details=details,
-                prev_hash=prev_hash,
-                hash=audit_hash(prev_hash, now, stored),
-            )
-        )
-        await self.session.flush()
+        return prev or GENESIS_HASH
 
     async def recent(self, subject: str, limit: int) -> list[JsonDict]:
         rows = await self.session.scalars(

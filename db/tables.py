@@ -82,6 +82,7 @@ class AccountStateRow(Base):
     peak_equity: Mapped[Decimal] = mapped_column()
     snapshot: Mapped[dict[str, Any]] = mapped_column()
     guard: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    guard_due_at: Mapped[datetime | None] = mapped_column(index=True)
 
 
 class DealRow(Base):

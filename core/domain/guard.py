@@ -100,6 +100,7 @@ __all__ = [
     "admin_reset_peak",
     "admin_unlock",
     "close_all_acknowledged",
+    "next_deadline",
     "observe",
     "tick",
     "trading_day_key",
@@ -205,3 +206,21 @@ def _declare_stale_if_silent(state: GuardState, now: datetime, config: GuardConf
         assert state.breach_reason is not None
         events.append(BreachWhileOffline(state.breach_no, state.breach_reason))
     return replace(state, stale=True), events
+
+
+def next_deadline(state: GuardState, config: GuardConfig) -> datetime | None:
+    """The first moment at which `tick` could change `state` (None: only a snapshot or an admin can).
+
+    Stored beside the state, it lets a periodic worker look only at the accounts that are due.
+    """
+    moments: list[datetime] = []
+    if not state.stale:
+        moments.append(state.last_snapshot_at + timedelta(seconds=config.stale_feed_seconds))
+    if state.status is GuardStatus.LIQUIDATION_PENDING and state.grace_until is not None:
+        moments.append(state.grace_until)
+    if state.status is GuardStatus.LIQUIDATING:
+        if state.next_retry_at is not None:
+            moments.append(state.next_retry_at)
+        if not state.overdue_reported and state.close_issued_at is not None:
+            moments.append(state.close_issued_at + timedelta(seconds=config.verify_timeout_seconds))
+    return min(moments, default=None)

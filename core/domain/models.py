@@ -112,3 +112,16 @@ class AuditEntry:
     action: str
     subject: str
     details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SnapshotContext:
+    """What judging a snapshot needs about its account, read in one go under the account's row lock."""
+
+    account_id: int
+    login: int
+    server: str
+    chat_id: int
+    personal_limit: Decimal | None
+    last_seq: int | None
+    guard: dict[str, Any] | None

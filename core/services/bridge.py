@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from core.bridge.signing import NONCE_PATTERN, signature_matches
 from core.domain.commands import CommandStatus, CommandType
-from core.domain.models import Alert, Device
+from core.domain.models import Alert, Device, SnapshotContext
 from core.domain.snapshot import Snapshot, snapshot_to_json
 from core.services.errors import AuthenticationFailed, InvalidInput, ReplayedNonce, UnknownCommand
-from core.services.guard import AccountRef, GuardService
+from core.services.guard import GuardService
 from core.services.ports import Clock, Doorbell, LatestSnapshots, NonceStore, UnitOfWorkFactory, ViewCache
 from core.services.secrets import SecretBox
 
@@ -93,29 +93,29 @@ class BridgeService:
         _check_account_matches(device, snapshot)
         now = self.clock()
         async with self.ports.uow() as uow:
-            last_seq = await uow.states.lock_last_seq(device.account_id)
+            context = await uow.states.lock_for_snapshot(device.account_id)
+            last_seq = context.last_seq
             if last_seq is not None and snapshot.seq <= last_seq:
                 return SnapshotAnswer(last_seq, True, await uow.commands.pending(device.account_id, now))
             new_deals = await uow.deals.add_new(device.account_id, snapshot.deals)
-            ref = await self.guard.account_ref(uow, device.account_id)
-            ref = replace(ref, currency=snapshot.account.currency)
-            state = await self.guard.on_snapshot(uow, ref, snapshot, new_deals, now)
+            state, due_at, eventful = await self.guard.on_snapshot(uow, context, snapshot, new_deals, now)
             stored = snapshot_to_json(snapshot)
-            await uow.states.save_snapshot(
-                device.account_id, snapshot, stored, state.to_dict(), state.peak_equity, now
-            )
+            await uow.states.save_snapshot(device.account_id, snapshot, stored, state.to_dict(), due_at, now)
             if last_seq is None:
-                await uow.outbox.add(_connected_alert(ref, snapshot))
+                await uow.outbox.add(_connected_alert(context, snapshot))
             commands = await uow.commands.pending(device.account_id, now)
             await uow.commit()
-        await self._after_commit(device.account_id, stored)
+        await self._after_commit(device.account_id, stored, ring=eventful or last_seq is None)
         return SnapshotAnswer(snapshot.seq, False, commands)
 
-    async def _after_commit(self, account_id: int, stored: dict[str, Any] | None = None) -> None:
+    async def _after_commit(
+        self, account_id: int, stored: dict[str, Any] | None = None, ring: bool = True
+    ) -> None:
         await self.ports.cache.invalidate_account(account_id)
         if stored is not None:
             await self.ports.latest.put(account_id, stored)
-        await self.ports.doorbell.ring()
+        if ring:
+            await self.ports.doorbell.ring()
 
     async def pending_commands(self, device: Device) -> list[dict[str, Any]]:
         async with self.ports.uow() as uow:
@@ -149,7 +149,7 @@ def _check_account_matches(device: Device, snapshot: Snapshot) -> None:
         raise InvalidInput(f"account.server: {snapshot.account.server!r} is not the linked server")
 
 
-def _connected_alert(ref: AccountRef, snapshot: Snapshot) -> Alert:
+def _connected_alert(ref: SnapshotContext, snapshot: Snapshot) -> Alert:
     account = snapshot.account
     params = {
         "login": ref.login,

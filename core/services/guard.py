@@ -14,7 +14,7 @@ from typing import Any
 
 from core.domain import guard as g
 from core.domain.commands import CommandRequest, CommandType
-from core.domain.models import Alert, AuditEntry
+from core.domain.models import Alert, AuditEntry, SnapshotContext
 from core.domain.snapshot import Deal, Snapshot
 from core.services.ports import UnitOfWork
 
@@ -67,7 +67,7 @@ class GuardEffects:
     async def apply(self, state: g.GuardState, events: list[g.GuardEvent], actor: str = "guard") -> None:
         for event in events:
             await self._apply_one(state, event)
-            await self._audit(actor, event)
+        await self.uow.audit.append_many([self._audit_entry(actor, event) for event in events], self.now)
 
     async def _apply_one(self, state: g.GuardState, event: g.GuardEvent) -> None:
         key = f"{self.ref.account_id}"
@@ -174,11 +174,10 @@ class GuardEffects:
     def _account_params(self) -> dict[str, Any]:
         return {"login": self.ref.login, "server": self.ref.server, "currency": self.ref.currency}
 
-    async def _audit(self, actor: str, event: g.GuardEvent) -> None:
+    def _audit_entry(self, actor: str, event: g.GuardEvent) -> AuditEntry:
         details = {"event": type(event).__name__, **_params(event)}
-        await self.uow.audit.append(
-            AuditEntry(actor, "guard." + _snake(type(event).__name__), f"account:{self.ref.login}", details),
-            self.now,
+        return AuditEntry(
+            actor, "guard." + _snake(type(event).__name__), f"account:{self.ref.login}", details
         )
 
 
@@ -217,16 +216,30 @@ class GuardService:
         return self.policy.config_for(await uow.accounts.personal_limit(account_id))
 
     async def on_snapshot(
-        self, uow: UnitOfWork, ref: AccountRef, snapshot: Snapshot, new_deals: list[Deal], now: datetime
-    ) -> g.GuardState:
-        """Judge an accepted snapshot (the caller holds the account's row lock and saves the state)."""
-        stored = await uow.states.guard(ref.account_id)
-        previous = g.GuardState.from_dict(stored) if stored else None
-        state, events = g.observe(
-            previous, observation(snapshot, new_deals, now), await self.config(uow, ref.account_id)
+        self,
+        uow: UnitOfWork,
+        context: SnapshotContext,
+        snapshot: Snapshot,
+        new_deals: list[Deal],
+        now: datetime,
+    ) -> tuple[g.GuardState, datetime | None, bool]:
+        """Judge an accepted snapshot; the caller holds the account's row lock and saves the state
+        with the deadline returned (when the periodic worker must look at it next). The flag says
+        whether anything happened (an alert, a command) that the relay should hear of at once."""
+        previous = g.GuardState.from_dict(context.guard) if context.guard else None
+        config = self.policy.config_for(context.personal_limit)
+        state, events = g.observe(previous, observation(snapshot, new_deals, now), config)
+        ref = AccountRef(
+            context.account_id, context.login, context.server, context.chat_id, snapshot.account.currency
         )
         await GuardEffects(uow, self.policy, ref, now, f"seq{snapshot.seq}").apply(state, events)
-        return state
+        return state, g.next_deadline(state, config), bool(events)
+
+    async def _save(self, uow: UnitOfWork, account_id: int, state: g.GuardState, now: datetime) -> None:
+        """Store a state changed outside a snapshot; an account is looked at again at most once a second."""
+        deadline = g.next_deadline(state, await self.config(uow, account_id))
+        due_at = None if deadline is None else max(deadline, now + timedelta(seconds=1))
+        await uow.states.save_guard(account_id, state.to_dict(), due_at)
 
     async def on_close_all_ack(
         self, uow: UnitOfWork, account_id: int, status: str, breach_no: int | None, now: datetime
@@ -239,7 +252,7 @@ class GuardService:
         )
         ref = await self.account_ref(uow, account_id)
         await GuardEffects(uow, self.policy, ref, now, f"ack{now.timestamp()}").apply(state, events)
-        await uow.states.save_guard(account_id, state.to_dict())
+        await self._save(uow, account_id, state, now)
 
     async def tick(self, uow: UnitOfWork, account_id: int, now: datetime) -> bool:
         """One periodic look at an account; False when another worker holds it right now."""
@@ -247,10 +260,10 @@ class GuardService:
         if not stored:
             return False
         state, events = g.tick(g.GuardState.from_dict(stored), now, await self.config(uow, account_id))
-        if events or state.to_dict() != stored:
+        if events:
             ref = await self.account_ref(uow, account_id)
             await GuardEffects(uow, self.policy, ref, now, f"tick{now.timestamp()}").apply(state, events)
-            await uow.states.save_guard(account_id, state.to_dict())
+        await self._save(uow, account_id, state, now)
         return True
 
     async def admin_action(
@@ -270,25 +283,25 @@ class GuardService:
             state, events = g.admin_reset_peak(state, now)
         ref = await self.account_ref(uow, account_id)
         await GuardEffects(uow, self.policy, ref, now, f"admin{now.timestamp()}").apply(state, events, actor)
-        await uow.states.save_guard(account_id, state.to_dict())
+        await self._save(uow, account_id, state, now)
         return state
 
 
 class GuardMonitor:
-    """The worker's periodic pass: stale feeds, grace periods that end without a snapshot, retries,
-    overdue liquidations. Row locks with SKIP LOCKED let several workers share the accounts."""
+    """The worker's periodic pass over the accounts whose guard has a deadline that has come: stale
+    feeds, grace periods that end without a snapshot, retries, overdue liquidations. Row locks taken
+    with SKIP LOCKED let several workers share the accounts."""
 
-    def __init__(self, uow: Any, guard: GuardService, cache: Any, clock: Any, stale_seconds: int) -> None:
+    def __init__(self, uow: Any, guard: GuardService, cache: Any, clock: Any) -> None:
         self.uow = uow
         self.guard = guard
         self.cache = cache
         self.clock = clock
-        self.stale_seconds = stale_seconds
 
     async def run_once(self, limit: int = 1000) -> int:
         now = self.clock()
         async with self.uow() as uow:
-            due = await uow.states.due_for_tick(now - timedelta(seconds=self.stale_seconds), limit)
+            due = await uow.states.due_for_tick(now, limit)
         for account_id in due:
             async with self.uow() as uow:
                 if await self.guard.tick(uow, account_id, now):

@@ -16,6 +16,7 @@ from core.domain.models import (
     Device,
     LinkedAccount,
     PendingAlert,
+    SnapshotContext,
     User,
 )
 from core.domain.snapshot import Deal, Snapshot
@@ -53,8 +54,8 @@ class DeviceRepository(Protocol):
 
 
 class AccountStateRepository(Protocol):
-    async def lock_last_seq(self, account_id: int) -> int | None:
-        """The last accepted seq, holding a row lock until the unit of work ends (None: no snapshot yet)."""
+    async def lock_for_snapshot(self, account_id: int) -> SnapshotContext:
+        """The account row locked until the unit of work ends, with what judging a snapshot needs."""
         ...
 
     async def save_snapshot(
@@ -63,14 +64,13 @@ class AccountStateRepository(Protocol):
         snapshot: Snapshot,
         snapshot_json: JsonDict,
         guard: JsonDict,
-        peak_equity: Decimal,
+        due_at: datetime | None,
         now: datetime,
     ) -> None: ...
-    async def peak_equity(self, account_id: int) -> Decimal | None: ...
     async def guard(self, account_id: int) -> JsonDict | None: ...
     async def lock_guard(self, account_id: int, skip_locked: bool = False) -> JsonDict | None: ...
-    async def save_guard(self, account_id: int, guard: JsonDict) -> None: ...
-    async def due_for_tick(self, silent_since: datetime, limit: int) -> list[int]: ...
+    async def save_guard(self, account_id: int, guard: JsonDict, due_at: datetime | None) -> None: ...
+    async def due_for_tick(self, now: datetime, limit: int) -> list[int]: ...
     async def view(self, account_id: int) -> AccountView | None: ...
 
 
@@ -108,6 +108,7 @@ class OutboxRepository(Protocol):
 
 class AuditRepository(Protocol):
     async def append(self, entry: AuditEntry, now: datetime) -> None: ...
+    async def append_many(self, entries: list[AuditEntry], now: datetime) -> None: ...
     async def recent(self, subject: str, limit: int) -> list[JsonDict]: ...
 
 

@@ -16,7 +16,16 @@ from types import TracebackType
 from typing import Any, Self
 
 from core.domain.commands import CommandRequest, CommandStatus, IssuedCommand, wire_body
-from core.domain.models import AccountView, Alert, AuditEntry, Device, LinkedAccount, PendingAlert, User
+from core.domain.models import (
+    AccountView,
+    Alert,
+    AuditEntry,
+    Device,
+    LinkedAccount,
+    PendingAlert,
+    SnapshotContext,
+    User,
+)
 from core.domain.snapshot import Deal, Snapshot
 
 JsonDict = dict[str, Any]
@@ -118,9 +127,20 @@ class FakeDevices(FakeRepos):
 
 
 class FakeStates(FakeRepos):
-    async def lock_last_seq(self, account_id: int) -> int | None:
-        state = self.s.states.get(account_id)
-        return state["last_seq"] if state else None
+    async def lock_for_snapshot(self, account_id: int) -> SnapshotContext:
+        account = self.s.accounts[account_id]
+        state = self.s.states.get(account_id) or {}
+        chat_id = await FakeAccounts(self.s).owner_chat_id(account_id)
+        limit = self.s.limits.get(account_id)
+        return SnapshotContext(
+            account_id,
+            account.login,
+            account.server,
+            chat_id,
+            limit,
+            state.get("last_seq"),
+            state.get("guard"),
+        )
 
     async def save_snapshot(
         self,
@@ -128,19 +148,10 @@ class FakeStates(FakeRepos):
         snapshot: Snapshot,
         snapshot_json: JsonDict,
         guard: JsonDict,
-        peak_equity: Decimal,
+        due_at: datetime | None,
         now: datetime,
     ) -> None:
-        self.s.states[account_id] = {
-            "last_seq": snapshot.seq,
-            "snapshot": snapshot_json,
-            "guard": guard,
-            "received_at": now,
-        }
-
-    async def peak_equity(self, account_id: int) -> Decimal | None:
-        guard = await self.guard(account_id)
-        return Decimal(guard["peak_equity"]) if guard else None
+        self.s.states[account_id] = {"last_seq": snapshot.seq, "guard": guard, "due_at": due_at}
 
     async def guard(self, account_id: int) -> JsonDict | None:
         state = self.s.states.get(account_id)
@@ -149,11 +160,12 @@ class FakeStates(FakeRepos):
     async def lock_guard(self, account_id: int, skip_locked: bool = False) -> JsonDict | None:
         return await self.guard(account_id)
 
-    async def save_guard(self, account_id: int, guard: JsonDict) -> None:
-        self.s.states[account_id]["guard"] = guard
+    async def save_guard(self, account_id: int, guard: JsonDict, due_at: datetime | None) -> None:
+        self.s.states[account_id] |= {"guard": guard, "due_at": due_at}
 
-    async def due_for_tick(self, silent_since: datetime, limit: int) -> list[int]:
-        return sorted(self.s.states)[:limit]
+    async def due_for_tick(self, now: datetime, limit: int) -> list[int]:
+        due = [key for key, state in self.s.states.items() if state["due_at"] and state["due_at"] <= now]
+        return sorted(due)[:limit]
 
     async def view(self, account_id: int) -> AccountView | None:
         raise NotImplementedError
@@ -247,6 +259,9 @@ class FakeOutbox(FakeRepos):
 class FakeAudit(FakeRepos):
     async def append(self, entry: AuditEntry, now: datetime) -> None:
         self.s.audit.append((now, entry))
+
+    async def append_many(self, entries: list[AuditEntry], now: datetime) -> None:
+        self.s.audit.extend((now, entry) for entry in entries)
 
     async def recent(self, subject: str, limit: int) -> list[JsonDict]:
         return [{"action": e.action} for _, e in self.s.audit if e.subject == subject][-limit:]

@@ -87,7 +87,7 @@ async def world() -> World:
     user = await UserService(uow, clock).resolve(42, "Ann", None, "en")
     linked = await LinkService(uow, box, clock).link(user, 5012345, "Live")
     device = store[0].devices[linked.device_id]
-    monitor = GuardMonitor(uow, guard, NullCache(), clock, 60)
+    monitor = GuardMonitor(uow, guard, NullCache(), clock)
     admin = AdminService(uow, guard, NullCache(), recorder, (ADMIN,), clock)
     return World(store, clock, bridge, monitor, admin, device)
 
