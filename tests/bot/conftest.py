@@ -26,6 +26,7 @@ from core.config import Settings
 from core.domain.models import Alert
 from db.redis_store import RedisDoorbell
 from db.uow import unit_of_work_factory
+from tests.api.helpers import snapshot_body
 from tests.conftest import clean_state, make_settings
 
 TOKEN = "7000000001:BOT-TIER-test-token"
@@ -96,24 +97,10 @@ def snapshot(
     **account: Any,
 ) -> dict[str, Any]:
     """A valid snapshot taken now; `account` overrides the account block (equity, balance, …)."""
-    block: dict[str, Any] = {
-        "login": login,
-        "server": server,
-        "currency": "USD",
-        "balance": "10000.00",
-        "equity": "9850.50",
-        "margin": "120.00",
-        "free_margin": "9730.50",
-        "leverage": 100,
-    }
-    return {
-        "seq": seq,
-        "time": datetime.now(UTC),
-        "account": block | account,
-        "positions": [position()] if positions is None else positions,
-        "deals": [],
-        "quotes": [],
-    }
+    body = snapshot_body(login, server, seq, **account)
+    body |= {"time": datetime.now(UTC), "deals": [], "quotes": []}
+    body["positions"] = [position()] if positions is None else positions
+    return body
 
 
 @dataclass
