@@ -113,9 +113,15 @@ async def tour(standin: BotApiStandIn, bridge_url: str) -> bool:
     liquidated = await standin.wait_for_message(1001, lambda m: "closed out" in m.text, timeout=30)
     await converse(ann, standin, "/status")
     await converse(boris, standin, "/status")
+    say("\n— the admins get one summary per 10-second window, however many accounts were liquidated —")
+    await standin.wait_for_message(ADMIN_ID, lambda m: "5012345" in m.text, timeout=30)
     await converse(olga, standin, "/account 5012345")
     await converse(olga, standin, "/accounts_all")
-    say(f"\nEA results: {', '.join(f'{r}' for r in results)}")
+    for result in results:
+        say(
+            f"\nEA: {result.snapshots_sent} snapshots sent, {len(result.commands_executed)} command(s) "
+            f"executed, acks {[status for _, status in result.acks_sent]}, final equity {result.final_equity}"
+        )
     return liquidated is not None
 
 

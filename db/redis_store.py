@@ -127,10 +127,10 @@ class RedisRateLimiter:
 
     async def __call__(self, device_id: str) -> int | None:
         key = f"{PREFIX}:rate:{device_id}"
-        async with self.redis.pipeline(transaction=False) as pipe:
+        async with self.redis.pipeline(transaction=False) as pipe:  # one round trip; works on Redis 6
+            pipe.set(key, 0, ex=1, nx=True)
             pipe.incr(key)
-            pipe.expire(key, 1, nx=True)
-            count, _ = await pipe.execute()
+            _, count = await pipe.execute()
         return 1 if count > self.per_second else None
 
 
