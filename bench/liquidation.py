@@ -1,12 +1,14 @@
 """Benchmark: 1,000 accounts breach the 20% drawdown limit in the same second.
 
-    .venv/bin/python -m bench.liquidation [--accounts 1000] [--in-flight 100] [--ack]
+    .venv/bin/python -m bench.liquidation [--accounts 1000] [--in-flight 100] [--ack] [--in-process]
 
 Setup (not timed): a database and a Redis database of its own, the Bot API stand-in enforcing 30
-messages/s, the service in-process with LIQUIDATION_GRACE_SECONDS=0. N users and linked accounts are
-made through the services; each account reports its peak (equity 10,000), then 8,400 (16% down, which
-crosses both warning levels). Those setup alerts (connected + two warnings per account) are marked
-sent in the outbox, so the timed phase starts with an empty outbox.
+messages/s, the service (API only, in-process) with LIQUIDATION_GRACE_SECONDS=0. N users and linked
+accounts are made through the services; each account reports its peak (equity 10,000), then 8,400 (16%
+down, which crosses both warning levels). Those setup alerts (connected + two warnings per account) are
+marked sent in the outbox, so the timed phase starts with an empty outbox. The timed phases then run the
+whole service as a separate `tradeguard run` process (the default, --service-process), or in this
+process and loop with --in-process.
 
 Phase 1: every account sends a snapshot at equity 7,500 (25% down), at most --in-flight at a time;
 timed from the first send to every account's close_all being available (in the snapshot's answer,
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import math
 import sys
 import tempfile
 import time
@@ -29,6 +32,8 @@ from pathlib import Path
 
 if __package__ in (None, ""):  # run as `python bench/liquidation.py`: make the project importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from bench import outcome, phases
 from bench.harness import (
@@ -43,8 +48,9 @@ from bench.harness import (
     print_table,
     scratch_database,
 )
+from bench.service import ServiceProcess, service_process
 from bench.traders import Trader, bridge_load, link_traders
-from bot.runner import Running, running
+from bot.runner import running
 from bot.standin import BotApiStandIn
 from core.config import Settings
 
@@ -67,6 +73,22 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="also ack each close_all and send a flat "
         "snapshot, and time the 'liquidated' alerts too (doubles the delivery phase)",
     )
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument(
+        "--service-process",
+        dest="in_process",
+        action="store_false",
+        help="the default: the timed phases run the service as its own OS process (`tradeguard run`), "
+        "so the simulated EAs and the stand-in do not share its core",
+    )
+    where.add_argument(
+        "--in-process",
+        dest="in_process",
+        action="store_true",
+        help="run the service in the benchmark's own process and loop (bot.runner.running), "
+        "sharing one core with the simulated EAs and the stand-in",
+    )
+    parser.set_defaults(in_process=False)
     parser.add_argument(
         "--database-url",
         help="use this database (its public schema is DROPPED and rebuilt) "
@@ -132,19 +154,25 @@ async def set_up(settings: Settings, count: int, in_flight: int) -> Setup:
 
 
 async def breach_phase(
-    live: Running, standin: BotApiStandIn, traders: list[Trader], args: argparse.Namespace
+    http_url: str,
+    standin: BotApiStandIn,
+    traders: list[Trader],
+    args: argparse.Namespace,
+    service: ServiceProcess | None = None,
 ) -> tuple[int, phases.Breach, float | None]:
     """Phase 1 (and the close-outs, with --ack): where the stand-in's record stood before, the breach,
     and when the close-outs were done (seconds after the first breaching send)."""
-    assert live.http_url is not None
     await phases.wait_for(lambda: standin.get_updates_calls > 0, timeout=30)  # the bot is polling
     for trader in traders:
         trader.mark_to_equity(BREACH_EQUITY)
     mark = standin.mark()
-    async with bridge_load(live.http_url, args.in_flight) as load:
+    async with bridge_load(http_url, args.in_flight) as load:
         await phases.warm_up(load, traders)
         say(f"phase 1: {len(traders)} breaching snapshots, {args.in_flight} in flight …")
+        service_cpu = service.cpu_mark() if service is not None else None
         breach = await phases.breach_all(load, traders)
+        if service is not None and service_cpu is not None:
+            breach.service_cpu_share = service.cpu_share(service_cpu)
         say(f"  close_all available for all after {breach.seconds:.2f} s")
         if not args.ack:
             return mark, breach, None
@@ -153,33 +181,79 @@ async def breach_phase(
         return mark, breach, acked_at
 
 
-async def timed(settings: Settings, standin: BotApiStandIn, setup: Setup, args: argparse.Namespace) -> bool:
-    traders = setup.traders
-    floor = len(traders) * (2 if args.ack else 1) / TELEGRAM_RATE
+@dataclass
+class Drained:
+    settled: bool
+    rows: phases.OutboxRows
+    cpu: float  # this process busy while the outbox drained
+    service_cpu: float = math.nan  # the service's process, when it runs in one
+
+
+async def drain_phase(
+    engine: AsyncEngine, setup: Setup, floor: float, service: ServiceProcess | None = None
+) -> Drained:
+    """Phase 2: until every timed outbox row has settled, then 1 s more for duplicates to show."""
+    say(f"phase 2: delivering through the stand-in at {TELEGRAM_RATE}/s (floor {floor:.1f} s) …")
+    draining = cpu_mark()
+    service_draining = service.cpu_mark() if service is not None else None
+    settled = await phases.wait_for_outbox(engine, setup.last_outbox_id, timeout=3 * floor + 60)
+    cpu = cpu_share(draining)
+    service_cpu = math.nan
+    if service is not None and service_draining is not None:
+        service_cpu = service.cpu_share(service_draining)
+    await asyncio.sleep(1.0)  # anything sent twice would show up now
+    rows = await phases.outbox_rows(engine, setup.last_outbox_id)
+    return Drained(settled, rows, cpu, service_cpu)
+
+
+async def timed_in_process(
+    settings: Settings, standin: BotApiStandIn, setup: Setup, args: argparse.Namespace, floor: float
+) -> tuple[int, phases.Breach, float | None, Drained, int]:
     rate_limit_log = phases.RateLimitLog.attach()
     try:
         async with running(settings, ("bot", "api", "worker")) as live:
-            mark, breach, acked_at = await breach_phase(live, standin, traders, args)
-            say(f"phase 2: delivering through the stand-in at {TELEGRAM_RATE}/s (floor {floor:.1f} s) …")
-            engine = live.core.engine
-            draining = cpu_mark()
-            settled = await phases.wait_for_outbox(engine, setup.last_outbox_id, timeout=3 * floor + 60)
-            delivery_cpu = cpu_share(draining)
-            await asyncio.sleep(1.0)  # anything sent twice would show up now
-            rows = await phases.outbox_rows(engine, setup.last_outbox_id)
+            assert live.http_url is not None
+            mark, breach, acked_at = await breach_phase(live.http_url, standin, setup.traders, args)
+            drained = await drain_phase(live.core.engine, setup, floor)
     finally:
         rate_limit_log.detach()
+    return mark, breach, acked_at, drained, rate_limit_log.honoured
+
+
+async def timed_service_process(
+    settings: Settings, standin: BotApiStandIn, setup: Setup, args: argparse.Namespace, floor: float
+) -> tuple[int, phases.Breach, float | None, Drained, int]:
+    assert settings.database_url is not None
+    engine = create_async_engine(settings.database_url)  # only to read the outbox
+    log_path = settings.data_dir / "service.log"
+    try:
+        async with service_process(settings, log_path) as service:
+            say(f"  service process {service.pid} healthy at {service.url}")
+            mark, breach, acked_at = await breach_phase(service.url, standin, setup.traders, args, service)
+            drained = await drain_phase(engine, setup, floor, service)
+            honoured = service.rate_limit_log_lines()
+    finally:
+        await engine.dispose()
+    return mark, breach, acked_at, drained, honoured
+
+
+async def timed(settings: Settings, standin: BotApiStandIn, setup: Setup, args: argparse.Namespace) -> bool:
+    traders = setup.traders
+    floor = len(traders) * (2 if args.ack else 1) / TELEGRAM_RATE
+    run_timed = timed_in_process if args.in_process else timed_service_process
+    mark, breach, acked_at, drained, honoured = await run_timed(settings, standin, setup, args, floor)
     chats = {trader.chat_id for trader in traders}
     observed = outcome.Observed(
         count=len(traders),
         breach=breach,
         delivered=outcome.Delivered.read(standin, mark, chats, ADMIN_ID, breach.started_wall),
-        rows=rows,
+        rows=drained.rows,
         rate_limited=standin.rate_limited_count,
-        honoured=rate_limit_log.honoured,
+        honoured=honoured,
         ack_seconds=acked_at,
-        settled=settled,
-        delivery_cpu=delivery_cpu,
+        settled=drained.settled,
+        delivery_cpu=drained.cpu,
+        service_delivery_cpu=drained.service_cpu,
     )
     say("")
     return print_table(outcome.metrics(observed))
@@ -191,7 +265,8 @@ async def run(args: argparse.Namespace) -> bool:
     say(f"command: {command_line()}")
     say(
         f"scenario: {args.accounts} accounts breach at once; grace 0 s; stand-in at {TELEGRAM_RATE} msg/s; "
-        f"{args.in_flight} bridge requests in flight; ack={'yes' if args.ack else 'no'}\n"
+        f"{args.in_flight} bridge requests in flight; ack={'yes' if args.ack else 'no'}; "
+        f"service {'in-process' if args.in_process else 'in its own process (tradeguard run)'}\n"
     )
     await flush_redis(args.redis_url)
     async with (

@@ -57,7 +57,8 @@ class Breach:
     in_answer: int = 0
     verified_later: int = 0
     errors: list[str] = field(default_factory=list)
-    cpu_share: float = math.nan  # this process (service, stand-in and load) busy, 1.0 = one core
+    cpu_share: float = math.nan  # this process (stand-in, load and, in-process, the service) busy
+    service_cpu_share: float = math.nan  # the service's own process, when it runs in one (1.0 = one core)
 
 
 async def breach_all(load: BridgeLoad, traders: Sequence[Trader]) -> Breach:

@@ -1,0 +1,163 @@
+"""The service as a separate OS process: `tradeguard run`, as tests/e2e/harness.py launches it.
+
+With the service in its own process, the simulated EAs' signing, JSON and HTTP work and the Bot API
+stand-in (which stay in the benchmark's process) no longer share one core with the service.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import sys
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import IO
+
+import aiohttp
+import psutil  # type: ignore[import-untyped]
+
+from core.config import Settings
+
+START_TIMEOUT = 60.0  # migrations + PTB start-up on a loaded 2-core machine
+STOP_TIMEOUT = 30.0
+# Settings the service reads from the environment: none may leak in from the developer's shell.
+SETTING_NAMES = frozenset(name.upper() for name in Settings.model_fields)
+RATE_LIMIT_PREFIX = "telegram.ext.AIORateLimiter: Rate limit hit"
+
+
+def tradeguard_command() -> list[str]:
+    script = Path(sys.executable).with_name("tradeguard")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "bot.cli"]
+
+
+def service_env(settings: Settings) -> dict[str, str]:
+    """The environment that makes `tradeguard run` read the same settings as `settings`."""
+    values: dict[str, object] = {
+        "TELEGRAM_BOT_TOKEN": settings.telegram_bot_token,
+        "TELEGRAM_API_BASE_URL": settings.telegram_api_base_url,
+        "DATABASE_URL": settings.database_url,
+        "REDIS_URL": settings.redis_url,
+        "SECRET_KEY": settings.secret_key,
+        "DATA_DIR": settings.data_dir,
+        "BRIDGE_HOST": settings.bridge_host,
+        "BRIDGE_PORT": settings.bridge_port,
+        "PUBLIC_BRIDGE_URL": settings.public_bridge_url,
+        "ADMIN_TELEGRAM_IDS": ",".join(str(admin) for admin in settings.admin_telegram_ids),
+        "LIQUIDATION_GRACE_SECONDS": settings.liquidation_grace_seconds,
+        "STALE_FEED_SECONDS": settings.stale_feed_seconds,
+        "LIQUIDATION_VERIFY_SECONDS": settings.liquidation_verify_seconds,
+    }
+    env = {name: value for name, value in os.environ.items() if name not in SETTING_NAMES}
+    env["PYTHONUNBUFFERED"] = "1"
+    return {**env, **{name: str(value) for name, value in values.items()}}
+
+
+class ServiceProcess:
+    """One `tradeguard run [--only PART]`; its output goes to `log_path`."""
+
+    def __init__(self, settings: Settings, log_path: Path, only: str | None = None) -> None:
+        self.settings = settings
+        self.log_path = log_path
+        self.only = only
+        self.process: asyncio.subprocess.Process | None = None
+        self._log: IO[bytes] | None = None
+        self._psutil: psutil.Process | None = None
+
+    @property
+    def pid(self) -> int | None:
+        return None if self.process is None else self.process.pid
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.settings.bridge_host}:{self.settings.bridge_port}"
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    async def start(self) -> None:
+        self._log = self.log_path.open("ab")
+        only = ["--only", self.only] if self.only else []
+        self.process = await asyncio.create_subprocess_exec(
+            *tradeguard_command(),
+            "run",
+            *only,
+            env=service_env(self.settings),
+            cwd=self.settings.data_dir,  # no .env from the project directory
+            stdout=self._log,
+            stderr=self._log,
+        )
+        self._psutil = psutil.Process(self.process.pid)
+
+    async def wait_healthy(self, timeout: float = START_TIMEOUT) -> None:
+        """Poll GET /health until it answers 200 (the HTTP server starts after the bot and worker)."""
+        assert self.process is not None
+        try:
+            async with aiohttp.ClientSession() as session, asyncio.timeout(timeout):
+                while True:
+                    if self.process.returncode is not None:
+                        raise RuntimeError(
+                            f"tradeguard run exited {self.process.returncode}:\n{self.log()[-4000:]}"
+                        )
+                    with contextlib.suppress(aiohttp.ClientError):
+                        async with session.get(f"{self.url}/health") as answer:
+                            if answer.status == 200:
+                                return
+                    await asyncio.sleep(0.1)
+        except TimeoutError:
+            raise RuntimeError(f"no healthy service within {timeout} s:\n{self.log()[-4000:]}") from None
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU seconds the service process has used so far."""
+        assert self._psutil is not None
+        times = self._psutil.cpu_times()
+        return float(times.user + times.system)
+
+    def cpu_mark(self) -> tuple[float, float]:
+        return self.cpu_seconds(), time.perf_counter()
+
+    def cpu_share(self, since: tuple[float, float]) -> float:
+        """The service's CPU time over the wall time since `since`: 1.0 is one core kept busy."""
+        cpu, wall = self.cpu_mark()
+        return (cpu - since[0]) / max(wall - since[1], 1e-9)
+
+    def rate_limit_log_lines(self) -> int:
+        """429s PTB's AIORateLimiter waited out or handed to the relay, as the service logged them."""
+        return sum(1 for line in self.log().splitlines() if RATE_LIMIT_PREFIX in line)
+
+    async def terminate(self, timeout: float = STOP_TIMEOUT) -> int:
+        """SIGTERM, then SIGKILL if it does not stop in time; the exit code (-9 when killed)."""
+        assert self.process is not None
+        if self.process.returncode is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                async with asyncio.timeout(timeout):
+                    await self.process.wait()
+            except TimeoutError:
+                self.process.kill()
+                await self.process.wait()
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+        assert self.process.returncode is not None
+        return self.process.returncode
+
+
+@contextlib.asynccontextmanager
+async def service_process(
+    settings: Settings, log_path: Path, only: str | None = None
+) -> AsyncIterator[ServiceProcess]:
+    """`tradeguard run` started and healthy; stopped with SIGTERM on exit."""
+    service = ServiceProcess(settings, log_path, only)
+    await service.start()
+    try:
+        await service.wait_healthy()
+        yield service
+    finally:
+        code = await service.terminate()
+        if code not in (0, -signal.SIGTERM):
+            print(
+                f"  WARNING: tradeguard run exited {code}; its log ends:\n{service.log()[-2000:]}", flush=True
+            )
