@@ -63,11 +63,13 @@ class GuardEffects:
         self.ref = ref
         self.now = now
         self.occasion = occasion
+        self.digest: list[dict[str, Any]] = []
 
     async def apply(self, state: g.GuardState, events: list[g.GuardEvent], actor: str = "guard") -> None:
         for event in events:
             await self._apply_one(state, event)
         await self.uow.audit.append_many([self._audit_entry(actor, event) for event in events], self.now)
+        await self._flush_digest()
 
     async def _apply_one(self, state: g.GuardState, event: g.GuardEvent) -> None:
         key = f"{self.ref.account_id}"
@@ -162,14 +164,21 @@ class GuardEffects:
     async def _digest_for_admins(self, item: dict[str, Any]) -> None:
         """Liquidations and silent feeds reach admins as one summary per window, however many accounts
         breach or go quiet at once (a broker outage must not bury the admins in messages)."""
+        self.digest.append({**self._account_params(), **item})
+
+    async def _flush_digest(self) -> None:
+        """Last, because every account's transaction in the window updates the same digest row and
+        holds its lock until commit: the later it is taken, the less the transactions queue."""
+        if not self.digest:
+            return
         window = int(self.now.timestamp()) // DIGEST_WINDOW_SECONDS * DIGEST_WINDOW_SECONDS
         deliver_at = datetime.fromtimestamp(window + DIGEST_WINDOW_SECONDS + 1, UTC)
-        entry = {**self._account_params(), **item}
         for admin in self.policy.admin_chat_ids:
             alert = Alert(
-                f"digest:liq:{admin}:{window}", admin, "admin_liquidation_digest", {"items": [entry]}
+                f"digest:liq:{admin}:{window}", admin, "admin_liquidation_digest", {"items": self.digest}
             )
             await self.uow.outbox.add_to_digest(alert, deliver_at)
+        self.digest = []
 
     def _account_params(self) -> dict[str, Any]:
         return {"login": self.ref.login, "server": self.ref.server, "currency": self.ref.currency}
