@@ -419,7 +419,7 @@ class SqlCommandRepository:
         rows = await self.session.scalars(
             select(CommandRow)
             .where(CommandRow.account_id == account_id, CommandRow.dedupe_key.startswith(prefix))
-            .order_by(CommandRow.created_at, CommandRow.id)
+            .order_by(CommandRow.created_at, CommandRow.issued)
         )
         return [_command(row) for row in rows]
 
@@ -443,7 +443,7 @@ class SqlCommandRepository:
                 CommandRow.status == "pending",
                 CommandRow.expires_at > now,
             )
-            .order_by(CommandRow.created_at, CommandRow.id)
+            .order_by(CommandRow.created_at, CommandRow.issued)
         )
         return list(bodies)
 

@@ -11,6 +11,7 @@ from sqlalchemy import (
     Boolean,
     DateTime,
     ForeignKey,
+    Identity,
     Index,
     Integer,
     LargeBinary,
@@ -121,6 +122,7 @@ class CommandRow(Base):
     expires_at: Mapped[datetime] = mapped_column()
     acked_at: Mapped[datetime | None] = mapped_column()
     ack: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    issued: Mapped[int] = mapped_column(BigInteger, Identity())
 
 
 class OutboxRow(Base):

@@ -24,7 +24,8 @@ async def test_a_snapshot_that_breaches_a_guard_is_answered_with_the_close_comma
 ) -> None:
     await accepted(await bridge.call("POST", SNAPSHOT, snapshot(seq=1)))
     answer = await accepted(await bridge.call("POST", SNAPSHOT, snapshot(seq=2, equity="50.00")))
-    [close] = [command for command in answer["commands"] if command["type"] == "close_all"]
+    assert [command["type"] for command in answer["commands"]] == ["close_all", "lock"]  # close, then lock
+    close = answer["commands"][0]
     assert close["id"].startswith("cmd_")
     assert await accepted(await bridge.call("GET", COMMANDS)) == {"commands": answer["commands"]}
     ack = {"status": "done", "results": [], "message": ""}
