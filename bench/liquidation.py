@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import math
 import sys
 import tempfile
@@ -89,6 +90,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "sharing one core with the simulated EAs and the stand-in",
     )
     parser.set_defaults(in_process=False)
+    parser.add_argument(
+        "--api-processes",
+        type=int,
+        default=1,
+        help="with the service in its own process: this many processes serve the bridge on one port "
+        "(the full service plus N-1 `tradeguard run --only api`, sharing it with SO_REUSEPORT)",
+    )
     parser.add_argument(
         "--database-url",
         help="use this database (its public schema is DROPPED and rebuilt) "
@@ -227,8 +235,12 @@ async def timed_service_process(
     engine = create_async_engine(settings.database_url)  # only to read the outbox
     log_path = settings.data_dir / "service.log"
     try:
-        async with service_process(settings, log_path) as service:
+        async with service_process(settings, log_path) as service, contextlib.AsyncExitStack() as extra:
             say(f"  service process {service.pid} healthy at {service.url}")
+            for n in range(1, args.api_processes):
+                api_log = settings.data_dir / f"api-{n}.log"
+                api = await extra.enter_async_context(service_process(settings, api_log, only="api"))
+                say(f"  + API process {api.pid} on the same port")
             mark, breach, acked_at = await breach_phase(service.url, standin, setup.traders, args, service)
             drained = await drain_phase(engine, setup, floor, service)
             honoured = service.rate_limit_log_lines()

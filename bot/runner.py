@@ -28,7 +28,8 @@ STOP_GRACE_SECONDS = 10.0
 async def http_server(app: web.Application, host: str, port: int) -> AsyncIterator[web.AppRunner]:
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
-    await web.TCPSite(runner, host, port).start()
+    # reuse_port: several `tradeguard run --only api` processes may share one port (Linux balances them)
+    await web.TCPSite(runner, host, port, reuse_port=True).start()
     try:
         yield runner
     finally:
