@@ -5,10 +5,10 @@ BIN := $(VENV)/bin
 
 .PHONY: install demo test lint run
 
-$(BIN)/tradeguard: requirements.lock pyproject.toml
+$(BIN)/tradeguard: requirements-dev.lock requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -r requirements.lock
+	$(BIN)/pip install --quiet -r requirements-dev.lock
 	$(BIN)/pip install --quiet --no-deps -e .
 	touch $(BIN)/tradeguard
 
