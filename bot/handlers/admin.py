@@ -6,9 +6,10 @@ from __future__ import annotations
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from bot.context import Context, current_user, reply, services, tr
+from bot.context import BotServices, Context, current_user, reply, services, tr
 from bot.handlers.gate import ADMIN_COMMANDS, command_of
-from bot.render import render_account_detail, render_accounts_all
+from bot.i18n import Raw, Translator
+from bot.render import guard_state, render_account_detail, render_accounts_all
 from core.domain.guard import GuardActionRejected
 from core.services.admin import GUARD_STATES, parse_login
 from core.services.errors import Forbidden, InvalidInput, NotFound
@@ -79,10 +80,16 @@ async def _act(
         await reply(update, t("admin.refused"))
     except NotFound:
         await reply(update, t("admin.not_found", login=login))
-    except GuardActionRejected as error:
-        await reply(update, t("admin.rejected", login=login, why=str(error)))
+    except GuardActionRejected:
+        await reply(update, t("admin.rejected", login=login, why=Raw(await _why_not(svc, t, login))))
     else:
         await reply(update, t(DONE_KEYS.get(action, "admin.done"), login=login))
+
+
+async def _why_not(svc: BotServices, t: Translator, login: int) -> str:
+    """An action the account's state does not allow: say the state, in the admin's language."""
+    view = (await svc.admin.detail(login)).view
+    return guard_state(t, view) if view.has_data else t("admin.no_data_yet")
 
 
 async def lock(update: Update, context: Context) -> None:

@@ -256,3 +256,27 @@ async def test_accounts_all_filters_by_guard_state_and_refuses_an_unknown_state(
         "Usage: /accounts_all [state], state one of: "
         "normal, warning, liquidation_pending, liquidating, liquidated"
     )
+
+
+async def test_an_action_the_account_state_forbids_is_refused_naming_the_state(stack: Stack) -> None:
+    _, admin, _ = await trader_and_admin(stack)
+    confirm = await stack.ask(admin, f"/liquidate {LOGIN}")
+    await stack.press(admin, confirm, CONFIRM)
+    commands_before = await commands_of(stack)
+
+    again = await stack.ask(admin, f"/liquidate {LOGIN}")
+    refused = await stack.press(admin, again, CONFIRM)
+
+    assert refused.text == f"Not done for account {LOGIN}: 🔴 closing positions · 🔒 trading locked"
+    assert await commands_of(stack) == commands_before
+
+
+async def test_an_action_on_an_account_without_data_says_so_in_the_admins_language(stack: Stack) -> None:
+    ann = stack.user(1001, "Ann", "en")
+    admin = stack.user(ADMIN_ID, "Olga", "es")
+    await stack.link(ann)
+
+    answer = await stack.ask(admin, f"/lock {LOGIN}")
+
+    assert answer.text == f"No se hizo para la cuenta {LOGIN}: aún no hay datos de su EA"
+    assert await commands_of(stack) == []
