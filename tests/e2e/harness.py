@@ -211,7 +211,7 @@ async def simulate_ea(
     """`tradeguard simulate-ea` to the end of its scenario; its output and exit code."""
     args = [
         *tradeguard_command(), "simulate-ea", "--device", creds.device_id, "--secret", creds.secret,
-        "--login", str(creds.login), "--server", creds.server, "--url", service.url,
+        "--url", service.url,  # PRODUCT.md's form: the login and server come from the bridge
         "--scenario", scenario, "--interval", str(interval),
         *(["--steps", str(steps)] if steps is not None else []),
     ]  # fmt: skip
