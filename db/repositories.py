@@ -447,12 +447,6 @@ class SqlCommandRepository:
         )
         return list(bodies)
 
-    async def exists_for(self, command_id: str, account_id: int) -> bool:
-        found = await self.session.scalar(
-            select(CommandRow.id).where(CommandRow.id == command_id, CommandRow.account_id == account_id)
-        )
-        return found is not None
-
 
 # A new alert is due at once, whatever the clocks of the database and of the relay say.
 DUE_AT_ONCE = datetime(2000, 1, 1, tzinfo=UTC)
@@ -593,18 +587,3 @@ class SqlAuditRepository:
             select(AuditRow.hash).where(AuditRow.subject == subject).order_by(AuditRow.id.desc()).limit(1)
         )
         return prev or GENESIS_HASH
-
-    async def recent(self, subject: str, limit: int) -> list[JsonDict]:
-        rows = await self.session.scalars(
-            select(AuditRow).where(AuditRow.subject == subject).order_by(AuditRow.id.desc()).limit(limit)
-        )
-        return [
-            {
-                "at": row.at,
-                "actor": row.actor,
-                "action": row.action,
-                "subject": row.subject,
-                "details": row.details,
-            }
-            for row in rows
-        ]

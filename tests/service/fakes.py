@@ -185,9 +185,6 @@ class FakeCommands(FakeRepos):
             if c.account_id == account_id and c.status is CommandStatus.PENDING and expires > now
         ]  # fmt: skip
 
-    async def exists_for(self, command_id: str, account_id: int) -> bool:
-        return await self.get_for(command_id, account_id) is not None
-
     async def issue(
         self, account_id: int, request: CommandRequest, now: datetime, ttl_seconds: int
     ) -> IssuedCommand | None:
@@ -262,9 +259,6 @@ class FakeAudit(FakeRepos):
 
     async def append_many(self, entries: list[AuditEntry], now: datetime) -> None:
         self.s.audit.extend((now, entry) for entry in entries)
-
-    async def recent(self, subject: str, limit: int) -> list[JsonDict]:
-        return [{"action": e.action} for _, e in self.s.audit if e.subject == subject][-limit:]
 
 
 class FakeUnitOfWork:
