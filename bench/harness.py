@@ -7,7 +7,6 @@ import math
 import os
 import platform
 import shlex
-import socket
 import sys
 import time
 from collections.abc import AsyncIterator, Sequence
@@ -53,12 +52,6 @@ async def flush_redis(url: str) -> None:
     client = Redis.from_url(url)
     await client.flushdb()
     await client.aclose()
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def percentile(values: Sequence[float], fraction: float) -> float:

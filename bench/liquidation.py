@@ -44,13 +44,13 @@ from bench.harness import (
     cpu_mark,
     cpu_share,
     flush_redis,
-    free_port,
     machine_info,
     print_table,
     scratch_database,
 )
 from bench.service import ServiceProcess, service_process
 from bench.traders import Trader, bridge_load, link_traders
+from bot.demo import free_port
 from bot.runner import running
 from bot.standin import BotApiStandIn
 from core.config import Settings

@@ -10,7 +10,6 @@ import asyncio
 import contextlib
 import os
 import signal
-import sys
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -20,17 +19,13 @@ import aiohttp
 import psutil  # type: ignore[import-untyped]
 
 from core.config import Settings
+from tests.e2e.harness import stop_gracefully, tradeguard_command
 
 START_TIMEOUT = 60.0  # migrations + PTB start-up on a loaded 2-core machine
 STOP_TIMEOUT = 30.0
 # Settings the service reads from the environment: none may leak in from the developer's shell.
 SETTING_NAMES = frozenset(name.upper() for name in Settings.model_fields)
 RATE_LIMIT_PREFIX = "telegram.ext.AIORateLimiter: Rate limit hit"
-
-
-def tradeguard_command() -> list[str]:
-    script = Path(sys.executable).with_name("tradeguard")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "bot.cli"]
 
 
 def service_env(settings: Settings) -> dict[str, str]:
@@ -130,19 +125,11 @@ class ServiceProcess:
     async def terminate(self, timeout: float = STOP_TIMEOUT) -> int:
         """SIGTERM, then SIGKILL if it does not stop in time; the exit code (-9 when killed)."""
         assert self.process is not None
-        if self.process.returncode is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                async with asyncio.timeout(timeout):
-                    await self.process.wait()
-            except TimeoutError:
-                self.process.kill()
-                await self.process.wait()
+        code = await stop_gracefully(self.process, timeout)
         if self._log is not None:
             self._log.close()
             self._log = None
-        assert self.process.returncode is not None
-        return self.process.returncode
+        return code
 
 
 @contextlib.asynccontextmanager

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -40,10 +39,18 @@ def tradeguard_command() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "bot.cli"]
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+async def stop_gracefully(process: asyncio.subprocess.Process, timeout: float) -> int:
+    """SIGTERM, then SIGKILL if it does not stop in time; the exit code (-9 when killed)."""
+    if process.returncode is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            async with asyncio.timeout(timeout):
+                await process.wait()
+        except TimeoutError:
+            process.kill()
+            await process.wait()
+    assert process.returncode is not None
+    return process.returncode
 
 
 def base_env() -> dict[str, str]:
@@ -130,17 +137,9 @@ class Service:
     async def terminate(self, timeout: float = STOP_TIMEOUT) -> int:
         """SIGTERM, then SIGKILL if it does not stop in time; the exit code (-9 when killed)."""
         assert self.process is not None
-        if self.process.returncode is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                async with asyncio.timeout(timeout):
-                    await self.process.wait()
-            except TimeoutError:
-                self.process.kill()
-                await self.process.wait()
+        code = await stop_gracefully(self.process, timeout)
         self._close_log()
-        assert self.process.returncode is not None
-        return self.process.returncode
+        return code
 
     async def kill(self) -> int:
         """SIGKILL: the process gets no chance to finish anything."""

@@ -5,8 +5,9 @@ from __future__ import annotations
 import aiohttp
 import pytest
 
+from bot.demo import free_port
 from bot.standin import SECRET_TOKEN_HEADER, BotApiStandIn
-from tests.e2e.harness import TOKEN, Launch, converse, free_port
+from tests.e2e.harness import TOKEN, Launch, converse
 
 pytestmark = pytest.mark.e2e
 
