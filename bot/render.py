@@ -122,23 +122,27 @@ def render_status(t: Translator, view: AccountView, now: datetime, max_drawdown:
 
 def render_account_detail(t: Translator, detail: AccountDetail, now: datetime, max_drawdown: Decimal) -> str:
     view = detail.view
+    shared = "\n" + t("admin.shared_flag", owner=view.owner_telegram_id) if view.shared else ""
     if not view.has_data or view.last_snapshot_at is None:
-        return t("status.no_data", login=view.login, server=view.server)
+        return t("status.no_data", login=view.login, server=view.server) + shared
     guard = detail.guard or {}
     breach = guard.get("breach_reason")
-    return t(
-        "admin.account_detail",
-        login=view.login,
-        server=view.server,
-        state=Raw(guard_state(t, view)),
-        breach=Raw(t("reason." + breach)) if breach else "—",
-        equity=_money(t, view.equity, view.currency),
-        peak=_money(t, view.peak_equity, view.currency),
-        drawdown=t.percent(view.drawdown_percent or Decimal(0)),
-        limit=t.percent(effective_limit(view, max_drawdown)),
-        positions=len(view.positions),
-        pending=detail.pending_commands,
-        contact=t.ago(view.last_snapshot_at - now),
+    return (
+        t(
+            "admin.account_detail",
+            login=view.login,
+            server=view.server,
+            state=Raw(guard_state(t, view)),
+            breach=Raw(t("reason." + breach)) if breach else "—",
+            equity=_money(t, view.equity, view.currency),
+            peak=_money(t, view.peak_equity, view.currency),
+            drawdown=t.percent(view.drawdown_percent or Decimal(0)),
+            limit=t.percent(effective_limit(view, max_drawdown)),
+            positions=len(view.positions),
+            pending=detail.pending_commands,
+            contact=t.ago(view.last_snapshot_at - now),
+        )
+        + shared
     )
 
 
@@ -147,16 +151,15 @@ def render_accounts_all(t: Translator, views: list[AccountView], status: str | N
         return t("admin.accounts_none")
     lines = [t("admin.accounts_header", count=len(views), filter=status or "*")]
     for view in views:
-        lines.append(
-            t(
-                "admin.accounts_line",
-                login=view.login,
-                server=view.server,
-                state=Raw(guard_state(t, view)) if view.has_data else "—",
-                equity=_money(t, view.equity, view.currency),
-                drawdown=t.percent(view.drawdown_percent or Decimal(0)),
-            )
+        line = t(
+            "admin.accounts_line",
+            login=view.login,
+            server=view.server,
+            state=Raw(guard_state(t, view)) if view.has_data else "—",
+            equity=_money(t, view.equity, view.currency),
+            drawdown=t.percent(view.drawdown_percent or Decimal(0)),
         )
+        lines.append(f"{line} {t('admin.shared_mark')}" if view.shared else line)
     return "\n".join(lines)
 
 
@@ -281,7 +284,7 @@ def render_digest(t: Translator, params: dict[str, Any]) -> str:
 ALERT_KINDS = (
     "account_connected", "drawdown_warning", "liquidation_warning", "liquidation_retrying", "liquidated",
     "admin_liquidation_digest", "admin_liquidation_overdue", "admin_breach_offline", "feed_stale",
-    "feed_restored", "trading_locked", "trading_unlocked", "broadcast",
+    "feed_restored", "trading_locked", "trading_unlocked", "broadcast", "account_shared",
 )  # fmt: skip
 
 

@@ -46,7 +46,7 @@ COMMANDS = CommandRow.__table__
 OUTBOX = OutboxRow.__table__
 AUDIT = AuditRow.__table__
 STATE_FIELDS = (
-    "last_seq", "last_snapshot_at", "received_at", "currency", "balance", "equity", "margin",
+    "last_seq", "seq_device_id", "last_snapshot_at", "received_at", "currency", "balance", "equity", "margin",
     "peak_equity", "snapshot", "guard", "guard_due_at",
 )  # fmt: skip
 _upsert_state = insert(STATE)
@@ -73,9 +73,15 @@ def _user(row: UserRow) -> User:
     )
 
 
-def _account(row: AccountRow) -> LinkedAccount:
+def _account(row: AccountRow, owner_telegram_id: int = 0) -> LinkedAccount:
     return LinkedAccount(
-        id=row.id, user_id=row.user_id, login=row.login, server=row.server, linked_at=row.linked_at
+        id=row.id,
+        user_id=row.user_id,
+        login=row.login,
+        server=row.server,
+        linked_at=row.linked_at,
+        owner_telegram_id=owner_telegram_id,
+        shared=row.shared,
     )
 
 
@@ -116,9 +122,39 @@ class SqlAccountRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def by_login(self, login: int) -> LinkedAccount | None:
-        row = await self.session.scalar(select(AccountRow).where(AccountRow.login == login))
-        return _account(row) if row else None
+    async def find(self, login: int, server: str | None = None) -> list[LinkedAccount]:
+        """Every link of `login` (on `server` when given), by server then oldest first."""
+        statement = (
+            select(AccountRow, UserRow.telegram_id)
+            .join(UserRow, UserRow.id == AccountRow.user_id)
+            .where(AccountRow.login == login)
+            .order_by(AccountRow.server, AccountRow.id)
+        )
+        if server is not None:
+            statement = statement.where(AccountRow.server == server)
+        return [_account(row, telegram_id) for row, telegram_id in (await self.session.execute(statement))]
+
+    async def get(self, account_id: int) -> LinkedAccount | None:
+        statement = (
+            select(AccountRow, UserRow.telegram_id)
+            .join(UserRow, UserRow.id == AccountRow.user_id)
+            .where(AccountRow.id == account_id)
+        )
+        found = (await self.session.execute(statement)).first()
+        return _account(*found) if found is not None else None
+
+    async def lock_pair(self, login: int, server: str) -> None:
+        """Serialise links of one login@server until the unit of work ends (the rows may not exist yet)."""
+        await self.session.execute(
+            text("SELECT pg_advisory_xact_lock(hashtextextended(:pair, 0))"), {"pair": f"{login}@{server}"}
+        )
+
+    async def mark_shared(self, login: int, server: str) -> None:
+        await self.session.execute(
+            update(AccountRow)
+            .where(AccountRow.login == login, AccountRow.server == server)
+            .values(shared=True)
+        )
 
     async def add(self, user_id: int, login: int, server: str) -> LinkedAccount:
         row = AccountRow(user_id=user_id, login=login, server=server)
@@ -148,7 +184,7 @@ class SqlAccountRepository:
     async def all_with_state(self, status: str | None, limit: int) -> list[AccountView]:
         statement = (
             (select(AccountRow.id).outerjoin(AccountStateRow, AccountStateRow.account_id == AccountRow.id))
-            .order_by(AccountRow.login)
+            .order_by(AccountRow.login, AccountRow.server, AccountRow.id)
             .limit(limit)
         )
         if status:
@@ -195,10 +231,20 @@ class SqlDeviceRepository:
         return Device(*found) if found is not None else None
 
     async def of_account(self, account_id: int) -> Device | None:
+        """The account's working device (earlier ones were revoked when the secret was rotated)."""
         device_id = await self.session.scalar(
-            select(DeviceRow.device_id).where(DeviceRow.account_id == account_id)
+            select(DeviceRow.device_id).where(
+                DeviceRow.account_id == account_id, DeviceRow.revoked.is_(False)
+            )
         )
         return await self.get(device_id) if device_id else None
+
+    async def revoke_of_account(self, account_id: int, now: datetime) -> None:
+        await self.session.execute(
+            update(DeviceRow)
+            .where(DeviceRow.account_id == account_id, DeviceRow.revoked.is_(False))
+            .values(revoked=True, rotated_at=now)
+        )
 
     async def add(self, device_id: str, account_id: int, secret_encrypted: bytes) -> None:
         self.session.add(
@@ -206,24 +252,12 @@ class SqlDeviceRepository:
         )
         await self.session.flush()
 
-    async def rotate(self, device_id: str, secret_encrypted: bytes, now: datetime) -> None:
-        await self.session.execute(
-            update(DeviceRow)
-            .where(DeviceRow.device_id == device_id)
-            .values(
-                secret_encrypted=secret_encrypted,
-                secret_version=DeviceRow.secret_version + 1,
-                rotated_at=now,
-                revoked=False,
-            )
-        )
-
 
 class SqlAccountStateRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def lock_for_snapshot(self, account_id: int) -> SnapshotContext:
+    async def lock_for_snapshot(self, account_id: int, device_id: str) -> SnapshotContext:
         """The account row locked first, then what judging a snapshot needs. Two statements: read in the
         locking one, the joined state could be the version from before the lock was granted."""
         await self.session.execute(select(AccountRow.id).where(AccountRow.id == account_id).with_for_update())
@@ -234,18 +268,24 @@ class SqlAccountStateRepository:
                 AccountRow.personal_max_drawdown_percent,
                 UserRow.telegram_id,
                 AccountStateRow.last_seq,
+                AccountStateRow.seq_device_id,
                 AccountStateRow.guard,
             )
             .join(UserRow, UserRow.id == AccountRow.user_id)
             .outerjoin(AccountStateRow, AccountStateRow.account_id == AccountRow.id)
             .where(AccountRow.id == account_id)
         )
-        login, server, limit, chat_id, last_seq, guard = (await self.session.execute(statement)).one()
-        return SnapshotContext(account_id, login, server, chat_id, limit, last_seq, guard)
+        found = (await self.session.execute(statement)).one()
+        login, server, limit, chat_id, last_seq, seq_device_id, guard = found
+        # seq belongs to the device that sent it: a new device (a rotated secret) starts its own
+        device_seq = last_seq if seq_device_id == device_id else None
+        has_state = last_seq is not None
+        return SnapshotContext(account_id, login, server, chat_id, limit, device_seq, guard, has_state)
 
     async def save_snapshot(
         self,
         account_id: int,
+        device_id: str,
         snapshot: Snapshot,
         snapshot_json: JsonDict,
         guard: JsonDict,
@@ -255,6 +295,7 @@ class SqlAccountStateRepository:
         account = snapshot.account
         values: JsonDict = {
             "last_seq": snapshot.seq,
+            "seq_device_id": device_id,
             "last_snapshot_at": snapshot.time,
             "received_at": now,
             "currency": account.currency,
@@ -303,18 +344,20 @@ class SqlAccountStateRepository:
 
     async def view(self, account_id: int) -> AccountView | None:
         statement = (
-            select(AccountRow, AccountStateRow)
+            select(AccountRow, AccountStateRow, UserRow.telegram_id)
+            .join(UserRow, UserRow.id == AccountRow.user_id)
             .outerjoin(AccountStateRow, AccountStateRow.account_id == AccountRow.id)
             .where(AccountRow.id == account_id)
         )
         found = (await self.session.execute(statement)).first()
         if found is None:
             return None
-        account, state = found
+        account, state, owner = found
         if state is None:
             return AccountView(
                 account.id, account.login, account.server, None, None, None, None, None, None,
-                personal_limit=account.personal_max_drawdown_percent,
+                personal_limit=account.personal_max_drawdown_percent, shared=account.shared,
+                owner_telegram_id=owner,
             )  # fmt: skip
         return AccountView(
             account_id=account.id,
@@ -331,6 +374,8 @@ class SqlAccountStateRepository:
             guard_stale=bool((state.guard or {}).get("stale")),
             locked=bool((state.guard or {}).get("locked")),
             personal_limit=account.personal_max_drawdown_percent,
+            shared=account.shared,
+            owner_telegram_id=owner,
         )
 
 

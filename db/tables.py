@@ -48,19 +48,27 @@ class UserRow(Base):
 
 
 class AccountRow(Base):
+    """One user's link to an MT5 account (login and server). Another user may link the same pair: each
+    link has its own device and state, and `shared` flags every link of such a pair."""
+
     __tablename__ = "accounts"
+    __table_args__ = (
+        UniqueConstraint("user_id", "login", "server", name="uq_accounts_user_login_server"),
+        Index("ix_accounts_login_server", "login", "server"),
+    )
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
-    login: Mapped[int] = mapped_column(BigInteger, unique=True)
+    login: Mapped[int] = mapped_column(BigInteger)
     server: Mapped[str] = mapped_column(String(64))
     linked_at: Mapped[datetime] = mapped_column(server_default=func.now())
     personal_max_drawdown_percent: Mapped[Decimal | None] = mapped_column(Numeric(6, 2))
+    shared: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
 
 
 class DeviceRow(Base):
     __tablename__ = "devices"
     device_id: Mapped[str] = mapped_column(String(40), primary_key=True)
-    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), unique=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)  # old ones revoked
     secret_encrypted: Mapped[bytes] = mapped_column(LargeBinary)
     secret_version: Mapped[int] = mapped_column(Integer, default=1)
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -74,6 +82,7 @@ class AccountStateRow(Base):
     __tablename__ = "account_state"
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), primary_key=True)
     last_seq: Mapped[int] = mapped_column(BigInteger)
+    seq_device_id: Mapped[str | None] = mapped_column(String(40))  # last_seq is this device's
     last_snapshot_at: Mapped[datetime] = mapped_column()
     received_at: Mapped[datetime] = mapped_column()
     currency: Mapped[str] = mapped_column(String(8))

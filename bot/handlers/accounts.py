@@ -6,17 +6,14 @@ from telegram import Update
 from telegram.ext import BaseHandler, CommandHandler
 
 from bot.context import Context, current_user, reply, services, tr
+from bot.handlers.gate import command_of
 from bot.render import render_accounts, render_link, render_positions, render_status
+from core.domain.account_key import BadAccountKey, parse_account_key
 from core.domain.models import AccountView
-from core.services.errors import AccountLinkedElsewhere, InvalidInput
+from core.services.errors import InvalidInput
 from core.services.linking import parse_link_arguments
 
-LINK_ERRORS = {
-    "usage": "link.usage",
-    "login": "link.bad_login",
-    "server": "link.bad_server",
-    "server_mismatch": "link.server_mismatch",
-}
+LINK_ERRORS = {"usage": "link.usage", "login": "link.bad_login", "server": "link.bad_server"}
 
 
 async def link(update: Update, context: Context) -> None:
@@ -26,11 +23,7 @@ async def link(update: Update, context: Context) -> None:
         login, server = parse_link_arguments(list(context.args or []))
         result = await svc.links.link(current_user(context), login, server)
     except InvalidInput as error:
-        login_text = (context.args or ["?"])[0]
-        await reply(update, t(LINK_ERRORS.get(str(error), "link.usage"), login=login_text))
-        return
-    except AccountLinkedElsewhere as error:
-        await reply(update, t("link.elsewhere", login=str(error)))
+        await reply(update, t(LINK_ERRORS.get(str(error), "link.usage")))
         return
     await reply(update, render_link(t, result, svc.settings.public_bridge_url))
 
@@ -41,10 +34,17 @@ async def accounts(update: Update, context: Context) -> None:
 
 
 async def _views(update: Update, context: Context) -> list[AccountView]:
-    """The caller's accounts, or just the one named by `/status <login>` if it is theirs."""
+    """The caller's accounts, or the ones named by `/status <login>[@<server>]` if they are theirs."""
+    key = None
+    if context.args:
+        try:
+            key = parse_account_key(context.args[0])
+        except BadAccountKey:
+            await reply(update, tr(context)("accounts.usage", command="/" + (command_of(update) or "")))
+            return []
     views = await services(context).queries.views_of(current_user(context))
-    if context.args and context.args[0].isdigit():
-        views = [v for v in views if v.login == int(context.args[0])]
+    if key is not None:
+        views = [v for v in views if v.login == key.login and key.server in (None, v.server)]
     if not views:
         await reply(update, tr(context)("accounts.none"))
     return views

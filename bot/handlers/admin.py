@@ -3,18 +3,23 @@ again, and a confirmation button is re-checked on press (the presser must still 
 
 from __future__ import annotations
 
+import re
+
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from bot.context import BotServices, Context, current_user, reply, services, tr
+from bot.context import Context, current_user, reply, services, tr
 from bot.handlers.gate import ADMIN_COMMANDS, command_of
-from bot.i18n import Raw, Translator
+from bot.i18n import Raw
 from bot.render import guard_state, render_account_detail, render_accounts_all
+from core.domain.account_key import AccountKey, BadAccountKey, parse_account_key
 from core.domain.guard import GuardActionRejected
-from core.services.admin import GUARD_STATES, parse_login
-from core.services.errors import Forbidden, InvalidInput, NotFound
+from core.domain.models import AccountView
+from core.services.admin import GUARD_STATES
+from core.services.errors import AmbiguousAccount, Forbidden, InvalidInput, NotFound, ServiceError
 
 LIQUIDATE = "liq:v1:"
+ACCOUNT_ID = re.compile(r"[1-9][0-9]{0,18}", re.ASCII)
 CANCEL = "liq:v1:no"
 DONE_KEYS = {"liquidate": "admin.liquidate_started", "lock": "admin.locked", "unlock": "admin.unlocked"}
 
@@ -23,36 +28,62 @@ async def admin_menu(update: Update, context: Context) -> None:
     await reply(update, tr(context)("admin.menu"))
 
 
-async def _login_argument(update: Update, context: Context) -> int | None:
+async def _account_argument(update: Update, context: Context) -> AccountKey | None:
     try:
-        return parse_login((context.args or [""])[0])
-    except InvalidInput:
+        return parse_account_key((context.args or [""])[0])
+    except BadAccountKey:
         await reply(update, tr(context)("admin.usage_login", command="/" + (command_of(update) or "")))
         return None
 
 
+async def _refused_or_missing(update: Update, context: Context, error: ServiceError, key: object) -> None:
+    """What an admin use case refused, said in the admin's language (Forbidden is already audited)."""
+    t = tr(context)
+    if isinstance(error, Forbidden):
+        await reply(update, t("admin.refused"))
+    elif isinstance(error, AmbiguousAccount):
+        login = key.login if isinstance(key, AccountKey) else key
+        await reply(update, t("admin.ambiguous", login=login, candidates=", ".join(error.candidates)))
+    else:
+        await reply(update, t("admin.not_found", login=str(key)))
+
+
 async def liquidate(update: Update, context: Context) -> None:
-    login = await _login_argument(update, context)
-    if login is None:
+    key = await _account_argument(update, context)
+    if key is None:
         return
     note = " ".join((context.args or [])[1:])[:200]
-    context.user_data.setdefault("liquidation_notes", {})[login] = note  # type: ignore[union-attr]
+    svc = services(context)
+    try:
+        # resolved now, so the button names one login@server; the press is checked again
+        details = await svc.admin.detail(current_user(context), key)
+    except (Forbidden, NotFound, AmbiguousAccount) as error:
+        await _refused_or_missing(update, context, error, key)
+        return
+    account_id = details[0].view.account_id
+    context.user_data.setdefault("liquidation_notes", {})[account_id] = note  # type: ignore[union-attr]
     t = tr(context)
     keyboard = InlineKeyboardMarkup(
         [
             [
-                InlineKeyboardButton(t("admin.button_confirm"), callback_data=f"{LIQUIDATE}{login}"),
+                InlineKeyboardButton(t("admin.button_confirm"), callback_data=f"{LIQUIDATE}{account_id}"),
                 InlineKeyboardButton(t("admin.button_cancel"), callback_data=CANCEL),
             ]
         ]
     )
-    await reply(update, t("admin.liquidate_confirm", login=login, note=note or "—"), reply_markup=keyboard)
+    shown = _name(details[0].view)
+    await reply(update, t("admin.liquidate_confirm", login=shown, note=note or "—"), reply_markup=keyboard)
+
+
+def _name(view: AccountView) -> str:
+    return f"{view.login}@{view.server}"
 
 
 async def liquidate_pressed(update: Update, context: Context) -> None:
     query = update.callback_query
     assert query is not None and query.data is not None and query.from_user is not None
     svc = services(context)
+    presser = current_user(context)
     if not svc.settings.is_admin(query.from_user.id):
         # Changes nothing: the admin's buttons stay, and the refusal goes to the presser, not the chat.
         await svc.users.audit_refused_admin_attempt(query.from_user.id, f"press {query.data}")
@@ -63,66 +94,80 @@ async def liquidate_pressed(update: Update, context: Context) -> None:
     if query.data == CANCEL:
         await reply(update, tr(context)("admin.cancelled"))
         return
-    login = int(query.data.removeprefix(LIQUIDATE))
-    note = (context.user_data or {}).get("liquidation_notes", {}).pop(login, "")
-    await _act(update, context, query.from_user.id, login, "liquidate", note)
+    account_id = _callback_account_id(query.data)
+    try:
+        key = await svc.admin.key_of(presser, account_id) if account_id is not None else None
+    except (Forbidden, NotFound) as error:
+        await _refused_or_missing(update, context, error, account_id)
+        return
+    if key is None:
+        await reply(update, tr(context)("admin.cancelled"))
+        return
+    note = (context.user_data or {}).get("liquidation_notes", {}).pop(account_id, "")
+    await _act(update, context, key, "liquidate", note)
 
 
-async def _act(
-    update: Update, context: Context, admin_id: int, login: int, action: str, note: str = ""
-) -> None:
+def _callback_account_id(data: str) -> int | None:
+    """`liq:v1:<account id>`; anything else (an old or forged button) is None."""
+    text = data.removeprefix(LIQUIDATE)
+    return int(text) if ACCOUNT_ID.fullmatch(text) else None
+
+
+async def _act(update: Update, context: Context, key: AccountKey, action: str, note: str = "") -> None:
     svc = services(context)
     t = tr(context)
     try:
-        await svc.admin.act(admin_id, login, action, note)
-    except Forbidden:
-        await svc.users.audit_refused_admin_attempt(admin_id, f"{action} {login}")
-        await reply(update, t("admin.refused"))
-    except NotFound:
-        await reply(update, t("admin.not_found", login=login))
+        states = await svc.admin.act(current_user(context), key, action, note)
+    except (Forbidden, NotFound, AmbiguousAccount) as error:
+        await _refused_or_missing(update, context, error, key)
     except GuardActionRejected:
-        await reply(update, t("admin.rejected", login=login, why=Raw(await _why_not(svc, t, login))))
+        await reply(update, t("admin.rejected", login=str(key), why=Raw(await _why_not(context, key))))
     else:
-        await reply(update, t(DONE_KEYS.get(action, "admin.done"), login=login))
+        assert states
+        await reply(update, t(DONE_KEYS.get(action, "admin.done"), login=str(key)))
 
 
-async def _why_not(svc: BotServices, t: Translator, login: int) -> str:
+async def _why_not(context: Context, key: AccountKey) -> str:
     """An action the account's state does not allow: say the state, in the admin's language."""
-    view = (await svc.admin.detail(login)).view
+    t = tr(context)
+    view = (await services(context).admin.detail(current_user(context), key))[0].view
     return guard_state(t, view) if view.has_data else t("admin.no_data_yet")
 
 
 async def lock(update: Update, context: Context) -> None:
-    login = await _login_argument(update, context)
-    if login is not None:
-        await _act(update, context, current_user(context).telegram_id, login, "lock")
+    key = await _account_argument(update, context)
+    if key is not None:
+        await _act(update, context, key, "lock")
 
 
 async def unlock(update: Update, context: Context) -> None:
-    login = await _login_argument(update, context)
-    if login is not None:
-        await _act(update, context, current_user(context).telegram_id, login, "unlock")
+    key = await _account_argument(update, context)
+    if key is not None:
+        await _act(update, context, key, "unlock")
 
 
 async def account(update: Update, context: Context) -> None:
-    login = await _login_argument(update, context)
-    if login is None:
+    key = await _account_argument(update, context)
+    if key is None:
         return
     svc = services(context)
     try:
-        detail = await svc.admin.detail(login)
-    except NotFound:
-        await reply(update, tr(context)("admin.not_found", login=login))
+        details = await svc.admin.detail(current_user(context), key)
+    except (Forbidden, NotFound, AmbiguousAccount) as error:
+        await _refused_or_missing(update, context, error, key)
         return
-    await reply(
-        update, render_account_detail(tr(context), detail, svc.now(), svc.settings.max_drawdown_percent)
-    )
+    t = tr(context)
+    for detail in details:
+        await reply(update, render_account_detail(t, detail, svc.now(), svc.settings.max_drawdown_percent))
 
 
 async def accounts_all(update: Update, context: Context) -> None:
     status = (context.args or [None])[0]
     try:
-        views = await services(context).admin.accounts(status)
+        views = await services(context).admin.accounts(current_user(context), status)
+    except Forbidden as error:
+        await _refused_or_missing(update, context, error, None)
+        return
     except InvalidInput:
         await reply(update, tr(context)("admin.accounts_usage", states=", ".join(GUARD_STATES)))
         return

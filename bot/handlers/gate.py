@@ -1,9 +1,12 @@
-"""Group -1: resolve the user and their language for every update; stop non-admins at admin commands."""
+"""Group -1: resolve the user and their language for every update; answer non-admins early at admin
+commands. This is a courtesy, not the lock: every admin use case checks who asks itself. The gate
+resolves commands exactly as the handlers do (PTB's CommandHandler, from the message's bot_command
+entity), so `/accounts_all,` or `/account@OurBot` cannot look like one thing here and another there."""
 
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import ApplicationHandlerStop, BaseHandler, TypeHandler
+from telegram.ext import ApplicationHandlerStop, BaseHandler, CommandHandler, TypeHandler
 
 from bot.context import Context, reply, services, set_current_user, tr
 
@@ -15,11 +18,27 @@ ADMIN_COMMANDS = frozenset(
 )  # fmt: skip
 
 
+async def _never_called(update: Update, context: Context) -> None:
+    raise AssertionError("used only to resolve commands")
+
+
+_ADMIN_RESOLVER = CommandHandler(sorted(ADMIN_COMMANDS), _never_called)
+
+
 def command_of(update: Update) -> str | None:
+    """The command the handlers will run for this update (lower case, no @bot), or None: the same rule
+    as CommandHandler (a bot_command entity at offset 0 of the text)."""
     message = update.effective_message
-    if message is None or not message.text or not message.text.startswith("/"):
+    if message is None or not message.text or not message.entities:
         return None
-    return message.text.split()[0][1:].split("@")[0].lower()
+    entity = message.entities[0]
+    if entity.type != entity.BOT_COMMAND or entity.offset != 0:
+        return None
+    return message.text[1 : entity.length].split("@")[0].lower()
+
+
+def is_admin_command(update: Update) -> bool:
+    return bool(_ADMIN_RESOLVER.check_update(update))
 
 
 async def resolve_user(update: Update, context: Context) -> None:
@@ -29,9 +48,8 @@ async def resolve_user(update: Update, context: Context) -> None:
     svc = services(context)
     user = await svc.users.resolve(sender.id, sender.first_name, sender.username, sender.language_code)
     set_current_user(context, user)
-    command = command_of(update)
-    if command in ADMIN_COMMANDS and not svc.settings.is_admin(sender.id):
-        await svc.users.audit_refused_admin_attempt(sender.id, command or "")
+    if is_admin_command(update) and not svc.settings.is_admin(sender.id):
+        await svc.users.audit_refused_admin_attempt(sender.id, command_of(update) or "")
         await reply(update, tr(context)("admin.refused"))
         raise ApplicationHandlerStop
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
@@ -9,13 +10,15 @@ import jwt
 from aiohttp import web
 
 from core.api.errors import HttpError, json_response
+from core.domain.account_key import AccountKey, BadAccountKey, parse_account_key
 from core.domain.models import AccountView
 from core.services.bridge import utc_iso
-from core.services.errors import NotFound
+from core.services.errors import AmbiguousAccount, NotFound
 from core.services.queries import AccountQueries
 from core.services.secrets import derive_key
 
 ROLES = ("operator",)
+OWNER = re.compile(r"[1-9][0-9]{0,18}", re.ASCII)
 QUERIES = web.AppKey("queries", AccountQueries)
 TOKEN_KEY = web.AppKey("token_key", bytes)
 
@@ -50,19 +53,32 @@ def require_operator(request: web.Request) -> dict[str, Any]:
     return claims
 
 
-def _login(request: web.Request) -> int:
-    text = request.match_info["login"]
-    if not text.isdigit() or not 0 < int(text) < 2**63:
-        raise HttpError(400, "invalid_payload", "login: must be a positive integer")
+def _account_key(request: web.Request) -> AccountKey:
+    try:
+        return parse_account_key(request.match_info["login"])
+    except BadAccountKey as error:
+        raise HttpError(
+            400, "invalid_payload", f"{error.field}: an account is <login> or <login>@<server>"
+        ) from None
+
+
+def _owner(request: web.Request) -> int | None:
+    text = request.query.get("owner")
+    if text is None:
+        return None
+    if not OWNER.fullmatch(text):
+        raise HttpError(400, "invalid_payload", "owner: a Telegram user id")
     return int(text)
 
 
 async def _view(request: web.Request) -> AccountView:
     require_operator(request)
     try:
-        return await request.app[QUERIES].view_by_login(_login(request))
+        return await request.app[QUERIES].view_named(_account_key(request), _owner(request))
     except NotFound:
         raise HttpError(404, "not_found", "no such account") from None
+    except AmbiguousAccount as error:
+        raise HttpError(409, "ambiguous_account", str(error)) from None
 
 
 async def account_status(request: web.Request) -> web.Response:
@@ -71,6 +87,7 @@ async def account_status(request: web.Request) -> web.Response:
         {
             "login": view.login,
             "server": view.server,
+            "shared": view.shared,
             "currency": view.currency,
             "balance": view.balance,
             "equity": view.equity,

@@ -27,11 +27,15 @@ class User:
 
 @dataclass(frozen=True)
 class LinkedAccount:
+    """One user's link to an MT5 account; `shared` when another user has linked the same login@server."""
+
     id: int
     user_id: int
     login: int
     server: str
     linked_at: datetime
+    owner_telegram_id: int = 0
+    shared: bool = False
 
 
 @dataclass(frozen=True)
@@ -62,6 +66,8 @@ class AccountView:
     guard_stale: bool = False
     locked: bool = False
     personal_limit: Decimal | None = None
+    shared: bool = False
+    owner_telegram_id: int = 0
 
     @property
     def has_data(self) -> bool:
@@ -123,5 +129,6 @@ class SnapshotContext:
     server: str
     chat_id: int
     personal_limit: Decimal | None
-    last_seq: int | None
+    last_seq: int | None  # of the device that sent this snapshot: a new device starts again
     guard: dict[str, Any] | None
+    has_state: bool = False  # some device of this account has reported before

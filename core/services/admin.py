@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from core.domain import guard as g
-from core.domain.models import AccountView, AuditEntry, User
+from core.domain.account_key import AccountKey
+from core.domain.models import AccountView, AuditEntry, LinkedAccount, User
+from core.services.account_lookup import links_named
 from core.services.errors import Forbidden, InvalidInput, NotFound
 from core.services.guard import GuardService
 from core.services.ports import Clock, Doorbell, UnitOfWorkFactory, ViewCache
@@ -23,13 +26,10 @@ class AccountDetail:
     pending_commands: int
 
 
-def parse_login(text: str) -> int:
-    if not text.isdigit() or not 0 < int(text) < 2**63:
-        raise InvalidInput("login")
-    return int(text)
-
-
 class AdminService:
+    """Every operation takes the acting user and refuses (and audits) anyone who is not an admin, here
+    in the use case: no front end can open a hole by parsing a command differently."""
+
     def __init__(
         self,
         uow: UnitOfWorkFactory,
@@ -46,41 +46,72 @@ class AdminService:
         self.admin_ids = admin_ids
         self.clock = clock
 
-    def require_admin(self, telegram_id: int) -> None:
-        if telegram_id not in self.admin_ids:
-            raise Forbidden("admins only")
+    async def require_admin(self, actor: User, operation: str) -> None:
+        if actor.telegram_id in self.admin_ids:
+            return
+        entry = AuditEntry(
+            f"user:{actor.telegram_id}", "admin.refused", f"user:{actor.telegram_id}", {"command": operation}
+        )
+        async with self.uow() as uow:
+            await uow.audit.append(entry, self.clock())
+            await uow.commit()
+        raise Forbidden("admins only")
 
-    async def act(self, admin_id: int, login: int, action: str, note: str = "") -> g.GuardState:
-        """Liquidate, lock, unlock or reset the peak; checked again here, whatever the front end did."""
-        self.require_admin(admin_id)
+    async def act(self, actor: User, key: AccountKey, action: str, note: str = "") -> list[g.GuardState]:
+        """Liquidate, lock, unlock or reset the peak of every link of one login@server (a shared pair is
+        one broker account). Refused as a whole only when no link's state allows it."""
+        await self.require_admin(actor, action)
         if action not in ACTIONS:
             raise InvalidInput("action")
+        async with self.uow() as uow:
+            links = await links_named(uow, key)
+        done: list[g.GuardState] = []
+        rejected: g.GuardActionRejected | None = None
+        for link in links:
+            try:
+                done.append(await self._act_on(actor, link, action, note))
+            except g.GuardActionRejected as error:
+                rejected = error
+        if not done and rejected is not None:
+            raise rejected
+        await self.doorbell.ring()
+        return done
+
+    async def _act_on(self, actor: User, link: LinkedAccount, action: str, note: str) -> g.GuardState:
         now = self.clock()
         async with self.uow() as uow:
-            account = await uow.accounts.by_login(login)
-            if account is None:
-                raise NotFound(str(login))
-            actor = f"admin:{admin_id}"
-            state = await self.guard.admin_action(uow, account.id, action, actor, note, now)
-            details = {"action": action, "note": note, "status": state.status.value}
-            await uow.audit.append(AuditEntry(actor, f"admin.{action}", f"account:{login}", details), now)
+            who = f"admin:{actor.telegram_id}"
+            state = await self.guard.admin_action(uow, link.id, action, who, note, now)
+            details = {"action": action, "note": note, "status": state.status.value, "server": link.server}
+            await uow.audit.append(AuditEntry(who, f"admin.{action}", f"account:{link.login}", details), now)
             await uow.commit()
-        await self.cache.invalidate_account(account.id)
-        await self.doorbell.ring()
+        await self.cache.invalidate_account(link.id)
         return state
 
-    async def detail(self, login: int) -> AccountDetail:
+    async def key_of(self, actor: User, account_id: int) -> AccountKey:
+        """The login@server of a link (confirmation buttons carry the link's id: it fits in 64 bytes)."""
+        await self.require_admin(actor, "account")
         async with self.uow() as uow:
-            account = await uow.accounts.by_login(login)
-            if account is None:
-                raise NotFound(str(login))
-            view = await uow.states.view(account.id)
-            guard = await uow.states.guard(account.id)
-            pending = await uow.commands.pending_count(account.id, self.clock())
-        assert view is not None
-        return AccountDetail(view, guard, pending)
+            link = await uow.accounts.get(account_id)
+        if link is None:
+            raise NotFound(str(account_id))
+        return AccountKey(link.login, link.server)
 
-    async def accounts(self, status: str | None, limit: int = 200) -> list[AccountView]:
+    async def detail(self, actor: User, key: AccountKey) -> list[AccountDetail]:
+        """Every link of one login@server, oldest first (a shared pair shows each owner's own data)."""
+        await self.require_admin(actor, "account")
+        details = []
+        async with self.uow() as uow:
+            for link in await links_named(uow, key):
+                view = await uow.states.view(link.id)
+                assert view is not None
+                guard = await uow.states.guard(link.id)
+                pending = await uow.commands.pending_count(link.id, self.clock())
+                details.append(AccountDetail(view, guard, pending))
+        return details
+
+    async def accounts(self, actor: User, status: str | None, limit: int = 200) -> list[AccountView]:
+        await self.require_admin(actor, "accounts_all")
         if status is not None and status not in GUARD_STATES:
             raise InvalidInput("status")
         async with self.uow() as uow:
@@ -120,11 +151,15 @@ class PreferenceService:
         return percent
 
 
+PERCENT = re.compile(r"[0-9]{1,2}(?:[.,][0-9]{1,2})?%?", re.ASCII)
+
+
 def _percent(text: str) -> Decimal:
-    try:
-        value = Decimal(text.strip().rstrip("%").replace(",", "."))
-    except InvalidOperation:
-        raise InvalidInput("limit_number") from None
-    if not value.is_finite() or value <= 0 or value >= 100:
+    """`12`, `12.5`, `12,5%`: ASCII digits only (Decimal() would also take "١٢" or "1e1")."""
+    text = text.strip()
+    if not PERCENT.fullmatch(text):
+        raise InvalidInput("limit_number")
+    value = Decimal(text.rstrip("%").replace(",", "."))
+    if value <= 0:
         raise InvalidInput("limit_number")
     return value.quantize(Decimal("0.01"))

@@ -17,6 +17,10 @@ from core.services.secrets import SecretBox
 
 TIMESTAMP_WINDOW_SECONDS = 30
 NONCE_TTL_SECONDS = 600
+# How far one snapshot may move a device's seq (and where a new device may start): far beyond any real
+# client (one step per snapshot), yet 2**31 accepted snapshots short of the BIGINT's end, so no single
+# request can freeze a device by sending seq 2**63-1.
+MAX_SEQ_STEP = 2**32
 
 
 @dataclass(frozen=True)
@@ -93,19 +97,23 @@ class BridgeService:
         _check_account_matches(device, snapshot)
         now = self.clock()
         async with self.ports.uow() as uow:
-            context = await uow.states.lock_for_snapshot(device.account_id)
+            context = await uow.states.lock_for_snapshot(device.account_id, device.device_id)
             last_seq = context.last_seq
             if last_seq is not None and snapshot.seq <= last_seq:
                 return SnapshotAnswer(last_seq, True, await uow.commands.pending(device.account_id, now))
+            _check_seq_step(last_seq, snapshot.seq)
             new_deals = await uow.deals.add_new(device.account_id, snapshot.deals)
             state, due_at, eventful = await self.guard.on_snapshot(uow, context, snapshot, new_deals, now)
             stored = snapshot_to_json(snapshot)
-            await uow.states.save_snapshot(device.account_id, snapshot, stored, state.to_dict(), due_at, now)
-            if last_seq is None:
+            await uow.states.save_snapshot(
+                device.account_id, device.device_id, snapshot, stored, state.to_dict(), due_at, now
+            )
+            first = not context.has_state
+            if first:
                 await uow.outbox.add(_connected_alert(context, snapshot))
             commands = await uow.commands.pending(device.account_id, now)
             await uow.commit()
-        await self._after_commit(device.account_id, stored, ring=eventful or last_seq is None)
+        await self._after_commit(device.account_id, stored, ring=eventful or first)
         return SnapshotAnswer(snapshot.seq, False, commands)
 
     async def _after_commit(
@@ -138,6 +146,13 @@ class BridgeService:
                 )
             await uow.commit()
         await self._after_commit(device.account_id)
+
+
+def _check_seq_step(last_seq: int | None, seq: int) -> None:
+    start = last_seq or 0
+    if seq - start > MAX_SEQ_STEP:
+        since = "this device's last accepted seq" if last_seq is not None else "0 (a new device)"
+        raise InvalidInput(f"seq: {seq} is more than {MAX_SEQ_STEP} past {start}, {since}")
 
 
 def _check_account_matches(device: Device, snapshot: Snapshot) -> None:

@@ -18,11 +18,19 @@ class NotFound(ServiceError):
 
 
 class Forbidden(ServiceError):
+    """The caller may not do this; the refusal is already on the audit log when this is raised."""
+
     code = "forbidden"
 
 
-class AccountLinkedElsewhere(ServiceError):
-    code = "account_linked_elsewhere"
+class AmbiguousAccount(ServiceError):
+    """A login alone names accounts on several servers: the caller must say `<login>@<server>`."""
+
+    code = "ambiguous_account"
+
+    def __init__(self, candidates: list[str]) -> None:
+        super().__init__(f"several accounts match: {', '.join(candidates)}; name one as <login>@<server>")
+        self.candidates = candidates
 
 
 class AuthenticationFailed(ServiceError):

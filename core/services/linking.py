@@ -1,17 +1,17 @@
-"""Linking an MT5 account: a device id and a one-time secret; linking again rotates the secret."""
+"""Linking an MT5 account (login and server): a device id and a one-time secret. Linking again gives a new
+device (the old one stops working at once, and its `seq` with it). A second user may link a login@server
+that is already linked: nobody can lock an owner out by linking first; both links are flagged."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
+from datetime import datetime
 
-from core.domain.models import AuditEntry, User
-from core.services.errors import AccountLinkedElsewhere, InvalidInput
-from core.services.ports import Clock, UnitOfWorkFactory
+from core.domain.account_key import BadAccountKey, parse_login, parse_server
+from core.domain.models import Alert, AuditEntry, LinkedAccount, User
+from core.services.errors import InvalidInput
+from core.services.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from core.services.secrets import SecretBox, new_device_id, new_device_secret
-
-SERVER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._\-]{0,63}$")
-MAX_LOGIN = 2**63 - 1
 
 
 @dataclass(frozen=True)
@@ -21,20 +21,20 @@ class LinkResult:
     device_id: str
     secret_hex: str
     rotated: bool
+    shared: bool = False
 
     def __repr__(self) -> str:  # never let the secret reach a log line
         return f"LinkResult(login={self.login}, device_id={self.device_id!r}, rotated={self.rotated})"
 
 
 def parse_link_arguments(args: list[str]) -> tuple[int, str]:
+    """`/link <login> <server>`: the login in ASCII digits (no sign, no leading zero, at most 19)."""
     if len(args) < 2:
         raise InvalidInput("usage")
-    login_text, server = args[0], " ".join(args[1:])
-    if not login_text.isdigit() or not 0 < int(login_text) <= MAX_LOGIN:
-        raise InvalidInput("login")
-    if not SERVER_NAME.match(server):
-        raise InvalidInput("server")
-    return int(login_text), server
+    try:
+        return parse_login(args[0]), parse_server(" ".join(args[1:]))
+    except BadAccountKey as error:
+        raise InvalidInput(error.field) from None
 
 
 class LinkService:
@@ -46,27 +46,44 @@ class LinkService:
     async def link(self, user: User, login: int, server: str) -> LinkResult:
         secret = new_device_secret()
         sealed = self.box.seal(secret)
+        device_id = new_device_id()
         now = self.clock()
+        actor = f"user:{user.telegram_id}"
         async with self.uow() as uow:
-            account = await uow.accounts.by_login(login)
-            if account is not None and account.user_id != user.id:
-                raise AccountLinkedElsewhere(str(login))
-            if account is not None and account.server != server:
-                raise InvalidInput("server_mismatch")
-            device = await uow.devices.of_account(account.id) if account else None
-            if account is None:
+            await uow.accounts.lock_pair(login, server)  # two users linking at once both see each other
+            links = await uow.accounts.find(login, server)
+            mine = next((link for link in links if link.user_id == user.id), None)
+            others = [link for link in links if link.user_id != user.id]
+            if mine is None:
                 account = await uow.accounts.add(user.id, login, server)
-            if device is None:
-                device_id = new_device_id()
-                await uow.devices.add(device_id, account.id, sealed)
                 action = "account.linked"
             else:
-                device_id = device.device_id
-                await uow.devices.rotate(device_id, sealed, now)
+                account = mine
+                await uow.devices.revoke_of_account(account.id, now)
                 action = "device.secret_rotated"
+            await uow.devices.add(device_id, account.id, sealed)
             details = {"login": login, "server": server, "device_id": device_id}
-            await uow.audit.append(
-                AuditEntry(f"user:{user.telegram_id}", action, f"account:{login}", details), now
-            )
+            await uow.audit.append(AuditEntry(actor, action, f"account:{login}", details), now)
+            if others and mine is None:
+                await _flag_shared(uow, actor, account, others, now)
             await uow.commit()
-        return LinkResult(login, server, device_id, secret, rotated=action == "device.secret_rotated")
+        return LinkResult(login, server, device_id, secret, rotated=mine is not None, shared=bool(others))
+
+
+async def _flag_shared(
+    uow: UnitOfWork, actor: str, account: LinkedAccount, others: list[LinkedAccount], now: datetime
+) -> None:
+    """Flag every link of the pair (admins and the fraud checks read it), tell the earlier owners."""
+    await uow.accounts.mark_shared(account.login, account.server)
+    for other in others:
+        params = {"login": account.login, "server": account.server}
+        key = f"shared:{other.id}:{account.id}"
+        await uow.outbox.add(Alert(key, other.owner_telegram_id, "account_shared", params))
+    details = {
+        "login": account.login,
+        "server": account.server,
+        "links": [other.id for other in others] + [account.id],
+        "users": [other.owner_telegram_id for other in others],
+    }
+    entry = AuditEntry(actor, "account.shared_link", f"account:{account.login}", details)
+    await uow.audit.append(entry, now)

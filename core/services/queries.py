@@ -6,8 +6,10 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from core.domain.account_key import AccountKey
 from core.domain.models import AccountView, LinkedAccount, User
-from core.services.errors import NotFound
+from core.services.account_lookup import links_named
+from core.services.errors import AmbiguousAccount, NotFound
 from core.services.ports import UnitOfWorkFactory, ViewCache
 
 _MONEY_FIELDS = ("balance", "equity", "margin", "peak_equity")
@@ -25,6 +27,8 @@ def view_to_json(view: AccountView) -> dict[str, Any]:
         "guard_stale": view.guard_stale,
         "locked": view.locked,
         "personal_limit": None if view.personal_limit is None else str(view.personal_limit),
+        "shared": view.shared,
+        "owner_telegram_id": view.owner_telegram_id,
     }
     for name in _MONEY_FIELDS:
         value = getattr(view, name)
@@ -46,6 +50,8 @@ def view_from_json(data: dict[str, Any]) -> AccountView:
         guard_stale=data["guard_stale"],
         locked=data["locked"],
         personal_limit=_decimal(data["personal_limit"]),
+        shared=bool(data.get("shared")),
+        owner_telegram_id=int(data.get("owner_telegram_id") or 0),
         balance=money["balance"],
         equity=money["equity"],
         margin=money["margin"],
@@ -76,12 +82,19 @@ class AccountQueries:
             raise NotFound(f"account {account_id}")
         return view_from_json(data)
 
-    async def view_by_login(self, login: int) -> AccountView:
+    async def view_named(self, key: AccountKey, owner_telegram_id: int | None = None) -> AccountView:
+        """The account a script names by `<login>[@<server>]`; when users share that login@server, the
+        caller picks one link by its owner's Telegram id."""
         async with self.uow() as uow:
-            account = await uow.accounts.by_login(login)
-        if account is None:
-            raise NotFound(f"account {login}")
-        return await self.view(account.id)
+            links = await links_named(uow, key)
+        if owner_telegram_id is not None:
+            links = [link for link in links if link.owner_telegram_id == owner_telegram_id]
+            if not links:
+                raise NotFound(f"account {key} of {owner_telegram_id}")
+        if len(links) > 1:
+            owners = [f"{link.login}@{link.server} owner={link.owner_telegram_id}" for link in links]
+            raise AmbiguousAccount(owners)
+        return await self.view(links[0].id)
 
     async def _load(self, account_id: int) -> dict[str, Any] | None:
         async with self.uow() as uow:

@@ -80,8 +80,23 @@ class FakeUsers(FakeRepos):
 
 
 class FakeAccounts(FakeRepos):
-    async def by_login(self, login: int) -> LinkedAccount | None:
-        return next((a for a in self.s.accounts.values() if a.login == login), None)
+    async def find(self, login: int, server: str | None = None) -> list[LinkedAccount]:
+        found = [
+            replace(a, owner_telegram_id=await self.owner_chat_id(a.id))
+            for a in self.s.accounts.values()
+            if a.login == login and server in (None, a.server)
+        ]
+        return sorted(found, key=lambda a: (a.server, a.id))
+
+    async def get(self, account_id: int) -> LinkedAccount | None:
+        return self.s.accounts.get(account_id)
+
+    async def lock_pair(self, login: int, server: str) -> None:
+        return None  # one task at a time in the service tier
+
+    async def mark_shared(self, login: int, server: str) -> None:
+        for account in await self.find(login, server):
+            self.s.accounts[account.id] = replace(self.s.accounts[account.id], shared=True)
 
     async def add(self, user_id: int, login: int, server: str) -> LinkedAccount:
         account = LinkedAccount(next(self.s.ids), user_id, login, server, datetime(2026, 1, 1))
@@ -114,7 +129,8 @@ class FakeDevices(FakeRepos):
         return self.s.devices.get(device_id)
 
     async def of_account(self, account_id: int) -> Device | None:
-        return next((d for d in self.s.devices.values() if d.account_id == account_id), None)
+        working = (d for d in self.s.devices.values() if d.account_id == account_id and not d.revoked)
+        return next(working, None)
 
     async def add(self, device_id: str, account_id: int, secret_encrypted: bytes) -> None:
         account = self.s.accounts[account_id]
@@ -122,12 +138,14 @@ class FakeDevices(FakeRepos):
             device_id, account_id, account.login, account.server, secret_encrypted
         )
 
-    async def rotate(self, device_id: str, secret_encrypted: bytes, now: datetime) -> None:
-        self.s.devices[device_id] = replace(self.s.devices[device_id], secret_encrypted=secret_encrypted)
+    async def revoke_of_account(self, account_id: int, now: datetime) -> None:
+        for device in list(self.s.devices.values()):
+            if device.account_id == account_id:
+                self.s.devices[device.device_id] = replace(device, revoked=True)
 
 
 class FakeStates(FakeRepos):
-    async def lock_for_snapshot(self, account_id: int) -> SnapshotContext:
+    async def lock_for_snapshot(self, account_id: int, device_id: str) -> SnapshotContext:
         account = self.s.accounts[account_id]
         state = self.s.states.get(account_id) or {}
         chat_id = await FakeAccounts(self.s).owner_chat_id(account_id)
@@ -138,20 +156,23 @@ class FakeStates(FakeRepos):
             account.server,
             chat_id,
             limit,
-            state.get("last_seq"),
+            state.get("last_seq") if state.get("device_id") == device_id else None,
             state.get("guard"),
+            bool(state),
         )
 
     async def save_snapshot(
         self,
         account_id: int,
+        device_id: str,
         snapshot: Snapshot,
         snapshot_json: JsonDict,
         guard: JsonDict,
         due_at: datetime | None,
         now: datetime,
     ) -> None:
-        self.s.states[account_id] = {"last_seq": snapshot.seq, "guard": guard, "due_at": due_at}
+        state = {"last_seq": snapshot.seq, "device_id": device_id, "guard": guard, "due_at": due_at}
+        self.s.states[account_id] = state
 
     async def guard(self, account_id: int) -> JsonDict | None:
         state = self.s.states.get(account_id)
@@ -168,7 +189,14 @@ class FakeStates(FakeRepos):
         return sorted(due)[:limit]
 
     async def view(self, account_id: int) -> AccountView | None:
-        raise NotImplementedError
+        account = self.s.accounts.get(account_id)
+        if account is None:
+            return None
+        guard = (self.s.states.get(account_id) or {}).get("guard") or {}
+        return AccountView(
+            account.id, account.login, account.server, None, None, None, None, None, None,
+            guard_status=guard.get("status"), shared=account.shared,
+        )  # fmt: skip
 
 
 class FakeDeals(FakeRepos):
