@@ -17,10 +17,11 @@ from core.services.secrets import SecretBox
 
 TIMESTAMP_WINDOW_SECONDS = 30
 NONCE_TTL_SECONDS = 600
-# How far one snapshot may move a device's seq (and where a new device may start): far beyond any real
-# client (one step per snapshot), yet 2**31 accepted snapshots short of the BIGINT's end, so no single
-# request can freeze a device by sending seq 2**63-1.
-MAX_SEQ_STEP = 2**32
+# How far ahead a seq may run: a day's worth of milliseconds past the server clock in Unix milliseconds
+# (clients that count in milliseconds, like the reference client, stay far inside it) or past the
+# device's last accepted seq (clients that count snapshots). A single request can no longer push seq to
+# 2**63-1 and make every later snapshot of its device a "duplicate" forever.
+MAX_SEQ_AHEAD = 86_400_000
 
 
 @dataclass(frozen=True)
@@ -101,7 +102,7 @@ class BridgeService:
             last_seq = context.last_seq
             if last_seq is not None and snapshot.seq <= last_seq:
                 return SnapshotAnswer(last_seq, True, await uow.commands.pending(device.account_id, now))
-            _check_seq_step(last_seq, snapshot.seq)
+            _check_seq_ahead(last_seq, snapshot.seq, now)
             new_deals = await uow.deals.add_new(device.account_id, snapshot.deals)
             state, due_at, eventful = await self.guard.on_snapshot(uow, context, snapshot, new_deals, now)
             stored = snapshot_to_json(snapshot)
@@ -148,11 +149,13 @@ class BridgeService:
         await self._after_commit(device.account_id)
 
 
-def _check_seq_step(last_seq: int | None, seq: int) -> None:
-    start = last_seq or 0
-    if seq - start > MAX_SEQ_STEP:
-        since = "this device's last accepted seq" if last_seq is not None else "0 (a new device)"
-        raise InvalidInput(f"seq: {seq} is more than {MAX_SEQ_STEP} past {start}, {since}")
+def _check_seq_ahead(last_seq: int | None, seq: int, now: datetime) -> None:
+    base = max(last_seq or 0, int(now.timestamp() * 1000))
+    if seq > base + MAX_SEQ_AHEAD:
+        raise InvalidInput(
+            f"seq: {seq} runs too far ahead (at most {MAX_SEQ_AHEAD} past the larger of this device's last "
+            "accepted seq and the server's Unix time in milliseconds)"
+        )
 
 
 def _check_account_matches(device: Device, snapshot: Snapshot) -> None:

@@ -468,22 +468,44 @@ async def test_a_rate_limited_device_is_served_again_in_the_next_second(bridge: 
 # --- rotation ----------------------------------------------------------------------------------
 
 
-async def test_relinking_rotates_the_secret_the_old_one_is_refused_at_once_and_the_new_one_works(
+async def test_relinking_gives_a_new_device_the_old_one_is_refused_at_once_and_the_new_one_works(
     bridge: Bridge, core: Core
 ) -> None:
-    await accepted(await bridge.call("POST", SNAPSHOT, snapshot(seq=1)))
+    await accepted(await bridge.call("POST", SNAPSHOT, snapshot(seq=5)))
     services = core.bot_services
     user = await services.users.resolve(bridge.device.telegram_id, "Ann", None, "en")
     relinked = await services.links.link(user, bridge.device.login, bridge.device.server)
     assert relinked.rotated
-    assert relinked.device_id == bridge.device.device_id
+    assert relinked.device_id != bridge.device.device_id
     assert relinked.secret_hex != bridge.device.secret_hex
     before = await stored(core)
-    await refusal(await bridge.call("POST", SNAPSHOT, snapshot(seq=2)), 401, "bad_signature")
+    await refusal(await bridge.call("POST", SNAPSHOT, snapshot(seq=6)), 401, "unknown_device")
     assert await stored(core) == before
-    fresh = await bridge.call("POST", SNAPSHOT, snapshot(seq=2), secret_hex=relinked.secret_hex)
-    assert (await accepted(fresh))["seq"] == 2
-    assert (await stored(core)).only_state.last_seq == 2
+    new_device = {"device_id": relinked.device_id, "secret_hex": relinked.secret_hex}
+    fresh = await bridge.call("POST", SNAPSHOT, snapshot(seq=1), **new_device)  # its own seq, from 1
+    assert (await accepted(fresh)).get("duplicate") is None
+    assert (await stored(core)).only_state.last_seq == 1
+
+
+@pytest.mark.parametrize("seq", [2**63 - 1, 2**62, 10**15])
+async def test_a_seq_far_ahead_is_refused_and_cannot_freeze_the_device(
+    bridge: Bridge, core: Core, seq: int
+) -> None:
+    await accepted(await bridge.call("POST", SNAPSHOT, snapshot(seq=5)))
+    before = await stored(core)
+
+    await refusal(await bridge.call("POST", SNAPSHOT, snapshot(seq=seq)), 400, "invalid_payload")
+
+    assert await stored(core) == before
+    assert (await accepted(await bridge.call("POST", SNAPSHOT, snapshot(seq=6))))["seq"] == 6
+
+
+async def test_a_client_counting_in_milliseconds_is_accepted(bridge: Bridge, core: Core) -> None:
+    """The reference client's seq is Unix milliseconds: a restarted terminal still sends a greater one."""
+    now_ms = int(bridge.clock().timestamp() * 1000)
+    await accepted(await bridge.call("POST", SNAPSHOT, snapshot(seq=now_ms)))
+    later = await bridge.call("POST", SNAPSHOT, snapshot(seq=now_ms + 3_600_000))
+    assert (await accepted(later))["seq"] == now_ms + 3_600_000
 
 
 # --- hostile header bytes: a 401, never a 500 --------------------------------------------------

@@ -12,7 +12,7 @@ from core.bridge.simulator import run_simulated_ea
 from tests.bot.conftest import ADMIN_ID, LOGIN, SERVER, Credentials, Stack
 
 REFUSED = "Sorry, that command is for admins only. The attempt has been recorded."
-CONFIRM = f"liq:v1:{LOGIN}"
+CONFIRM = "liq:v1:1"  # the button names the link by its id: Ann's, the first in a clean database
 BOB_LOGIN = 6023456
 
 
@@ -73,7 +73,9 @@ async def test_an_admin_refusal_is_in_the_users_language(stack: Stack) -> None:
 
 async def ask_to_liquidate(stack: Stack, admin: SimUser) -> SentMessage:
     confirm = await stack.ask(admin, f"/liquidate {LOGIN} test")
-    assert confirm.text == f"Close out every position of account {LOGIN} now and lock trading?\nNote: test"
+    assert confirm.text == (
+        f"Close out every position of account {LOGIN}@{SERVER} now and lock trading?\nNote: test"
+    )
     assert [b["callback_data"] for b in confirm.buttons] == [CONFIRM, "liq:v1:no"]
     return confirm
 
@@ -94,7 +96,10 @@ async def test_confirming_a_liquidation_queues_close_all_and_lock_for_the_accoun
     done = await stack.press(admin, confirm, CONFIRM)
     warning = await stack.standin.wait_for_message(1001, lambda m: m.text.startswith("🚨"), after=mark)
 
-    assert done.text == f"Liquidation of account {LOGIN} started: close_all and lock are queued for its EA."
+    assert (
+        done.text
+        == f"Liquidation of account {LOGIN}@{SERVER} started: close_all and lock are queued for its EA."
+    )
     assert stack.standin.current_message(ADMIN_ID, confirm.message_id).get("reply_markup") is None
     assert sorted(await commands_of(stack)) == [("close_all", "pending"), ("lock", "pending")]
     assert sorted(c["type"] for c in await ea_commands(stack, creds)) == ["close_all", "lock"]
@@ -129,7 +134,7 @@ async def test_a_non_admin_pressing_the_confirm_button_changes_nothing_and_is_au
     assert await audit(stack, "admin.liquidate") == []
     # and the admin's own button still works
     done = await stack.press(admin, confirm, CONFIRM)
-    assert done.text.startswith(f"Liquidation of account {LOGIN} started")
+    assert done.text.startswith(f"Liquidation of account {LOGIN}@{SERVER} started")
 
 
 async def test_a_forged_callback_from_a_non_admin_queues_nothing(stack: Stack) -> None:
@@ -177,10 +182,10 @@ async def test_lock_and_unlock_queue_the_commands_and_tell_the_trader(stack: Sta
 @pytest.mark.parametrize(
     ("command", "answer"),
     [
-        ("/lock", "Usage: /lock <login>"),
-        ("/unlock abc", "Usage: /unlock <login>"),
-        ("/liquidate", "Usage: /liquidate <login>"),
-        ("/account", "Usage: /account <login>"),
+        ("/lock", "Usage: /lock <login> or /lock <login>@<server>"),
+        ("/unlock abc", "Usage: /unlock <login> or /unlock <login>@<server>"),
+        ("/liquidate", "Usage: /liquidate <login> or /liquidate <login>@<server>"),
+        ("/account", "Usage: /account <login> or /account <login>@<server>"),
         ("/lock 999", "No linked account 999."),
         ("/account 999", "No linked account 999."),
     ],
@@ -267,7 +272,7 @@ async def test_an_action_the_account_state_forbids_is_refused_naming_the_state(s
     again = await stack.ask(admin, f"/liquidate {LOGIN}")
     refused = await stack.press(admin, again, CONFIRM)
 
-    assert refused.text == f"Not done for account {LOGIN}: 🔴 closing positions · 🔒 trading locked"
+    assert refused.text == f"Not done for account {LOGIN}@{SERVER}: 🔴 closing positions · 🔒 trading locked"
     assert await commands_of(stack) == commands_before
 
 

@@ -71,23 +71,43 @@ async def test_the_device_secret_never_reaches_the_logs_even_at_debug_level(
         assert secret not in logged
 
 
-async def test_linking_again_rotates_the_secret_keeps_the_device_and_the_old_secret_stops_working(
-    stack: Stack,
-) -> None:
+async def test_linking_again_gives_a_new_device_and_the_old_one_stops_working_at_once(stack: Stack) -> None:
     ann = stack.user(1001)
     first = await stack.link(ann)
     assert await ping(stack, first.device_id, first.secret)
 
     second = await stack.link(ann)
 
-    assert second.device_id == first.device_id
+    assert second.device_id != first.device_id
     assert second.secret != first.secret and SECRET.match(second.secret)
     assert "new secret issued" in second.answer.text
-    assert await counts(stack) == (1, 1)
+    assert await counts(stack) == (1, 2)
+    assert await stack.scalar("SELECT count(*) FROM devices WHERE NOT revoked") == 1
     with pytest.raises(BridgeError) as refused:
         await ping(stack, first.device_id, first.secret)
-    assert (refused.value.status, refused.value.code) == (401, "bad_signature")
+    assert (refused.value.status, refused.value.code) == (401, "unknown_device")
     assert await ping(stack, second.device_id, second.secret)
+
+
+async def test_a_new_device_starts_its_own_seq_so_a_frozen_one_is_cured_by_linking_again(
+    stack: Stack,
+) -> None:
+    """A snapshot with seq 2**63-1 used to make every later one a duplicate, even after /link."""
+    ann = stack.user(1001)
+    first = await stack.link(ann)
+    await stack.connect(first)
+    with pytest.raises(BridgeError) as refused:
+        await stack.send_snapshot(first, 2**63 - 1)
+    assert (refused.value.status, refused.value.code) == (400, "invalid_payload")
+    assert "seq" in str(refused.value)
+    answer = await stack.send_snapshot(first, 2)
+    assert answer.get("duplicate") is None and answer["seq"] == 2
+
+    second = await stack.link(ann)
+    fresh = await stack.send_snapshot(second, 1)  # below the old device's seq: still new
+
+    assert fresh.get("duplicate") is None and fresh["seq"] == 1
+    assert await stack.scalar("SELECT last_seq FROM account_state") == 1
 
 
 @pytest.mark.parametrize(
@@ -98,6 +118,12 @@ async def test_linking_again_rotates_the_secret_keeps_the_device_and_the_old_sec
         ("/link abc Broker", "The login must be the number of your MT5 account"),
         ("/link -5 Broker", "The login must be the number of your MT5 account"),
         ("/link 0 Broker", "The login must be the number of your MT5 account"),
+        ("/link 0005012345 Broker", "The login must be the number of your MT5 account"),
+        ("/link ٥٠١٢٣٤٥ Broker", "The login must be the number of your MT5 account"),
+        ("/link 5012345² Broker", "The login must be the number of your MT5 account"),
+        ("/link ５０１２３４５ Broker", "The login must be the number of your MT5 account"),
+        (f"/link {'9' * 20} Broker", "The login must be the number of your MT5 account"),
+        (f"/link {2**63} Broker", "The login must be the number of your MT5 account"),
         ("/link 123 bad|server", "The server name must be 1 to 64 letters"),
         ("/link 123 <b>x</b>", "The server name must be 1 to 64 letters"),
         (f"/link 123 {'S' * 65}", "The server name must be 1 to 64 letters"),
@@ -115,35 +141,42 @@ async def test_link_with_bad_arguments_answers_how_to_use_it_and_creates_nothing
     assert await counts(stack) == (0, 0)
 
 
-async def test_another_user_linking_the_same_login_is_told_it_is_linked_elsewhere_and_nothing_changes(
+async def test_another_user_may_link_the_same_login_and_server_and_each_sees_only_their_own_data(
     stack: Stack,
 ) -> None:
+    """A squatter who links first cannot lock the owner out; the first user is told, both are flagged."""
     ann, bob = stack.user(1001, "Ann"), stack.user(1002, "Bob")
     ann_creds: Credentials = await stack.link(ann)
+    await stack.connect(ann_creds, equity="10500.00")
     sealed_before = await stack.scalar("SELECT secret_encrypted FROM devices")
 
-    answer = await stack.ask(bob, f"/link {LOGIN} {SERVER}")
+    bob_creds = await stack.link(bob)
+    told = await stack.standin.wait_for_message(1001, lambda m: "Another Telegram user" in m.text)
+    await stack.connect(bob_creds, equity="7000.00")
 
-    assert answer.text == (
-        f"Account {LOGIN} is already linked to another Telegram user. If it is yours, ask an admin."
-    )
-    assert answer.entity_texts("code") == []
-    assert await counts(stack) == (1, 1)
-    assert await stack.scalar("SELECT secret_encrypted FROM devices") == sealed_before
-    owner = await stack.scalar(
-        "SELECT u.telegram_id FROM accounts a JOIN users u ON u.id = a.user_id WHERE a.login = :login",
-        login=LOGIN,
-    )
-    assert owner == 1001
+    assert bob_creds.device_id != ann_creds.device_id
+    assert await counts(stack) == (2, 2)
+    assert f"account {LOGIN} ({SERVER}) too" in told.text
+    assert await stack.scalar("SELECT count(*) FROM accounts WHERE shared") == 2
+    ann_sealed = "SELECT secret_encrypted FROM devices WHERE device_id = :d"
+    assert await stack.scalar(ann_sealed, d=ann_creds.device_id) == sealed_before
     assert await ping(stack, ann_creds.device_id, ann_creds.secret)
-    assert (await stack.ask(bob, "/accounts")).text.startswith("No linked accounts yet")
+    ann_status = (await stack.ask(ann, "/status")).text
+    bob_status = (await stack.ask(bob, "/status")).text
+    assert "$10,500.00" in ann_status and "$7,000.00" not in ann_status
+    assert "$7,000.00" in bob_status and "$10,500.00" not in bob_status
+    flagged = await stack.rows("SELECT actor, details FROM audit_log WHERE action = 'account.shared_link'")
+    assert [row.actor for row in flagged] == ["user:1002"]
+    assert flagged[0].details["users"] == [1001]
 
 
-async def test_relinking_with_a_different_server_name_is_refused_and_keeps_the_secret(stack: Stack) -> None:
+async def test_the_same_login_on_another_server_is_another_account(stack: Stack) -> None:
     ann = stack.user(1001)
     creds = await stack.link(ann)
 
-    answer = await stack.ask(ann, f"/link {LOGIN} Other-Server")
+    other = await stack.link(ann, LOGIN, "Other-Server")
 
-    assert answer.text.startswith(f"Account {LOGIN} is linked with another server name.")
+    assert other.answer.text.startswith(f"Account {LOGIN} (Other-Server) is linked.")
+    assert await counts(stack) == (2, 2)
     assert await ping(stack, creds.device_id, creds.secret)
+    assert (await ping(stack, other.device_id, other.secret))["server"] == "Other-Server"

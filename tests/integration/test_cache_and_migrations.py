@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from alembic.script import ScriptDirectory
 from sqlalchemy import text
 
 from bot.app import Core
-from db.migrate import upgrade
+from db.migrate import alembic_config, upgrade
 from db.redis_store import Keys, RedisViewCache
 
 
@@ -68,7 +69,7 @@ async def test_the_migrations_are_at_head_and_running_them_again_changes_nothing
                 await connection.execute(text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'"))
             ).scalars()
         )
-    assert before == after == "0003"
+    assert before == after == ScriptDirectory.from_config(alembic_config()).get_current_head()
     assert {
         "users",
         "accounts",

@@ -8,8 +8,8 @@ from decimal import Decimal
 
 import pytest
 
-from core.domain.guard import GuardConfig
 from core.domain.account_key import AccountKey
+from core.domain.guard import GuardConfig
 from core.domain.models import Device, User
 from core.domain.snapshot import AccountInfo, Deal, DealEntry, DealReason, DealType, Position, Side, Snapshot
 from core.services.admin import AdminService
