@@ -117,7 +117,21 @@ async def test_an_unknown_login_is_404(bridge: Bridge, core: Core, path: str) ->
     await refusal(await operator_get(bridge, path, bearer(operator_token(core))), 404, "not_found")
 
 
-@pytest.mark.parametrize("login", ["abc", "0", "-5", "1.5", "99999999999999999999"])
+@pytest.mark.parametrize(
+    "login",
+    [
+        "abc",
+        "0",
+        "-5",
+        "1.5",
+        "99999999999999999999",
+        "%D9%A3",
+        "%EF%BC%95",
+        "5012345%C2%B2",
+        "0005012345",
+        "+5",
+    ],
+)
 async def test_a_login_that_is_not_a_positive_integer_is_400(bridge: Bridge, core: Core, login: str) -> None:
     response = await operator_get(bridge, f"/v1/accounts/{login}/status", bearer(operator_token(core)))
     message = await refusal(response, 400, "invalid_payload")
