@@ -84,9 +84,10 @@ async def liquidate_pressed(update: Update, context: Context) -> None:
     assert query is not None and query.data is not None and query.from_user is not None
     svc = services(context)
     presser = current_user(context)
-    if not svc.settings.is_admin(query.from_user.id):
+    try:
+        await svc.admin.require_admin(presser, f"press {query.data}")
+    except Forbidden:
         # Changes nothing: the admin's buttons stay, and the refusal goes to the presser, not the chat.
-        await svc.users.audit_refused_admin_attempt(query.from_user.id, f"press {query.data}")
         await query.answer(tr(context)("admin.refused"), show_alert=True)
         return
     await query.answer()

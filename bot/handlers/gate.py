@@ -9,6 +9,7 @@ from telegram import Update
 from telegram.ext import ApplicationHandlerStop, BaseHandler, CommandHandler, TypeHandler
 
 from bot.context import Context, reply, services, set_current_user, tr
+from core.services.errors import Forbidden
 
 ADMIN_COMMANDS = frozenset(
     {
@@ -48,10 +49,12 @@ async def resolve_user(update: Update, context: Context) -> None:
     svc = services(context)
     user = await svc.users.resolve(sender.id, sender.first_name, sender.username, sender.language_code)
     set_current_user(context, user)
-    if is_admin_command(update) and not svc.settings.is_admin(sender.id):
-        await svc.users.audit_refused_admin_attempt(sender.id, command_of(update) or "")
-        await reply(update, tr(context)("admin.refused"))
-        raise ApplicationHandlerStop
+    if is_admin_command(update):
+        try:
+            await svc.admin.require_admin(user, command_of(update) or "")
+        except Forbidden:
+            await reply(update, tr(context)("admin.refused"))
+            raise ApplicationHandlerStop from None
 
 
 def handlers() -> list[BaseHandler[Update, Context, None]]:

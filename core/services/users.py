@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from core.domain.models import AuditEntry, User
+from core.domain.models import User
 from core.services.errors import InvalidInput
 from core.services.ports import Clock, UnitOfWorkFactory
 
@@ -47,12 +47,4 @@ class UserService:
             raise InvalidInput(f"language: one of {', '.join(SUPPORTED_LANGUAGES)}")
         async with self.uow() as uow:
             await uow.users.set_language(user.id, language)
-            await uow.commit()
-
-    async def audit_refused_admin_attempt(self, telegram_id: int, command: str) -> None:
-        async with self.uow() as uow:
-            entry = AuditEntry(
-                f"user:{telegram_id}", "admin.refused", f"user:{telegram_id}", {"command": command}
-            )
-            await uow.audit.append(entry, self.clock())
             await uow.commit()
