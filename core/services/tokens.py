@@ -10,6 +10,7 @@ effect everywhere within that time.
 from __future__ import annotations
 
 import asyncio
+import re
 import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -26,6 +27,8 @@ ROLES = ("operator",)
 ISSUER = "tradeguard"
 DEFAULT_TTL = timedelta(days=30)
 MAX_TTL = timedelta(days=365)
+TTL_PATTERN = re.compile(r"([0-9]{1,7})([smhdw])")
+TTL_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 REQUIRED_CLAIMS = ["exp", "iat", "iss", "jti", "role"]
 Clock = Callable[[], datetime]
 
@@ -68,6 +71,17 @@ class TokenUnitOfWork(Protocol):
     async def commit(self) -> None: ...
 
 
+def parse_ttl(text: str) -> timedelta:
+    """`30d`, `12h`, `90m`, `3600s` or `2w`: more than nothing, at most MAX_TTL."""
+    match = TTL_PATTERN.fullmatch(text.strip())
+    if match is None:
+        raise ValueError(f"{text!r} is not a duration such as 30d, 12h or 90m")
+    ttl = timedelta(seconds=int(match[1]) * TTL_UNITS[match[2]])
+    if not timedelta(0) < ttl <= MAX_TTL:
+        raise ValueError(f"a token lasts more than 0 and at most {MAX_TTL.days}d")
+    return ttl
+
+
 def token_key(secret_key: str) -> bytes:
     return derive_key(secret_key, "operator-tokens")
 
@@ -76,7 +90,7 @@ def sign_token(key: bytes, role: str, now: datetime, ttl: timedelta, jti: str) -
     if role not in ROLES:
         raise ValueError(f"role must be one of {', '.join(ROLES)}")
     if not timedelta(0) < ttl <= MAX_TTL:
-        raise ValueError(f"ttl must be more than 0 and at most {MAX_TTL.days} days")
+        raise ValueError(f"a token lasts more than 0 and at most {MAX_TTL.days}d")
     claims = {
         "role": role,
         "iss": ISSUER,

@@ -39,7 +39,7 @@ async def test_migrate_brings_the_database_to_the_newest_schema(tmp_path: Path) 
     await engine.dispose()
     assert code == 0, output
     assert "migrations applied" in output
-    assert version == "0003"
+    assert version == "0004"
 
 
 async def test_token_prints_an_operator_token_signed_with_the_secret_key(tmp_path: Path) -> None:
