@@ -17,6 +17,8 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from core.services.errors import AuthenticationFailed
+
 
 def new_device_id() -> str:
     return "dev_" + secrets.token_hex(12)
@@ -36,6 +38,14 @@ def _fernet(secret_key: str) -> Fernet:
     return Fernet(base64.urlsafe_b64encode(derive_key(secret_key, "device-secrets")))
 
 
+class SecretUnreadable(AuthenticationFailed):
+    """Sealed under a key that is neither SECRET_KEY nor in SECRET_KEY_PREVIOUS: to the device, that is
+    a revoked link (401 unknown_device, never a 500); `tradeguard rotate-secrets` lists such devices."""
+
+    def __init__(self) -> None:
+        super().__init__("unknown_device", "unknown or revoked device")
+
+
 class SecretBox:
     """Seals under the current key; opens what any of the current or previous keys sealed."""
 
@@ -47,7 +57,10 @@ class SecretBox:
         return self._fernet.encrypt(secret_hex.encode())
 
     def open(self, sealed: bytes) -> str:
-        return self._fernet.decrypt(sealed).decode()
+        try:
+            return self._fernet.decrypt(sealed).decode()
+        except InvalidToken:
+            raise SecretUnreadable() from None
 
     def is_current(self, sealed: bytes) -> bool:
         try:
