@@ -106,7 +106,9 @@ async def token(args: argparse.Namespace) -> int:
             except NotFound as error:
                 raise SystemExit(str(error)) from None
             seconds = core.settings.operator_token_revocation_cache_seconds
-            print(f"revoked {record.jti}; every API process refuses it within {seconds:g} s")
+            print(
+                f"revoked {record.jti}; the API refuses it within {seconds:g} s (OPERATOR_TOKEN_REVOCATION_CACHE_SECONDS)"
+            )
         else:
             issued, record = await core.tokens.issue(args.role, args.ttl or DEFAULT_TTL)
             print(
