@@ -107,7 +107,8 @@ async def token(args: argparse.Namespace) -> int:
                 raise SystemExit(str(error)) from None
             seconds = core.settings.operator_token_revocation_cache_seconds
             print(
-                f"revoked {record.jti}; the API refuses it within {seconds:g} s (OPERATOR_TOKEN_REVOCATION_CACHE_SECONDS)"
+                f"revoked {record.jti}; the API refuses it within {seconds:g} s "
+                "(OPERATOR_TOKEN_REVOCATION_CACHE_SECONDS)"
             )
         else:
             issued, record = await core.tokens.issue(args.role, args.ttl or DEFAULT_TTL)

@@ -97,6 +97,7 @@ async def test_revoking_an_unknown_token_id_fails_and_says_so(tmp_path: Path) ->
     code, out, err = await tradeguard("token", "--revoke", "0123456789abcdef", cwd=tmp_path)
     assert code != 0
     assert "no token with id" in err
+    assert out == ""
 
 
 async def operator_status(service: Service, token: str) -> int:
@@ -143,5 +144,5 @@ async def test_rotate_secrets_reports_devices_no_known_key_opens_and_fails(tmp_p
     async with open_core(make_settings(tmp_path, secret_key=OLD_KEY), FakeClock()) as core:
         device = await link_device(core)
     code, out, err = await tradeguard("rotate-secrets", cwd=tmp_path, SECRET_KEY=NEW_KEY)
-    assert code == 1
-    assert device.device_id in out
+    assert code == 1, err
+    assert f"sealed under an unknown key: {device.device_id}" in out

@@ -105,7 +105,7 @@ async def test_the_secret_on_the_command_line_still_works_but_warns_that_others_
 
 async def test_without_a_secret_the_error_says_where_to_put_it(bridge: Bridge) -> None:
     code, out, err = await finish(await start_ea(bridge, env={"TRADEGUARD_DEVICE_SECRET": ""}))
-    assert code == 2
+    assert (code, out) == (2, "")
     assert "TRADEGUARD_DEVICE_SECRET" in err and "--secret-file" in err
 
 
@@ -124,7 +124,7 @@ async def test_a_malformed_secret_is_refused_without_echoing_it(
 async def test_an_unreadable_secret_file_is_a_clear_error(bridge: Bridge, tmp_path: Path) -> None:
     missing = tmp_path / "nowhere"
     code, out, err = await finish(await start_ea(bridge, "--secret-file", str(missing)))
-    assert code == 2
+    assert (code, out) == (2, "")
     assert "cannot read the device secret" in err and str(missing) in err
 
 
