@@ -4,6 +4,7 @@ while the old key is listed in SECRET_KEY_PREVIOUS (issue 6, item 9)."""
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
@@ -12,6 +13,7 @@ from typing import Any
 import jwt
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.app import Core, build_http_app, open_core
 from core.api.operator import issue_token, operator_key
@@ -151,3 +153,20 @@ async def test_new_tokens_are_signed_with_the_current_key_not_a_previous_one(
         token, _ = await core.tokens.issue("operator")
     claims = jwt.decode(token, operator_key(NEW_KEY), algorithms=["HS256"], issuer="tradeguard")
     assert claims["role"] == "operator"
+
+
+async def test_a_token_is_refused_with_503_not_let_through_when_the_revocation_list_cannot_be_read(
+    core: Core, clock: FakeClock
+) -> None:
+    token, _ = await core.tokens.issue("operator")
+    nowhere = create_async_engine("postgresql+asyncpg://postgres@127.0.0.1:1/tradeguard")
+    cut_off = dataclasses.replace(
+        core, tokens=OperatorTokens(unit_of_work_factory(nowhere), [core.token_key], clock)
+    )
+    try:
+        async with served(cut_off, clock) as bridge:
+            response = await status_with(bridge, token)
+            await refusal(response, 503, "unavailable")
+            assert response.headers["Retry-After"]
+    finally:
+        await nowhere.dispose()
