@@ -68,7 +68,7 @@ async def test_the_migrations_are_at_head_and_running_them_again_changes_nothing
                 await connection.execute(text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'"))
             ).scalars()
         )
-    assert before == after == "0003"
+    assert before == after == "0004"
     assert {
         "users",
         "accounts",
@@ -78,4 +78,5 @@ async def test_the_migrations_are_at_head_and_running_them_again_changes_nothing
         "commands",
         "outbox",
         "audit_log",
+        "operator_tokens",
     } <= tables
