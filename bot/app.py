@@ -37,6 +37,7 @@ from core.services.guard import GuardMonitor, GuardPolicy, GuardService
 from core.services.linking import LinkService
 from core.services.queries import AccountQueries
 from core.services.secrets import SecretBox
+from core.services.tokens import OperatorTokens
 from core.services.users import UserService
 from db import embedded
 from db.engine import make_engine, make_redis, ping_postgres, ping_redis
@@ -102,6 +103,7 @@ class Core:
     guard: GuardService
     monitor: GuardMonitor
     token_key: bytes
+    tokens: OperatorTokens
     embedded: list[Any] = field(default_factory=list)
 
 
@@ -155,7 +157,7 @@ def _wire(
     key = secret_key(settings)
     uow = unit_of_work_factory(engine)
     cache = RedisViewCache(redis_client)
-    box = SecretBox(key)
+    box = SecretBox(key, settings.secret_key_previous)
     doorbell = RedisDoorbell(redis_client)
     ports = BridgePorts(
         uow, RedisNonceStore(redis_client), cache, RedisLatestSnapshots(redis_client), doorbell
@@ -181,6 +183,12 @@ def _wire(
         monitor=GuardMonitor(uow, guard, cache, clock),
         delivery=AlertDelivery(unit_of_work_factory(relay_engine), clock),
         token_key=operator_key(key),
+        tokens=OperatorTokens(
+            uow,
+            [operator_key(k) for k in (key, *settings.secret_key_previous)],
+            clock,
+            settings.operator_token_revocation_cache_seconds,
+        ),
         embedded=started,
     )
 
@@ -232,7 +240,7 @@ def build_http_app(core: Core, application: Application | None) -> web.Applicati
         bridge=core.bridge,
         queries=core.bot_services.queries,
         clock=core.clock,
-        token_key=core.token_key,
+        tokens=core.tokens,
         rate_limit=RedisRateLimiter(core.redis),
         readiness=readiness,
         unavailable_errors=UNAVAILABLE,

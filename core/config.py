@@ -27,6 +27,9 @@ class Settings(BaseSettings):
     bridge_port: int = 8080
     public_bridge_url: str = "http://127.0.0.1:8080"
     secret_key: str | None = None
+    # Keys that still open device secrets and verify operator tokens while SECRET_KEY rotates (README).
+    secret_key_previous: Annotated[tuple[str, ...], NoDecode] = ()
+    operator_token_revocation_cache_seconds: float = Field(default=5, ge=0, le=300)
     data_dir: Path = DATA_DIR
 
     max_drawdown_percent: Decimal = Field(default=Decimal(20), gt=0, le=100)
@@ -53,6 +56,13 @@ class Settings(BaseSettings):
     def _split_ids(cls, value: object) -> object:
         if isinstance(value, str):
             return tuple(int(part) for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("secret_key_previous", mode="before")
+    @classmethod
+    def _split_keys(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
         return value
 
     @field_validator("drawdown_warn_percents", mode="before")

@@ -163,3 +163,21 @@ class AuditRow(Base):
     details: Mapped[dict[str, Any]] = mapped_column()
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class OperatorTokenRow(Base):
+    """Every operator API token issued (never the token itself); revoked_at set by `token --revoke`."""
+
+    __tablename__ = "operator_tokens"
+    __table_args__ = (
+        Index(
+            "ix_operator_tokens_revoked_expires_at",
+            "expires_at",
+            postgresql_where="revoked_at IS NOT NULL",
+        ),
+    )
+    jti: Mapped[str] = mapped_column(String(64), primary_key=True)
+    role: Mapped[str] = mapped_column(String(32))
+    issued_at: Mapped[datetime] = mapped_column()
+    expires_at: Mapped[datetime] = mapped_column()
+    revoked_at: Mapped[datetime | None] = mapped_column()

@@ -18,6 +18,7 @@ from db.repositories import (
     SqlOutboxRepository,
     SqlUserRepository,
 )
+from db.tokens import SqlSealedSecretRepository, SqlTokenRepository
 
 
 class SqlUnitOfWork:
@@ -34,6 +35,8 @@ class SqlUnitOfWork:
         self.commands = SqlCommandRepository(self.session)
         self.outbox = SqlOutboxRepository(self.session)
         self.audit = SqlAuditRepository(self.session)
+        self.tokens = SqlTokenRepository(self.session)
+        self.sealed_secrets = SqlSealedSecretRepository(self.session)
         return self
 
     async def __aexit__(

@@ -14,9 +14,10 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, g
 
 from core.api.bridge import BRIDGE, CLOCK, RATE_LIMIT, add_bridge_routes
 from core.api.errors import HttpError, error_response, json_response
-from core.api.operator import QUERIES, TOKEN_KEY, add_operator_routes
+from core.api.operator import QUERIES, TOKENS, add_operator_routes
 from core.services.bridge import BridgeService
 from core.services.queries import AccountQueries
+from core.services.tokens import OperatorTokens
 
 log = logging.getLogger(__name__)
 Check = Callable[[], Awaitable[None]]
@@ -36,7 +37,7 @@ class ApiDeps:
     bridge: BridgeService
     queries: AccountQueries
     clock: Callable[[], datetime]
-    token_key: bytes
+    tokens: OperatorTokens
     rate_limit: Callable[[str], Awaitable[int | None]]
     readiness: Mapping[str, Check]
     unavailable_errors: tuple[type[BaseException], ...] = ()
@@ -120,7 +121,7 @@ def create_app(deps: ApiDeps) -> web.Application:
     app[BRIDGE] = deps.bridge
     app[QUERIES] = deps.queries
     app[CLOCK] = deps.clock
-    app[TOKEN_KEY] = deps.token_key
+    app[TOKENS] = deps.tokens
     app[RATE_LIMIT] = deps.rate_limit
     app[STARTED] = {"ready": False}
     app[REQUESTS] = Counter(

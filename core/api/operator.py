@@ -1,12 +1,12 @@
-"""The operator API (signal engine, payments): bearer tokens signed with SECRET_KEY (PyJWT, HS256)."""
+"""The operator API (signal engine, payments): bearer tokens (PyJWT, HS256) with an expiry and an id,
+refused once expired or revoked (core.services.tokens)."""
 
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-import jwt
 from aiohttp import web
 
 from core.api.errors import HttpError, json_response
@@ -15,39 +15,40 @@ from core.domain.models import AccountView
 from core.services.bridge import utc_iso
 from core.services.errors import AmbiguousAccount, NotFound
 from core.services.queries import AccountQueries
-from core.services.secrets import derive_key
+from core.services.tokens import (
+    DEFAULT_TTL,
+    ROLES,
+    OperatorTokens,
+    TokenRefused,
+    new_jti,
+    sign_token,
+    token_key,
+)
 
-ROLES = ("operator",)
 OWNER = re.compile(r"[1-9][0-9]{0,18}", re.ASCII)
 QUERIES = web.AppKey("queries", AccountQueries)
-TOKEN_KEY = web.AppKey("token_key", bytes)
+TOKENS = web.AppKey("tokens", OperatorTokens)
 
 
 def operator_key(secret_key: str) -> bytes:
-    return derive_key(secret_key, "operator-tokens")
+    return token_key(secret_key)
 
 
-def issue_token(key: bytes, role: str, now: datetime) -> str:
-    if role not in ROLES:
-        raise ValueError(f"role must be one of {', '.join(ROLES)}")
-    return jwt.encode(
-        {"role": role, "iat": int(now.timestamp()), "iss": "tradeguard"}, key, algorithm="HS256"
-    )
+def issue_token(
+    key: bytes, role: str, now: datetime, ttl: timedelta = DEFAULT_TTL, jti: str | None = None
+) -> str:
+    """A signed token, not recorded (OperatorTokens.issue records it, so it can be listed and revoked)."""
+    return sign_token(key, role, now, ttl, jti or new_jti())
 
 
-def require_operator(request: web.Request) -> dict[str, Any]:
+async def require_operator(request: web.Request) -> dict[str, Any]:
     header = request.headers.get("Authorization", "")
     if not header.startswith("Bearer "):
         raise HttpError(401, "unauthorized", "Authorization: Bearer <token> required")
     try:
-        claims: dict[str, Any] = jwt.decode(
-            header.removeprefix("Bearer ").strip(),
-            request.app[TOKEN_KEY],
-            algorithms=["HS256"],
-            issuer="tradeguard",
-        )
-    except jwt.PyJWTError as error:
-        raise HttpError(401, "unauthorized", f"invalid token: {error}") from None
+        claims = await request.app[TOKENS].verify(header.removeprefix("Bearer ").strip())
+    except TokenRefused as refused:
+        raise HttpError(401, "unauthorized", str(refused)) from None
     if claims.get("role") not in ROLES:
         raise HttpError(403, "forbidden", "this token may not use the operator API")
     return claims
@@ -72,7 +73,7 @@ def _owner(request: web.Request) -> int | None:
 
 
 async def _view(request: web.Request) -> AccountView:
-    require_operator(request)
+    await require_operator(request)
     try:
         return await request.app[QUERIES].view_named(_account_key(request), _owner(request))
     except NotFound:

@@ -32,7 +32,10 @@ async def operator_get(bridge: Bridge, path: str, headers: dict[str, str]) -> An
 
 
 def _claims(core: Core, **changes: Any) -> dict[str, Any]:
-    claims: dict[str, Any] = {"role": "operator", "iat": int(core.clock().timestamp()), "iss": "tradeguard"}
+    now = int(core.clock().timestamp())
+    claims: dict[str, Any] = {
+        "role": "operator", "iat": now, "exp": now + 3600, "iss": "tradeguard", "jti": "test-token",
+    }  # fmt: skip
     claims.update(changes)
     return claims
 

@@ -209,14 +209,14 @@ async def simulate_ea(
 ) -> EaRun:
     """`tradeguard simulate-ea` to the end of its scenario; its output and exit code."""
     args = [
-        *tradeguard_command(), "simulate-ea", "--device", creds.device_id, "--secret", creds.secret,
+        *tradeguard_command(), "simulate-ea", "--device", creds.device_id,  # the secret: in the env
         "--url", service.url,  # PRODUCT.md's form: the login and server come from the bridge
         "--scenario", scenario, "--interval", str(interval),
         *(["--steps", str(steps)] if steps is not None else []),
     ]  # fmt: skip
     process = await asyncio.create_subprocess_exec(
         *args,
-        env=base_env(),
+        env={**base_env(), "TRADEGUARD_DEVICE_SECRET": creds.secret},
         cwd=service.workdir,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,

@@ -79,4 +79,5 @@ async def test_the_migrations_are_at_head_and_running_them_again_changes_nothing
         "commands",
         "outbox",
         "audit_log",
+        "operator_tokens",
     } <= tables
