@@ -13,7 +13,7 @@ from datetime import datetime
 from aiohttp import web
 from telegram.ext import Application
 
-from bot.app import Core, build_application, build_http_app, open_core, utc_now
+from bot.app import Core, build_application, build_http_app, open_core, utc_now, webhook_secret
 from bot.commands_menu import publish_command_menus
 from bot.relay import AlertRelay
 from core.api.app import mark_started
@@ -40,9 +40,14 @@ async def http_server(app: web.Application, host: str, port: int) -> AsyncIterat
 async def telegram_front(application: Application, settings: Settings) -> AsyncIterator[None]:  # type: ignore[type-arg]
     await application.start()
     if settings.telegram_webhook_url:
+        if not settings.telegram_webhook_secret:
+            log.info(
+                "TELEGRAM_WEBHOOK_SECRET is not set: Telegram is given one derived from SECRET_KEY,"
+                " and webhook requests without it are refused"
+            )
         await application.bot.set_webhook(
             settings.telegram_webhook_url,
-            secret_token=settings.telegram_webhook_secret,
+            secret_token=webhook_secret(settings),
             drop_pending_updates=False,
         )
     else:

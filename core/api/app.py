@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -12,23 +13,39 @@ from typing import Any
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, generate_latest
 
-from core.api.bridge import BRIDGE, CLOCK, RATE_LIMIT, add_bridge_routes
+from core.api.bridge import BRIDGE, CLOCK, RATE_LIMIT, add_bridge_routes, read_limited_body
 from core.api.errors import HttpError, error_response, json_response
 from core.api.operator import QUERIES, TOKEN_KEY, add_operator_routes
+from core.config import WEBHOOK_SECRET_PATTERN
 from core.services.bridge import BridgeService
 from core.services.queries import AccountQueries
 
 log = logging.getLogger(__name__)
 Check = Callable[[], Awaitable[None]]
+SECRET_TOKEN_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+# Telegram's deepest updates (a reply to a message quoting another) are about ten levels deep.
+MAX_UPDATE_DEPTH = 32
+
+
+class InvalidUpdate(ValueError):
+    """`deliver` raises it for a body that is JSON but not a Telegram update: a 400, nothing delivered."""
 
 
 @dataclass(frozen=True)
 class Webhook:
-    """Telegram updates arrive here in webhook mode; the bot layer supplies `deliver`."""
+    """Telegram updates arrive here in webhook mode; the bot layer supplies `deliver`.
+
+    There is no webhook without a secret: Telegram sends it with every update, and a request without
+    it is refused, whatever the wiring above passed in.
+    """
 
     path: str
     secret: str
     deliver: Callable[[dict[str, Any]], Awaitable[None]]
+
+    def __post_init__(self) -> None:
+        if not WEBHOOK_SECRET_PATTERN.fullmatch(self.secret):
+            raise ValueError("a webhook secret is 1-256 characters of A-Z a-z 0-9 _ - (never empty)")
 
 
 @dataclass(frozen=True)
@@ -99,16 +116,47 @@ async def metrics(request: web.Request) -> web.Response:
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 
+def _nested_deeper_than(value: object, limit: int) -> bool:
+    level: list[object] = [value]
+    for _ in range(limit):
+        level = [
+            child
+            for item in level
+            for child in (item.values() if isinstance(item, dict) else item if isinstance(item, list) else ())
+        ]
+        if not level:
+            return False
+    return True
+
+
+def parse_update(body: bytes) -> dict[str, Any]:
+    """The body as an update object (a JSON object with an integer update_id), or a 400."""
+    try:
+        update = json.loads(body)
+    except (ValueError, RecursionError):  # ValueError: bad UTF-8 or bad JSON
+        raise HttpError(400, "invalid_json", "body is not JSON") from None
+    if not isinstance(update, dict):
+        raise HttpError(400, "invalid_update", "an update is a JSON object")
+    update_id = update.get("update_id")
+    if not isinstance(update_id, int) or isinstance(update_id, bool) or not 0 <= update_id < 2**63:
+        raise HttpError(400, "invalid_update", "update_id must be a non-negative integer")
+    if _nested_deeper_than(update, MAX_UPDATE_DEPTH):
+        raise HttpError(400, "invalid_update", f"an update is nested at most {MAX_UPDATE_DEPTH} deep")
+    return update
+
+
 def webhook_handler(hook: Webhook) -> Callable[[web.Request], Awaitable[web.Response]]:
+    expected = hook.secret.encode()
+
     async def receive(request: web.Request) -> web.Response:
-        given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
-        if not hmac.compare_digest(given.encode(), hook.secret.encode()):
+        given = request.headers.get(SECRET_TOKEN_HEADER, "")
+        if not hmac.compare_digest(given.encode(), expected):
             return error_response(401, "unauthorized", "bad or missing secret token")
+        update = parse_update(await read_limited_body(request))
         try:
-            update = await request.json()
-        except ValueError:
-            return error_response(400, "invalid_json", "body is not JSON")
-        await hook.deliver(update)
+            await hook.deliver(update)
+        except InvalidUpdate as error:
+            raise HttpError(400, "invalid_update", str(error)) from None
         return json_response({"ok": True})
 
     return receive
