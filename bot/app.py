@@ -31,6 +31,7 @@ from bot import handlers
 from bot.context import BotServices
 from core.api.app import ApiDeps, InvalidUpdate, Webhook, create_app
 from core.api.operator import operator_key
+from core.api.server import HttpLimits
 from core.config import Settings
 from core.domain.guard import GuardConfig
 from core.services.admin import AdminService, PreferenceService
@@ -256,5 +257,11 @@ def build_http_app(core: Core, application: Application | None) -> web.Applicati
         readiness=readiness,
         unavailable_errors=UNAVAILABLE,
         webhook=webhook,
+        limits=HttpLimits(
+            header_timeout=settings.http_header_timeout_seconds,
+            body_timeout=settings.http_body_timeout_seconds,
+            keepalive=settings.http_keepalive_seconds,
+            max_connections_per_ip=settings.http_max_connections_per_ip,
+        ),
     )
     return create_app(deps)

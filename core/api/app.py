@@ -14,8 +14,9 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, generate_latest
 
 from core.api.bridge import BRIDGE, CLOCK, RATE_LIMIT, add_bridge_routes, read_limited_body
-from core.api.errors import HttpError, error_response, json_response
+from core.api.errors import ERROR_CODE, HttpError, error_response, json_response
 from core.api.operator import QUERIES, TOKEN_KEY, add_operator_routes
+from core.api.server import GUARD, ConnectionGuard, HttpLimits, RequestBodyTimeout, slow_client_middleware
 from core.config import WEBHOOK_SECRET_PATTERN
 from core.services.bridge import BridgeService
 from core.services.queries import AccountQueries
@@ -58,6 +59,7 @@ class ApiDeps:
     readiness: Mapping[str, Check]
     unavailable_errors: tuple[type[BaseException], ...] = ()
     webhook: Webhook | None = None
+    limits: HttpLimits = field(default_factory=HttpLimits)
     registry: CollectorRegistry = field(default_factory=CollectorRegistry)
 
 
@@ -71,6 +73,12 @@ def _route_name(request: web.Request) -> str:
     return resource.canonical if resource is not None else "unmatched"
 
 
+def _logged_path(request: web.Request) -> str:
+    """The path as sent (still percent-encoded), with the names of query parameters but not their values."""
+    names = "&".join(f"{name}=" for name in dict.fromkeys(request.rel_url.query))
+    return request.rel_url.raw_path + (f"?{names}" if names else "")
+
+
 @web.middleware
 async def errors_middleware(request: web.Request, handler: Any) -> web.StreamResponse:
     """Map failures to BRIDGE.md's error body; a dependency outage is 503, never a bare 500."""
@@ -82,13 +90,25 @@ async def errors_middleware(request: web.Request, handler: Any) -> web.StreamRes
     except web.HTTPException as error:
         code = "not_found" if error.status == 404 else "http_error"
         response = error_response(error.status, code, error.reason)
+    except RequestBodyTimeout as error:  # before unavailable_errors: a slow client, not a slow dependency
+        response = error_response(408, "request_timeout", str(error))
+        response.force_close()
     except deps.unavailable_errors as error:
         log.warning("dependency unavailable: %s", type(error).__name__)
         response = error_response(503, "unavailable", "temporarily unavailable, retry", retry_after=2)
     except Exception:
-        log.exception("unhandled error on %s %s", request.method, request.path)
+        log.exception("unhandled error on %s %s", request.method, _logged_path(request))
         response = error_response(500, "internal", "internal error")
     request.app[REQUESTS].labels(_route_name(request), str(response.status)).inc()
+    if 400 <= response.status < 500:
+        log.info(
+            "refused %s %s: %s %s from %s",
+            request.method,
+            _logged_path(request),
+            response.status,
+            response.get(ERROR_CODE, "-"),
+            request.remote,
+        )
     return response
 
 
@@ -163,8 +183,11 @@ def webhook_handler(hook: Webhook) -> Callable[[web.Request], Awaitable[web.Resp
 
 
 def create_app(deps: ApiDeps) -> web.Application:
-    app = web.Application(middlewares=[errors_middleware], client_max_size=1024 * 1024)
+    app = web.Application(
+        middlewares=[errors_middleware, slow_client_middleware], client_max_size=1024 * 1024
+    )
     app[DEPS] = deps
+    app[GUARD] = ConnectionGuard(deps.limits)
     app[BRIDGE] = deps.bridge
     app[QUERIES] = deps.queries
     app[CLOCK] = deps.clock
