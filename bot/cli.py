@@ -47,7 +47,9 @@ def settings_problems(error: ValidationError) -> str:
 
 
 def _secrets(settings: Settings) -> tuple[str, ...]:
-    configured = (settings.telegram_bot_token, settings.telegram_webhook_secret, settings.secret_key)
+    """What no log line may show: the bot token (also its part after the bot id) and the other secrets."""
+    token = settings.telegram_bot_token or ""
+    configured = (token, token.partition(":")[2], settings.telegram_webhook_secret, settings.secret_key)
     return tuple(secret for secret in configured if secret)
 
 

@@ -201,29 +201,29 @@ def _malformed(exc_info: Any) -> HttpProcessingError | None:
 class _ServerLog(logging.LoggerAdapter):  # type: ignore[type-arg]
     """aiohttp's server logger: a malformed request is one line, never a traceback with the client's bytes.
 
-    aiohttp logs a request it cannot parse with `logger.exception` (or `logger.debug`, for what looks
-    like TLS or junk on a first request), traceback and raw request bytes included. Here that is one
-    INFO line (DEBUG for the junk) naming the remote and the parser's reason. Anything else aiohttp logs
-    with `exception` is a defect and stays an ERROR with its traceback.
+    aiohttp logs a request it cannot parse with `logger.exception` (or `logger.debug`, for a bad method
+    on a first request: TLS or junk), traceback and raw request bytes included. Here each is one INFO
+    line naming the remote and the parser's reason, like every other refused request. Anything else
+    aiohttp logs with `exception` is a defect and stays an ERROR with its traceback.
     """
 
     def exception(self, msg: object, *args: object, exc_info: Any = True, **kwargs: Any) -> None:
         if (error := _malformed(exc_info)) is not None:
-            self._refused(logging.INFO, error, args)
+            self._refused(error, args)
         else:
             super().exception(msg, *args, exc_info=exc_info, **kwargs)
 
     def debug(self, msg: object, *args: object, exc_info: Any = None, **kwargs: Any) -> None:
         if (error := _malformed(exc_info)) is not None:
-            self._refused(logging.DEBUG, error, args)
+            self._refused(error, args)
         else:
             super().debug(msg, *args, exc_info=exc_info, **kwargs)
 
-    def _refused(self, level: int, error: HttpProcessingError, args: tuple[object, ...]) -> None:
+    def _refused(self, error: HttpProcessingError, args: tuple[object, ...]) -> None:
         remote = args[0] if args else "unknown"
         lines = str(error.message or "bad request").strip().splitlines() or ["bad request"]
         reason = lines[0].rstrip(":")[:120]  # the first line: the rest quotes the request's bytes
-        self.logger.log(level, "refused malformed request from %s: %s %s", remote, error.code, reason)
+        self.logger.info("refused malformed request from %s: %s %s", remote, error.code, reason)
 
 
 class _GuardedSite(web.BaseSite):
