@@ -55,7 +55,7 @@ class Settings(BaseSettings):
     # too many connections is dropped; 0 connections per IP turns the cap off (e.g. behind a proxy).
     http_header_timeout_seconds: float = Field(default=10, gt=0)
     http_body_timeout_seconds: float = Field(default=30, gt=0)
-    http_keepalive_seconds: float = Field(default=15, gt=0)
+    http_keepalive_seconds: float = Field(default=75, gt=0)
     http_max_connections_per_ip: int = Field(default=64, ge=0)
     # Logs (README, "Logs"): DEBUG also logs users' messages; nothing above DEBUG does.
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"

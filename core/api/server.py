@@ -5,7 +5,8 @@ start and after each answer) but not how long a request's headers or body may ta
 many connections one address holds. Those are done here, at the two places aiohttp leaves open:
 
 - each connection's protocol is wrapped (`ConnectionGuard`): it counts connections per IP (one over
-  the cap is answered 503 and closed at once) and starts the header clock at a request's first byte;
+  the cap is answered 503 and closed at once) and starts the header clock when the connection opens
+  and, between requests, at the next request's first byte (until then it is keep-alive idle time);
 - a middleware (`slow_client_middleware`) stops the header clock when aiohttp hands over a request
   (its headers are complete) and runs the body clock until the body has arrived. A body that misses
   it fails the handler's read with `RequestBodyTimeout`, which the errors middleware answers 408.
@@ -36,7 +37,7 @@ class HttpLimits:
 
     header_timeout: float = 10.0
     body_timeout: float = 30.0
-    keepalive: float = 15.0
+    keepalive: float = 75.0
     max_connections_per_ip: int = 64
 
 
@@ -86,11 +87,11 @@ class _GuardedConnection(asyncio.Protocol):
             return
         self._admitted = True
         self._inner.connection_made(transport)
+        self._start_header_clock()  # a new connection owes its first request at once, as in nginx
 
     def data_received(self, data: bytes) -> None:
-        if not self._in_request and self._header_clock is None:  # the first byte of a request
-            loop = asyncio.get_running_loop()
-            self._header_clock = loop.call_later(self._guard.limits.header_timeout, self._headers_too_slow)
+        if not self._in_request and self._header_clock is None:  # the first byte of a next request
+            self._start_header_clock()
         self._inner.data_received(data)
 
     def eof_received(self) -> bool | None:
@@ -114,6 +115,10 @@ class _GuardedConnection(asyncio.Protocol):
 
     def request_finished(self) -> None:
         self._in_request = False
+
+    def _start_header_clock(self) -> None:
+        loop = asyncio.get_running_loop()
+        self._header_clock = loop.call_later(self._guard.limits.header_timeout, self._headers_too_slow)
 
     def _stop_header_clock(self) -> None:
         if self._header_clock is not None:
