@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -118,8 +119,9 @@ async def test_a_keepalive_connection_in_use_stays_open_past_the_keepalive_timeo
 
 
 async def test_headers_sent_a_byte_at_a_time_are_cut_off_with_a_408_after_the_header_timeout(
-    server: Server,
+    server: Server, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.INFO)
     reader, writer = await server.connect()
     request = b"GET /health HTTP/1.1\r\nHost: tradeguard\r\n" + b"X-Slow: " + b"a" * 200
 
@@ -141,6 +143,9 @@ async def test_headers_sent_a_byte_at_a_time_are_cut_off_with_a_408_after_the_he
     assert HEADER_TIMEOUT * 0.8 <= waited < HEADER_TIMEOUT + SLACK
     await closed_after(reader, SLACK)
     writer.close()
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.INFO] == [
+        f"closed connection from 127.0.0.1: request headers not complete within {HEADER_TIMEOUT:g} s"
+    ]
 
 
 async def test_a_request_whose_headers_finish_in_time_is_answered_even_when_sent_slowly(
@@ -156,8 +161,9 @@ async def test_a_request_whose_headers_finish_in_time_is_answered_even_when_sent
 
 
 async def test_a_body_still_trickling_in_after_the_body_timeout_is_answered_408_and_closed(
-    server: Server,
+    server: Server, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.INFO)
     reader, writer = await server.connect()
     writer.write(
         b"POST /v1/bridge/snapshot HTTP/1.1\r\nHost: tradeguard\r\n"
@@ -180,14 +186,18 @@ async def test_a_body_still_trickling_in_after_the_body_timeout_is_answered_408_
         assert headers["connection"].lower() == "close"
         assert BODY_TIMEOUT * 0.8 <= waited < BODY_TIMEOUT + SLACK
         await closed_after(reader, SLACK)
+        assert [r.getMessage() for r in caplog.records if r.levelno >= logging.INFO] == [
+            "refused POST /v1/bridge/snapshot: 408 request_timeout from 127.0.0.1"
+        ]
     finally:
         trickling.cancel()
         writer.close()
 
 
 async def test_one_connection_over_the_per_ip_cap_is_refused_while_the_others_still_work(
-    server: Server,
+    server: Server, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.INFO)
     held = [await server.connect() for _ in range(PER_IP)]
     await asyncio.sleep(0.1)  # the server has accepted them all
 
@@ -197,6 +207,9 @@ async def test_one_connection_over_the_per_ip_cap_is_refused_while_the_others_st
     assert int(headers["retry-after"]) >= 1
     await closed_after(reader, SLACK)
     writer.close()
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.INFO] == [
+        "refused connection from 127.0.0.1: over HTTP_MAX_CONNECTIONS_PER_IP"
+    ]
 
     for held_reader, held_writer in held:  # the connections within the cap are served
         held_writer.write(GET_HEALTH)
