@@ -6,7 +6,10 @@ skips post_init/post_shutdown, so start-up and shut-down work is called from her
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import hashlib
+import hmac
 import logging
 import os
 import secrets
@@ -26,8 +29,9 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 
 from bot import handlers
 from bot.context import BotServices
-from core.api.app import ApiDeps, Webhook, create_app
+from core.api.app import ApiDeps, InvalidUpdate, Webhook, create_app
 from core.api.operator import operator_key
+from core.api.server import HttpLimits
 from core.config import Settings
 from core.domain.guard import GuardConfig
 from core.services.admin import AdminService, PreferenceService
@@ -62,6 +66,7 @@ RELAY_POOL_SIZE = 2
 # PTB logs every Bot API call with its parameters and result at DEBUG: that would write each device
 # secret /link shows into the logs of whoever runs at DEBUG. These loggers never go below INFO.
 BOT_API_CALL_LOGGERS = ("telegram.Bot", "telegram.ext.ExtBot")
+WEBHOOK_SECRET_LABEL = b"tradeguard telegram webhook secret v1"
 UNAVAILABLE = (
     sqlalchemy.exc.OperationalError,
     sqlalchemy.exc.InterfaceError,
@@ -219,20 +224,35 @@ def build_application(settings: Settings, bot_services: BotServices) -> Applicat
     return application
 
 
+def webhook_secret(settings: Settings) -> str:
+    """TELEGRAM_WEBHOOK_SECRET, or one derived from SECRET_KEY: webhook mode never runs without one.
+
+    Derived rather than random, so every process (and every restart) registers and expects the same
+    one: 256 bits from HMAC-SHA256, base64url without padding (43 of the characters Telegram allows).
+    """
+    if settings.telegram_webhook_secret:
+        return settings.telegram_webhook_secret
+    digest = hmac.new(secret_key(settings).encode(), WEBHOOK_SECRET_LABEL, hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def _webhook(settings: Settings, application: Application) -> Webhook:  # type: ignore[type-arg]
+    async def deliver(data: dict[str, Any]) -> None:
+        try:
+            update = Update.de_json(data, application.bot)
+        except (AttributeError, KeyError, TypeError, ValueError, OverflowError, OSError) as error:
+            raise InvalidUpdate("not a Telegram update") from error
+        await application.update_queue.put(update)
+
+    path = urlparse(settings.telegram_webhook_url).path or "/"
+    return Webhook(path, webhook_secret(settings), deliver)
+
+
 def build_http_app(core: Core, application: Application | None) -> web.Application:  # type: ignore[type-arg]
     settings = core.settings
     webhook = None
     if settings.telegram_webhook_url and application is not None:
-        app_ = application
-
-        async def deliver(data: dict[str, Any]) -> None:
-            await app_.update_queue.put(Update.de_json(data, app_.bot))
-
-        webhook = Webhook(
-            urlparse(settings.telegram_webhook_url).path or "/",
-            settings.telegram_webhook_secret or "",
-            deliver,
-        )
+        webhook = _webhook(settings, application)
     readiness = {"postgres": lambda: ping_postgres(core.engine), "redis": lambda: ping_redis(core.redis)}
     if application is not None:
         readiness["telegram"] = application.bot.get_me
@@ -245,5 +265,11 @@ def build_http_app(core: Core, application: Application | None) -> web.Applicati
         readiness=readiness,
         unavailable_errors=UNAVAILABLE,
         webhook=webhook,
+        limits=HttpLimits(
+            header_timeout=settings.http_header_timeout_seconds,
+            body_timeout=settings.http_body_timeout_seconds,
+            keepalive=settings.http_keepalive_seconds,
+            max_connections_per_ip=settings.http_max_connections_per_ip,
+        ),
     )
     return create_app(deps)

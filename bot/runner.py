@@ -10,13 +10,13 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from aiohttp import web
 from telegram.ext import Application
 
-from bot.app import Core, build_application, build_http_app, open_core, utc_now
+from bot.app import Core, build_application, build_http_app, open_core, utc_now, webhook_secret
 from bot.commands_menu import publish_command_menus
 from bot.relay import AlertRelay
 from core.api.app import mark_started
+from core.api.server import serve_http
 from core.config import Settings
 from db.redis_store import RedisDoorbellListener
 
@@ -25,24 +25,17 @@ STOP_GRACE_SECONDS = 10.0
 
 
 @contextlib.asynccontextmanager
-async def http_server(app: web.Application, host: str, port: int) -> AsyncIterator[web.AppRunner]:
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    # reuse_port: several `tradeguard run --only api` processes may share one port (Linux balances them)
-    await web.TCPSite(runner, host, port, reuse_port=True).start()
-    try:
-        yield runner
-    finally:
-        await runner.cleanup()
-
-
-@contextlib.asynccontextmanager
 async def telegram_front(application: Application, settings: Settings) -> AsyncIterator[None]:  # type: ignore[type-arg]
     await application.start()
     if settings.telegram_webhook_url:
+        if not settings.telegram_webhook_secret:
+            log.info(
+                "TELEGRAM_WEBHOOK_SECRET is not set: Telegram is given one derived from SECRET_KEY,"
+                " and webhook requests without it are refused"
+            )
         await application.bot.set_webhook(
             settings.telegram_webhook_url,
-            secret_token=settings.telegram_webhook_secret,
+            secret_token=webhook_secret(settings),
             drop_pending_updates=False,
         )
     else:
@@ -120,7 +113,7 @@ async def running(
             if "api" in parts or ("bot" in parts and settings.telegram_webhook_url):
                 http = build_http_app(core, application if talks_to_telegram else None)
                 runner = await stack.enter_async_context(
-                    http_server(http, settings.bridge_host, settings.bridge_port)
+                    serve_http(http, settings.bridge_host, settings.bridge_port)
                 )
                 host, port = runner.addresses[0][:2]
                 http_url = f"http://{host}:{port}"

@@ -1163,6 +1163,11 @@ class BotApiStandIn:
         return self._url
 
     @property
+    def webhook_secret_token(self) -> str | None:
+        """The secret_token of the current setWebhook (sent with every webhook POST), if any."""
+        return self._webhook.secret_token if self._webhook is not None else None
+
+    @property
     def bot_user(self) -> JsonDict:
         """The bot's ``User`` object, as it appears in the ``from`` of its messages."""
         return {"id": BOT_ID, "is_bot": True, "first_name": BOT_FIRST_NAME, "username": BOT_USERNAME}

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DATA_DIR = Path(".tradeguard")
+# The characters and length Telegram accepts for setWebhook's secret_token.
+WEBHOOK_SECRET_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 
 class Settings(BaseSettings):
@@ -51,6 +54,16 @@ class Settings(BaseSettings):
     affiliate_min_payout: Decimal = Decimal(50)
     affiliate_hold_days: int = 30
 
+    # The HTTP edge (README, "Slow clients and the reverse proxy"): a client that is too slow or holds
+    # too many connections is dropped; 0 connections per IP turns the cap off (e.g. behind a proxy).
+    http_header_timeout_seconds: float = Field(default=10, gt=0)
+    http_body_timeout_seconds: float = Field(default=30, gt=0)
+    http_keepalive_seconds: float = Field(default=75, gt=0)
+    http_max_connections_per_ip: int = Field(default=64, ge=0)
+    # Logs (README, "Logs"): DEBUG also logs users' messages; nothing above DEBUG does.
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["text", "json"] = "text"
+
     @field_validator("admin_telegram_ids", mode="before")
     @classmethod
     def _split_ids(cls, value: object) -> object:
@@ -78,6 +91,28 @@ class Settings(BaseSettings):
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         return None if value == "" else value
+
+    @field_validator("telegram_webhook_secret", mode="before")
+    @classmethod
+    def _webhook_secret_telegram_accepts(cls, value: object) -> object:
+        if value == "":
+            return None
+        if isinstance(value, str) and not WEBHOOK_SECRET_PATTERN.fullmatch(value):
+            raise ValueError(
+                "must be 1-256 characters of A-Z a-z 0-9 _ - (what Telegram accepts);"
+                " leave it unset to have one derived from SECRET_KEY"
+            )
+        return value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _level_in_any_case(cls, value: object) -> object:
+        return value.strip().upper() if isinstance(value, str) else value
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _format_in_any_case(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
 
     def is_admin(self, telegram_id: int) -> bool:
         return telegram_id in self.admin_telegram_ids

@@ -6,11 +6,16 @@ import json
 
 from aiohttp import web
 
+# Which error an answer carries, for the one log line per refused request.
+ERROR_CODE = web.ResponseKey("error_code", str)
+
 
 def error_response(status: int, code: str, message: str, retry_after: int | None = None) -> web.Response:
     headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
     body = json.dumps({"error": {"code": code, "message": message}})
-    return web.Response(status=status, text=body, content_type="application/json", headers=headers)
+    response = web.Response(status=status, text=body, content_type="application/json", headers=headers)
+    response[ERROR_CODE] = code
+    return response
 
 
 class HttpError(Exception):
