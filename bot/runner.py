@@ -26,7 +26,7 @@ STOP_GRACE_SECONDS = 10.0
 
 @contextlib.asynccontextmanager
 async def http_server(app: web.Application, host: str, port: int) -> AsyncIterator[web.AppRunner]:
-    runner = web.AppRunner(app, access_log=None)
+    runner = web.AppRunner(app, access_log=None, auto_decompress=False)  # bridge bodies: 415, never inflated
     await runner.setup()
     # reuse_port: several `tradeguard run --only api` processes may share one port (Linux balances them)
     await web.TCPSite(runner, host, port, reuse_port=True).start()

@@ -52,7 +52,7 @@ def require_operator(request: web.Request) -> dict[str, Any]:
 
 def _login(request: web.Request) -> int:
     text = request.match_info["login"]
-    if not text.isdigit() or not 0 < int(text) < 2**63:
+    if not (text.isascii() and text.isdigit() and len(text) <= 19) or not 0 < int(text) < 2**63:
         raise HttpError(400, "invalid_payload", "login: must be a positive integer")
     return int(text)
 
