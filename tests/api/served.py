@@ -15,15 +15,20 @@ import aiohttp
 from bot.app import Core, build_http_app
 from bot.runner import http_server
 from core.api.app import mark_started
+from core.api.bridge import RATE_LIMIT
+from db.redis_store import RedisRateLimiter
 from tests.api.conftest import Bridge, link_device
 from tests.conftest import FakeClock
 
 
 @asynccontextmanager
-async def served_bridge(core: Core, clock: FakeClock) -> AsyncIterator[Bridge]:
+async def served_bridge(
+    core: Core, clock: FakeClock, per_device_per_second: int = 20
+) -> AsyncIterator[Bridge]:
     """A linked device's signed client over the real server (`Bridge.client` is a ClientSession here)."""
     device = await link_device(core)
     app = build_http_app(core, None)
+    app[RATE_LIMIT] = RedisRateLimiter(core.redis, per_second=per_device_per_second)
     async with http_server(app, "127.0.0.1", 0) as runner:
         mark_started(app)
         host, port = runner.addresses[0][:2]

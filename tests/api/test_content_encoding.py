@@ -28,6 +28,8 @@ ENCODINGS: dict[str, Compress] = {
     "gzip, identity": gzip.compress,
     "GZIP": gzip.compress,
     "compress": lambda data: data,
+    "identity, identity": lambda data: data,
+    "": lambda data: data,
 }
 
 
@@ -87,7 +89,7 @@ async def test_an_encoded_get_is_refused_too(bridge: Bridge) -> None:
     assert_unsupported_encoding(await raw_request(bridge, "GET", COMMANDS.encode(), headers))
 
 
-@pytest.mark.parametrize("encoding", [None, "identity", "Identity", ""])
+@pytest.mark.parametrize("encoding", [None, "identity", "Identity"])
 async def test_an_identity_body_is_accepted(bridge: Bridge, core: Core, encoding: str | None) -> None:
     answer = await post(bridge, BODY, BODY, encoding)
     assert answer.status == 200, answer
