@@ -1,4 +1,4 @@
-"""The bridge served as in production: the real app behind `bot.runner.http_server` on a loopback port,
+"""The bridge served as in production: the real app behind `tradeguard run`'s server on a loopback port,
 and a raw HTTP/1.1 request for what an ordinary client would not send (exact bytes in the path)."""
 
 from __future__ import annotations
@@ -13,7 +13,11 @@ from typing import Any
 import aiohttp
 
 from bot.app import Core, build_http_app
-from bot.runner import http_server
+
+try:  # where `tradeguard run` serves the app from: core/api/server.py once the HTTP limits land
+    from core.api.server import serve_http as http_server  # type: ignore[import-not-found]
+except ImportError:
+    from bot.runner import http_server
 from core.api.app import mark_started
 from core.api.bridge import RATE_LIMIT
 from db.redis_store import RedisRateLimiter
