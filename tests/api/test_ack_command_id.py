@@ -110,9 +110,10 @@ async def test_an_ack_path_the_http_parser_refuses_is_a_400_that_changes_nothing
 
 @pytest.mark.xfail(
     strict=True,
-    reason="aiohttp's HTTP parser answers these itself in text/plain (echoing the raw request line) before "
-    "any handler or middleware runs; the documented body needs the low-level error hook in bot/runner.py "
-    "(issue 6 item 14, hard-http). Remove this marker when that lands.",
+    reason="aiohttp's HTTP parser answers these itself, in text/plain quoting the raw request line, "
+    "before any middleware runs; the documented body needs the server's low-level hook "
+    "(RequestHandler.handle_error, where the server is built: bot/runner.py, or core/api/server.py "
+    "with issue 6 item 12). Remove this marker then.",
 )
 @pytest.mark.parametrize(
     "command_id",
