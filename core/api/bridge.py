@@ -1,13 +1,15 @@
-"""BRIDGE.md v1 over aiohttp: size, headers, device, timestamp, signature, nonce, then the body."""
+"""BRIDGE.md v1 over aiohttp: size, encoding, headers, device, timestamp, signature, nonce, then the body."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from aiohttp import web
 
 from core.api.errors import HttpError, json_response
+from core.api.openapi import add_openapi_route
 from core.api.schemas import AckIn, InvalidJson, SnapshotIn, parse_json, to_snapshot, validate
 from core.bridge.signing import SIGNED_HEADERS
 from core.domain.models import Device
@@ -20,6 +22,10 @@ from core.services.errors import (
 )
 
 MAX_BODY_BYTES = 256 * 1024
+# Ids are issued as "cmd_" + 20 hex digits (db/repositories.py) into a VARCHAR(40) column: anything else in
+# the path (NUL, other control or non-ASCII characters, thousands of characters) can name no command,
+# and must not reach the driver, which cannot even encode some of them.
+COMMAND_ID = re.compile(r"cmd_[A-Za-z0-9_-]{1,36}")
 BRIDGE = web.AppKey("bridge", BridgeService)
 Clock = Callable[[], datetime]
 RateLimit = Callable[[str], Awaitable[int | None]]
@@ -27,10 +33,23 @@ CLOCK: web.AppKey[Clock] = web.AppKey("clock")
 RATE_LIMIT: web.AppKey[RateLimit] = web.AppKey("rate_limit")
 
 
+def refuse_encoded_body(request: web.Request) -> None:
+    """415 for a compressed body: the signature covers the bytes as sent, and the EA never compresses.
+
+    Refused before a byte of the body is read, so nothing is ever inflated (no zip bombs either); the
+    server runs with aiohttp's automatic decompression off (bot/runner.py), so what is read is what was sent.
+    """
+    if any(coding.strip().lower() != "identity" for coding in request.headers.getall("Content-Encoding", [])):
+        raise HttpError(
+            415, "unsupported_encoding", "Content-Encoding must be identity (bodies are not compressed)"
+        )
+
+
 async def read_limited_body(request: web.Request) -> bytes:
     """413 before parsing: by Content-Length when given, else by reading at most one byte too many."""
     if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
         raise HttpError(413, "payload_too_large", f"body over {MAX_BODY_BYTES} bytes")
+    refuse_encoded_body(request)
     # read(n) returns as soon as *some* bytes arrive: loop, or a body sent in pieces is cut short
     body = bytearray()
     while len(body) <= MAX_BODY_BYTES:
@@ -107,12 +126,21 @@ async def ack(request: web.Request) -> web.Response:
     device = await authenticated(request, body)
     try:
         ack = validate(AckIn, parsed(body)).model_dump(mode="json")
-        await request.app[BRIDGE].acknowledge(device, request.match_info["command_id"], ack)
+        await request.app[BRIDGE].acknowledge(device, command_id(request), ack)
     except InvalidInput as error:
         raise invalid(error) from None
     except UnknownCommand as error:
         raise HttpError(404, "unknown_command", str(error)) from None
     return json_response({"ok": True})
+
+
+def command_id(request: web.Request) -> str:
+    """The path's command id, if it has the shape of one; otherwise it names no command (404, like any
+    unknown id, and after the same checks: the answer tells nothing an unknown id would not)."""
+    value = request.match_info["command_id"]
+    if COMMAND_ID.fullmatch(value) is None:
+        raise UnknownCommand("no such command for this device")
+    return value
 
 
 async def ping(request: web.Request) -> web.Response:
@@ -128,3 +156,4 @@ def add_bridge_routes(app: web.Application) -> None:
     app.router.add_get("/v1/bridge/commands", commands)
     app.router.add_post("/v1/bridge/commands/{command_id}/ack", ack)
     app.router.add_get("/v1/bridge/ping", ping)
+    add_openapi_route(app)  # describes the bridge and the rest; registered here to keep app.py untouched

@@ -27,6 +27,10 @@ from typing import Any
 
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
+from aiohttp.web_protocol import RequestHandler
+from aiohttp.web_request import BaseRequest
+
+from core.api.errors import error_response
 
 log = logging.getLogger(__name__)
 
@@ -231,6 +235,34 @@ class _ServerLog(logging.LoggerAdapter):  # type: ignore[type-arg]
         self.logger.info("refused malformed request from %s: %s %s", remote, error.code, reason)
 
 
+class _DocumentedErrors(RequestHandler):
+    """aiohttp answers a request it cannot parse (a NUL or raw UTF-8 in the path, a request line over its
+    limit, a bad header) itself, as text/plain quoting the client's bytes, before any middleware runs.
+    Here the answer is BRIDGE.md's error body instead; logging and closing stay aiohttp's."""
+
+    def handle_error(
+        self,
+        request: BaseRequest,
+        status: int = 500,
+        exc: BaseException | None = None,
+        message: str | None = None,
+    ) -> web.StreamResponse:
+        super().handle_error(request, status, exc, message)  # logs (one INFO line) or raises if sent
+        if status >= 500:
+            answer = error_response(status, "internal", "internal error")
+        else:
+            answer = error_response(status, "invalid_request", _reason(exc))
+        answer.force_close()
+        return answer
+
+
+def _reason(exc: BaseException | None) -> str:
+    """The parser's reason, without the request bytes it quotes after it."""
+    text = str(exc.message) if isinstance(exc, HttpProcessingError) else ""
+    first = (text.strip().splitlines() or ["malformed HTTP request"])[0]
+    return first.split(":")[0].strip()[:120] or "malformed HTTP request"
+
+
 class _GuardedSite(web.BaseSite):
     """A TCP site whose connections go through the guard (aiohttp's TCPSite, with one protocol wrap)."""
 
@@ -249,8 +281,13 @@ class _GuardedSite(web.BaseSite):
         server = self._runner.server
         assert server is not None
         # reuse_port: several `tradeguard run --only api` processes may share one port (Linux balances)
-        self._server = await asyncio.get_running_loop().create_server(
-            self._guard.protocol_factory(server), self._host, self._port, reuse_port=True
+        loop = asyncio.get_running_loop()
+
+        def handler() -> RequestHandler:  # as aiohttp's Server makes them (its kwargs are private)
+            return _DocumentedErrors(server, loop=loop, **server._kwargs)
+
+        self._server = await loop.create_server(
+            self._guard.protocol_factory(handler), self._host, self._port, reuse_port=True
         )
 
 
@@ -261,6 +298,7 @@ async def serve_http(app: web.Application, host: str, port: int) -> AsyncIterato
     runner = web.AppRunner(
         app,
         access_log=None,
+        auto_decompress=False,  # bridge bodies are signed as sent: an encoded one is a 415, never inflated
         keepalive_timeout=guard.limits.keepalive,
         logger=_ServerLog(logging.getLogger("aiohttp.server")),
     )
