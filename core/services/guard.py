@@ -14,6 +14,7 @@ from typing import Any
 
 from core.domain import guard as g
 from core.domain.commands import CommandRequest, CommandType
+from core.domain.deals import distinct_deals
 from core.domain.models import Alert, AuditEntry, SnapshotContext
 from core.domain.snapshot import Deal, Snapshot
 from core.services.ports import UnitOfWork
@@ -43,12 +44,13 @@ class AccountRef:
 
 
 def observation(snapshot: Snapshot, new_deals: list[Deal], now: datetime) -> g.Observation:
+    """`new_deals` are the deals not stored before; a ticket listed twice among them still counts once."""
     return g.Observation(
         time=now,
         equity=snapshot.account.equity,
         balance=snapshot.account.balance,
         open_tickets=tuple(p.ticket for p in snapshot.positions),
-        cash_flows=tuple(d.profit for d in new_deals if d.is_cash_flow),
+        cash_flows=distinct_deals(new_deals).cash_flows,
     )
 
 
