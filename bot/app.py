@@ -19,6 +19,7 @@ from urllib.parse import urlparse
 import redis.exceptions
 import sqlalchemy.exc
 from aiohttp import web
+from prometheus_client import CollectorRegistry
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 from telegram import Update
@@ -34,6 +35,7 @@ from core.services.admin import AdminService, PreferenceService
 from core.services.alerts import AlertDelivery
 from core.services.bridge import BridgePorts, BridgeService
 from core.services.guard import GuardMonitor, GuardPolicy, GuardService
+from core.services.health import HealthBoard
 from core.services.linking import LinkService
 from core.services.queries import AccountQueries
 from core.services.secrets import SecretBox
@@ -102,6 +104,7 @@ class Core:
     guard: GuardService
     monitor: GuardMonitor
     token_key: bytes
+    health: HealthBoard
     embedded: list[Any] = field(default_factory=list)
 
 
@@ -161,6 +164,7 @@ def _wire(
         uow, RedisNonceStore(redis_client), cache, RedisLatestSnapshots(redis_client), doorbell
     )
     guard = GuardService(guard_policy(settings), clock)
+    health = HealthBoard()
     bot_services = BotServices(
         settings=settings,
         users=UserService(uow, clock),
@@ -178,9 +182,10 @@ def _wire(
         bot_services=bot_services,
         bridge=BridgeService(ports, box, guard, clock),
         guard=guard,
-        monitor=GuardMonitor(uow, guard, cache, clock),
+        monitor=GuardMonitor(uow, guard, cache, clock, health),
         delivery=AlertDelivery(unit_of_work_factory(relay_engine), clock),
         token_key=operator_key(key),
+        health=health,
         embedded=started,
     )
 
@@ -228,6 +233,8 @@ def build_http_app(core: Core, application: Application | None) -> web.Applicati
     readiness = {"postgres": lambda: ping_postgres(core.engine), "redis": lambda: ping_redis(core.redis)}
     if application is not None:
         readiness["telegram"] = application.bot.get_me
+    registry = CollectorRegistry()
+    registry.register(core.health)  # tradeguard_loop_healthy{loop=}, tradeguard_loop_failures_total
     deps = ApiDeps(
         bridge=core.bridge,
         queries=core.bot_services.queries,
@@ -237,5 +244,7 @@ def build_http_app(core: Core, application: Application | None) -> web.Applicati
         readiness=readiness,
         unavailable_errors=UNAVAILABLE,
         webhook=webhook,
+        registry=registry,
+        loops=core.health.report,
     )
     return create_app(deps)

@@ -6,12 +6,14 @@ Every key is built here, under one version prefix, so a format change is one edi
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from typing import Any
 
 from redis.asyncio import Redis
+from redis.asyncio.client import PubSub
 
 PREFIX = "tg:v1"
 OUTBOX_CHANNEL = f"{PREFIX}:outbox"
@@ -135,15 +137,28 @@ class RedisRateLimiter:
 
 
 class RedisDoorbellListener:
-    """The relay's side of the doorbell: wait until rung, or until the timeout."""
+    """The relay's side of the doorbell: wait until rung, or until the timeout.
+
+    A failure (Redis down) is raised to the caller, which falls back to polling; the subscription is
+    dropped with it, so the next call starts a fresh one instead of reading a dead connection.
+    """
 
     def __init__(self, redis: Redis) -> None:
-        self.pubsub = redis.pubsub(ignore_subscribe_messages=True)
+        self.redis = redis
+        self.pubsub: PubSub | None = None
 
     async def __call__(self, timeout: float) -> None:
-        if not self.pubsub.subscribed:
-            await self.pubsub.subscribe(OUTBOX_CHANNEL)
-        await self.pubsub.get_message(timeout=timeout)
+        try:
+            if self.pubsub is None:
+                self.pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
+                await self.pubsub.subscribe(OUTBOX_CHANNEL)
+            await self.pubsub.get_message(timeout=timeout)
+        except Exception:
+            await self.close()
+            raise
 
     async def close(self) -> None:
-        await self.pubsub.aclose()
+        pubsub, self.pubsub = self.pubsub, None
+        if pubsub is not None:
+            with contextlib.suppress(Exception):  # closing a dead connection may fail too; it is gone
+                await pubsub.aclose()

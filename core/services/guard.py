@@ -17,6 +17,7 @@ from core.domain.commands import CommandRequest, CommandType
 from core.domain.deals import distinct_deals
 from core.domain.models import Alert, AuditEntry, SnapshotContext
 from core.domain.snapshot import Deal, Snapshot
+from core.services.health import HealthBoard
 from core.services.ports import UnitOfWork
 
 COMMAND_TTL_SECONDS = 3600
@@ -301,21 +302,44 @@ class GuardService:
 class GuardMonitor:
     """The worker's periodic pass over the accounts whose guard has a deadline that has come: stale
     feeds, grace periods that end without a snapshot, retries, overdue liquidations. Row locks taken
-    with SKIP LOCKED let several workers share the accounts."""
+    with SKIP LOCKED let several workers share the accounts.
 
-    def __init__(self, uow: Any, guard: GuardService, cache: Any, clock: Any) -> None:
+    The database is the truth; the view cache is best effort. Cache trouble never stops a pass: while
+    the cache is down its invalidations are skipped (a cached view expires within CACHE_TTL_SECONDS
+    anyway) and tried again after a back-off, and the outage is logged once.
+    """
+
+    def __init__(
+        self, uow: Any, guard: GuardService, cache: Any, clock: Any, health: HealthBoard | None = None
+    ) -> None:
         self.uow = uow
         self.guard = guard
         self.cache = cache
         self.clock = clock
+        self.cache_health = (health or HealthBoard()).track("guard-monitor-cache")
 
     async def run_once(self, limit: int = 1000) -> int:
         now = self.clock()
         async with self.uow() as uow:
             due = await uow.states.due_for_tick(now, limit)
         for account_id in due:
-            async with self.uow() as uow:
-                if await self.guard.tick(uow, account_id, now):
-                    await uow.commit()
-            await self.cache.invalidate_account(account_id)
+            if await self._tick(account_id, now):
+                await self._forget_cached_view(account_id)
         return len(due)
+
+    async def _tick(self, account_id: int, now: datetime) -> bool:
+        async with self.uow() as uow:
+            if not await self.guard.tick(uow, account_id, now):
+                return False
+            await uow.commit()
+        return True
+
+    async def _forget_cached_view(self, account_id: int) -> None:
+        if not self.cache_health.may_try():
+            return
+        try:
+            await self.cache.invalidate_account(account_id)
+        except Exception as error:  # whatever the cache's trouble, the guard's work is done and stored
+            self.cache_health.failed(error)
+        else:
+            self.cache_health.succeeded()
