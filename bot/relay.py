@@ -25,6 +25,7 @@ from core.services.alerts import AlertDelivery
 from core.services.health import HealthBoard
 
 log = logging.getLogger(__name__)
+DOORBELL_GRACE_SECONDS = 1.0
 
 
 class AlertRelay:
@@ -68,10 +69,9 @@ class AlertRelay:
             await asyncio.sleep(self.idle_seconds)
             return
         started = asyncio.get_running_loop().time()
-        try:
-            await self.wait_for_doorbell(self.idle_seconds)
-        except TimeoutError:
-            pass
+        try:  # a live doorbell answers within idle_seconds; a client retrying a dead one takes longer
+            async with asyncio.timeout(self.idle_seconds + DOORBELL_GRACE_SECONDS):
+                await self.wait_for_doorbell(self.idle_seconds)
         except Exception as error:  # Redis is down: poll until the back-off lets us try it again
             self.doorbell_health.failed(error)
             waited = asyncio.get_running_loop().time() - started

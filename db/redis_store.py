@@ -153,7 +153,7 @@ class RedisDoorbellListener:
                 self.pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
                 await self.pubsub.subscribe(OUTBOX_CHANNEL)
             await self.pubsub.get_message(timeout=timeout)
-        except Exception:
+        except BaseException:  # cancelled mid-read too: its connection is in an unknown state
             await self.close()
             raise
 

@@ -94,8 +94,8 @@ async def ready(request: web.Request) -> web.Response:
     down = [name for name, state in results.items() if state != "ok"]
     body: dict[str, Any] = {"ready": not down, "down": down, "checks": results}
     loops = request.app[DEPS].loops
-    if loops is not None:  # shown, not judged: each dependency has its own check above
-        body["loops"] = dict(loops())
+    if loops is not None and (states := dict(loops())):  # shown, not judged: the checks above judge
+        body["loops"] = states
     return json_response(body, status=503 if down else 200)
 
 

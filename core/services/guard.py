@@ -7,6 +7,7 @@ replaying the same step (a retried request, a restarted worker) issues nothing t
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -17,10 +18,11 @@ from core.domain.commands import CommandRequest, CommandType
 from core.domain.deals import distinct_deals
 from core.domain.models import Alert, AuditEntry, SnapshotContext
 from core.domain.snapshot import Deal, Snapshot
-from core.services.health import HealthBoard
+from core.services.health import Health, HealthBoard
 from core.services.ports import UnitOfWork
 
 COMMAND_TTL_SECONDS = 3600
+CACHE_CALL_SECONDS = 1.0  # a best-effort call to the cache gives up after this
 DIGEST_WINDOW_SECONDS = 10
 
 
@@ -316,7 +318,12 @@ class GuardMonitor:
         self.guard = guard
         self.cache = cache
         self.clock = clock
-        self.cache_health = (health or HealthBoard()).track("guard-monitor-cache")
+        self.board = health or HealthBoard()
+
+    @property
+    def cache_health(self) -> Health:
+        """On the board from the first pass on: a process that runs no monitor shows no such loop."""
+        return self.board.track("guard-monitor-cache")
 
     async def run_once(self, limit: int = 1000) -> int:
         now = self.clock()
@@ -338,7 +345,8 @@ class GuardMonitor:
         if not self.cache_health.may_try():
             return
         try:
-            await self.cache.invalidate_account(account_id)
+            async with asyncio.timeout(CACHE_CALL_SECONDS):  # its client may retry for seconds
+                await self.cache.invalidate_account(account_id)
         except Exception as error:  # whatever the cache's trouble, the guard's work is done and stored
             self.cache_health.failed(error)
         else:
