@@ -44,6 +44,7 @@ from db import embedded
 from db.engine import make_engine, make_redis, ping_postgres, ping_redis
 from db.migrate import upgrade
 from db.redis_store import (
+    CACHE_HEALTH,
     RedisDoorbell,
     RedisLatestSnapshots,
     RedisNonceStore,
@@ -157,14 +158,14 @@ def _wire(
 ) -> Core:
     key = secret_key(settings)
     uow = unit_of_work_factory(engine)
-    cache = RedisViewCache(redis_client)
-    box = SecretBox(key)
-    doorbell = RedisDoorbell(redis_client)
-    ports = BridgePorts(
-        uow, RedisNonceStore(redis_client), cache, RedisLatestSnapshots(redis_client), doorbell
-    )
-    guard = GuardService(guard_policy(settings), clock)
     health = HealthBoard()
+    redis_cache = health.track(CACHE_HEALTH)  # best-effort Redis: cache, latest copy, doorbell
+    cache = RedisViewCache(redis_client, health=redis_cache)
+    box = SecretBox(key)
+    doorbell = RedisDoorbell(redis_client, redis_cache)
+    latest = RedisLatestSnapshots(redis_client, health=redis_cache)
+    ports = BridgePorts(uow, RedisNonceStore(redis_client), cache, latest, doorbell)
+    guard = GuardService(guard_policy(settings), clock)
     bot_services = BotServices(
         settings=settings,
         users=UserService(uow, clock),

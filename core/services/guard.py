@@ -7,7 +7,6 @@ replaying the same step (a retried request, a restarted worker) issues nothing t
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -18,11 +17,10 @@ from core.domain.commands import CommandRequest, CommandType
 from core.domain.deals import distinct_deals
 from core.domain.models import Alert, AuditEntry, SnapshotContext
 from core.domain.snapshot import Deal, Snapshot
-from core.services.health import Health, HealthBoard
+from core.services.health import Health, HealthBoard, best_effort
 from core.services.ports import UnitOfWork
 
 COMMAND_TTL_SECONDS = 3600
-CACHE_CALL_SECONDS = 1.0  # a best-effort call to the cache gives up after this
 DIGEST_WINDOW_SECONDS = 10
 
 
@@ -342,12 +340,4 @@ class GuardMonitor:
         return True
 
     async def _forget_cached_view(self, account_id: int) -> None:
-        if not self.cache_health.may_try():
-            return
-        try:
-            async with asyncio.timeout(CACHE_CALL_SECONDS):  # its client may retry for seconds
-                await self.cache.invalidate_account(account_id)
-        except Exception as error:  # whatever the cache's trouble, the guard's work is done and stored
-            self.cache_health.failed(error)
-        else:
-            self.cache_health.succeeded()
+        await best_effort(self.cache_health, lambda: self.cache.invalidate_account(account_id), None)

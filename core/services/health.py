@@ -7,15 +7,19 @@ reports and Prometheus scrapes (`tradeguard_loop_healthy{loop=}`, `tradeguard_lo
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import random
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, datetime
+from typing import TypeVar
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
 log = logging.getLogger(__name__)
+BEST_EFFORT_SECONDS = 1.0  # a best-effort call gives up after this (a client may retry for longer)
+T = TypeVar("T")
 
 
 class Health:
@@ -41,6 +45,7 @@ class Health:
         self.cap = cap
         self.monotonic = monotonic
         self.jitter = jitter
+        self.used = False  # tried at least once: a loop this process never runs is not reported
         self.failures = 0  # every failed try since start, for the counter
         self.streak = 0  # consecutive failed tries: the current outage
         self.since: datetime | None = None  # when the current outage began
@@ -57,6 +62,7 @@ class Health:
         return self.healthy or self.monotonic() >= self.next_try
 
     def failed(self, error: BaseException) -> float:
+        self.used = True
         self.failures += 1
         self.streak += 1
         self.last_error = type(error).__name__
@@ -72,6 +78,7 @@ class Health:
         return delay
 
     def succeeded(self) -> None:
+        self.used = True
         if self.streak == 0:
             return
         lasted = self.monotonic() - self.since_monotonic
@@ -103,7 +110,7 @@ class HealthBoard:
         return self.entries[name]
 
     def report(self) -> dict[str, str]:
-        return {name: health.describe() for name, health in sorted(self.entries.items())}
+        return {name: health.describe() for name, health in sorted(self.entries.items()) if health.used}
 
     def collect(self) -> Iterator[Metric]:
         healthy = GaugeMetricFamily(
@@ -113,7 +120,26 @@ class HealthBoard:
             "tradeguard_loop_failures", "Failed tries of the loop since the process started", labels=["loop"]
         )
         for name, health in sorted(self.entries.items()):
+            if not health.used:
+                continue
             healthy.add_metric([name], 1.0 if health.healthy else 0.0)
             failures.add_metric([name], float(health.failures))
         yield healthy
         yield failures
+
+
+async def best_effort(
+    health: Health, call: Callable[[], Awaitable[T]], fallback: T, seconds: float = BEST_EFFORT_SECONDS
+) -> T:
+    """`call()`, or `fallback` when it fails or takes longer than `seconds`, and at once while `health`
+    backs off after a failure (so an outage costs one slow try per back-off, not one per call)."""
+    if not health.may_try():
+        return fallback
+    try:
+        async with asyncio.timeout(seconds):
+            result = await call()
+    except Exception as error:  # whatever the trouble, the caller goes on without it
+        health.failed(error)
+        return fallback
+    health.succeeded()
+    return result

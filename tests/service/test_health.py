@@ -77,9 +77,11 @@ def test_a_fallback_may_try_the_service_again_only_once_its_wait_is_over() -> No
 
 def test_the_board_reports_each_loop_ok_or_degraded_since_and_exports_prometheus_metrics() -> None:
     board = HealthBoard()
-    board.track("guard-monitor")
+    board.track("guard-monitor").succeeded()
     board.track("relay").failed(ConnectionError())
+    board.track("doorbell")  # never tried: this process does not run it
     report = board.report()
+    assert set(report) == {"guard-monitor", "relay"}
     assert report["guard-monitor"] == "ok"
     assert report["relay"].startswith("degraded since ")
     assert report["relay"].endswith("(ConnectionError, 1 failed tries)")
