@@ -5,7 +5,8 @@ the Bot; this loop sends in parallel so the limiter, not this loop, sets the pac
 
 The outbox table is the record and the doorbell only a wake-up: while Redis is down the relay polls
 the table every `idle_seconds` and tries the doorbell again after a back-off; while Postgres is down
-it backs off. Either outage is logged once and shown on /ready and /metrics (core.services.health).
+it backs off; while Telegram is unreachable each alert is retried later with its own back-off. Each
+outage is logged once and shown on /ready and /metrics (core.services.health).
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ class AlertRelay:
         board = health or HealthBoard()
         self.health = board.track("relay")
         self.doorbell_health = board.track("doorbell")
+        self.telegram_health = board.track("telegram-send")  # logged and shown; the backoff is per alert
 
     async def run(self, stop: asyncio.Event | None = None) -> None:
         """Until `stop` is set; a pass in progress is finished, not cancelled (a task cancelled in the
@@ -105,12 +107,14 @@ class AlertRelay:
             except BadRequest as error:
                 log.error("alert %s refused by Telegram: %s", alert.id, error)
                 await self.delivery.undeliverable(alert, str(error))
-            except (NetworkError, TelegramError) as error:
+            except (NetworkError, TelegramError) as error:  # each alert backs off on its own row
+                self.telegram_health.failed(error)
                 await self.delivery.retry_later(alert, str(error))
             except (KeyError, ValueError) as error:
                 log.error("alert %s cannot be rendered: %r", alert.id, error)
                 await self.delivery.undeliverable(alert, repr(error))
             else:
+                self.telegram_health.succeeded()
                 await self.delivery.delivered(alert)
 
 

@@ -16,15 +16,20 @@ from typing import Any
 import aiohttp
 import pytest
 from redis.asyncio import Redis
+from telegram import Bot
 
 from bot.demo import free_port
+from bot.relay import AlertRelay
 from bot.standin import BotApiStandIn
 from core.domain.models import Alert
-from core.services.health import Health
+from core.services.alerts import AlertDelivery
+from core.services.health import Health, HealthBoard
+from db.engine import make_engine
 from db.uow import unit_of_work_factory
 from tests.bot.conftest import Stack, settings_for, start_stack
+from tests.conftest import FakeClock
 
-pytestmark = pytest.mark.skipif(shutil.which("redis-server") is None, reason="needs redis-server")
+NEEDS_REDIS_SERVER = pytest.mark.skipif(shutil.which("redis-server") is None, reason="needs redis-server")
 
 ACCOUNT = {"login": 5012345, "server": "Broker-Live", "currency": "USD"}
 OUTAGE_SECONDS = 4.0
@@ -125,6 +130,7 @@ def logged(caplog: pytest.LogCaptureFixture, level: int, words: str) -> list[str
     ]
 
 
+@NEEDS_REDIS_SERVER
 async def test_with_redis_down_the_relay_polls_the_outbox_without_spinning_warns_once_and_recovers_once(
     fresh_state: None,
     standin: BotApiStandIn,
@@ -168,3 +174,24 @@ async def test_with_redis_down_the_relay_polls_the_outbox_without_spinning_warns
         assert len(logged(caplog, logging.WARNING, "doorbell degraded")) == 1, caplog.text
         status, ready = await get_json(f"{stack.http_url}/ready")
         assert status == 200 and ready["loops"]["doorbell"] == "ok", ready
+
+
+async def test_with_postgres_down_the_relay_backs_off_and_warns_once(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    engine = make_engine("postgresql+asyncpg://postgres@127.0.0.1:1/nothing_listens_here")
+    delivery = AlertDelivery(unit_of_work_factory(engine), FakeClock())
+    claims = counting(delivery, "claim")
+    board = HealthBoard()
+    relay = AlertRelay(Bot("123456:TEST-TOKEN"), delivery, health=board, idle_seconds=0.01)
+    stop = asyncio.Event()
+    with caplog.at_level(logging.INFO, logger="core.services.health"):
+        running = asyncio.create_task(relay.run(stop))
+        await asyncio.sleep(OUTAGE_SECONDS)
+        stop.set()
+        await running
+    await engine.dispose()
+    # backing off from 0.5 s doubling: a handful of tries in 4 s, where the old loop made thousands
+    assert 2 <= claims[0] <= 6, claims[0]
+    assert len(logged(caplog, logging.WARNING, "relay degraded")) == 1, caplog.text
+    assert board.report()["relay"].startswith("degraded since")
