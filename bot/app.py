@@ -22,6 +22,7 @@ from urllib.parse import urlparse
 import redis.exceptions
 import sqlalchemy.exc
 from aiohttp import web
+from prometheus_client import CollectorRegistry
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 from telegram import Update
@@ -38,6 +39,7 @@ from core.services.admin import AdminService, PreferenceService
 from core.services.alerts import AlertDelivery
 from core.services.bridge import BridgePorts, BridgeService
 from core.services.guard import GuardMonitor, GuardPolicy, GuardService
+from core.services.health import HealthBoard
 from core.services.linking import LinkService
 from core.services.queries import AccountQueries
 from core.services.secrets import SecretBox
@@ -47,6 +49,7 @@ from db import embedded
 from db.engine import make_engine, make_redis, ping_postgres, ping_redis
 from db.migrate import upgrade
 from db.redis_store import (
+    CACHE_HEALTH,
     RedisDoorbell,
     RedisLatestSnapshots,
     RedisNonceStore,
@@ -109,6 +112,7 @@ class Core:
     monitor: GuardMonitor
     token_key: bytes
     tokens: OperatorTokens
+    health: HealthBoard
     embedded: list[Any] = field(default_factory=list)
 
 
@@ -161,12 +165,13 @@ def _wire(
 ) -> Core:
     key = secret_key(settings)
     uow = unit_of_work_factory(engine)
-    cache = RedisViewCache(redis_client)
+    health = HealthBoard()
+    redis_cache = health.track(CACHE_HEALTH)  # best-effort Redis: cache, latest copy, doorbell
+    cache = RedisViewCache(redis_client, health=redis_cache)
     box = SecretBox(key, settings.secret_key_previous)
-    doorbell = RedisDoorbell(redis_client)
-    ports = BridgePorts(
-        uow, RedisNonceStore(redis_client), cache, RedisLatestSnapshots(redis_client), doorbell
-    )
+    doorbell = RedisDoorbell(redis_client, redis_cache)
+    latest = RedisLatestSnapshots(redis_client, health=redis_cache)
+    ports = BridgePorts(uow, RedisNonceStore(redis_client), cache, latest, doorbell)
     guard = GuardService(guard_policy(settings), clock)
     bot_services = BotServices(
         settings=settings,
@@ -185,7 +190,7 @@ def _wire(
         bot_services=bot_services,
         bridge=BridgeService(ports, box, guard, clock),
         guard=guard,
-        monitor=GuardMonitor(uow, guard, cache, clock),
+        monitor=GuardMonitor(uow, guard, cache, clock, health),
         delivery=AlertDelivery(unit_of_work_factory(relay_engine), clock),
         token_key=operator_key(key),
         tokens=OperatorTokens(
@@ -194,6 +199,7 @@ def _wire(
             clock,
             settings.operator_token_revocation_cache_seconds,
         ),
+        health=health,
         embedded=started,
     )
 
@@ -256,6 +262,8 @@ def build_http_app(core: Core, application: Application | None) -> web.Applicati
     readiness = {"postgres": lambda: ping_postgres(core.engine), "redis": lambda: ping_redis(core.redis)}
     if application is not None:
         readiness["telegram"] = application.bot.get_me
+    registry = CollectorRegistry()
+    registry.register(core.health)  # tradeguard_loop_healthy{loop=}, tradeguard_loop_failures_total
     deps = ApiDeps(
         bridge=core.bridge,
         queries=core.bot_services.queries,
@@ -271,5 +279,7 @@ def build_http_app(core: Core, application: Application | None) -> web.Applicati
             keepalive=settings.http_keepalive_seconds,
             max_connections_per_ip=settings.http_max_connections_per_ip,
         ),
+        registry=registry,
+        loops=core.health.report,
     )
     return create_app(deps)

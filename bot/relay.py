@@ -2,12 +2,16 @@
 
 Pacing (≈30 messages/s overall, ≈1/s per chat) and RetryAfter are handled by PTB's AIORateLimiter on
 the Bot; this loop sends in parallel so the limiter, not this loop, sets the pace.
+
+The outbox table is the record and the doorbell only a wake-up: while Redis is down the relay polls
+the table every `idle_seconds` and tries the doorbell again after a back-off; while Postgres is down
+it backs off; while Telegram is unreachable each alert is retried later with its own back-off. Each
+outage is logged once and shown on /ready and /metrics (core.services.health).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
@@ -19,8 +23,10 @@ from bot.i18n import translator
 from bot.render import render_alert, split_message
 from core.domain.models import PendingAlert
 from core.services.alerts import AlertDelivery
+from core.services.health import HealthBoard
 
 log = logging.getLogger(__name__)
+DOORBELL_GRACE_SECONDS = 1.0
 
 
 class AlertRelay:
@@ -32,6 +38,7 @@ class AlertRelay:
         batch: int = 200,
         concurrency: int = 64,
         idle_seconds: float = 1.0,
+        health: HealthBoard | None = None,
     ) -> None:
         self.bot = bot
         self.delivery = delivery
@@ -39,6 +46,10 @@ class AlertRelay:
         self.batch = batch
         self.sending = asyncio.Semaphore(concurrency)
         self.idle_seconds = idle_seconds
+        board = health or HealthBoard()
+        self.health = board.track("relay")
+        self.doorbell_health = board.track("doorbell")
+        self.telegram_health = board.track("telegram-send")  # logged and shown; the backoff is per alert
 
     async def run(self, stop: asyncio.Event | None = None) -> None:
         """Until `stop` is set; a pass in progress is finished, not cancelled (a task cancelled in the
@@ -47,18 +58,28 @@ class AlertRelay:
         while not stop.is_set():
             try:
                 sent = await self.drain_once()
-            except Exception:  # a database blip must not kill the relay; the rows wait for us
-                log.exception("relay pass failed")
-                sent = 0
+            except Exception as error:  # the database is down: the rows wait for us, we wait for it
+                await _first_of(asyncio.sleep(self.health.failed(error)), stop.wait())
+                continue
+            self.health.succeeded()
             if sent == 0:
                 await _first_of(self._idle(), stop.wait())
 
     async def _idle(self) -> None:
-        if self.wait_for_doorbell is None:
+        """Until the doorbell rings or `idle_seconds` pass; a plain wait (polling) without a doorbell."""
+        if self.wait_for_doorbell is None or not self.doorbell_health.may_try():
             await asyncio.sleep(self.idle_seconds)
             return
-        with contextlib.suppress(TimeoutError):
-            await self.wait_for_doorbell(self.idle_seconds)
+        started = asyncio.get_running_loop().time()
+        try:  # a live doorbell answers within idle_seconds; a client retrying a dead one takes longer
+            async with asyncio.timeout(self.idle_seconds + DOORBELL_GRACE_SECONDS):
+                await self.wait_for_doorbell(self.idle_seconds)
+        except Exception as error:  # Redis is down: poll until the back-off lets us try it again
+            self.doorbell_health.failed(error)
+            waited = asyncio.get_running_loop().time() - started
+            await asyncio.sleep(max(0.0, self.idle_seconds - waited))
+            return
+        self.doorbell_health.succeeded()
 
     async def drain_once(self) -> int:
         """Chats are served in parallel; one chat's alerts go in order (a 10% warning before 15%)."""
@@ -86,12 +107,14 @@ class AlertRelay:
             except BadRequest as error:
                 log.error("alert %s refused by Telegram: %s", alert.id, error)
                 await self.delivery.undeliverable(alert, str(error))
-            except (NetworkError, TelegramError) as error:
+            except (NetworkError, TelegramError) as error:  # each alert backs off on its own row
+                self.telegram_health.failed(error)
                 await self.delivery.retry_later(alert, str(error))
             except (KeyError, ValueError) as error:
                 log.error("alert %s cannot be rendered: %r", alert.id, error)
                 await self.delivery.undeliverable(alert, repr(error))
             else:
+                self.telegram_health.succeeded()
                 await self.delivery.delivered(alert)
 
 

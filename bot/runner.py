@@ -18,6 +18,7 @@ from bot.relay import AlertRelay
 from core.api.app import mark_started
 from core.api.server import serve_http
 from core.config import Settings
+from core.services.health import Health
 from db.redis_store import RedisDoorbellListener
 
 log = logging.getLogger(__name__)
@@ -52,27 +53,30 @@ async def telegram_front(application: Application, settings: Settings) -> AsyncI
 
 
 async def _every(
-    seconds: float, work: Callable[[], Awaitable[object]], name: str, stop: asyncio.Event
+    seconds: float, work: Callable[[], Awaitable[object]], health: Health, stop: asyncio.Event
 ) -> None:
+    """`work` every `seconds`; after a failure, the health's back-off (never less than `seconds`)."""
     while not stop.is_set():
         try:
             await work()
-        except Exception:  # a database blip must not stop the loop: the next pass retries
-            log.exception("%s pass failed", name)
+        except Exception as error:  # a database blip must not stop the loop: the next pass retries
+            wait = max(seconds, health.failed(error))
+        else:
+            health.succeeded()
+            wait = seconds
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), seconds)
+            await asyncio.wait_for(stop.wait(), wait)
 
 
 @contextlib.asynccontextmanager
 async def worker(core: Core, application: Application, tick_seconds: float = 1.0) -> AsyncIterator[None]:  # type: ignore[type-arg]
     doorbell = RedisDoorbellListener(core.redis)
-    relay = AlertRelay(application.bot, core.delivery, doorbell)
+    relay = AlertRelay(application.bot, core.delivery, doorbell, health=core.health)
+    monitor = core.health.track("guard-monitor")
     stop = asyncio.Event()
     tasks = [
         asyncio.create_task(relay.run(stop), name="alert-relay"),
-        asyncio.create_task(
-            _every(tick_seconds, core.monitor.run_once, "guard monitor", stop), name="guard-monitor"
-        ),
+        asyncio.create_task(_every(tick_seconds, core.monitor.run_once, monitor, stop), name="guard-monitor"),
     ]
     try:
         yield

@@ -1,21 +1,31 @@
 """Redis holds only what may be lost and rebuilt: cache entries, latest snapshots, nonces, doorbells.
 
 Every key is built here, under one version prefix, so a format change is one edit.
+
+The cache, the latest-snapshot copy and the doorbell are best effort: while Redis is down a view is
+read from Postgres, an invalidation or a copy is skipped (a cached view expires within its TTL), a
+ring is not heard (the relay polls the outbox), and the outage is logged once (core.services.health).
+Nonces and rate limits are not: without them a request cannot be checked, so it is refused (503).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from typing import Any
 
 from redis.asyncio import Redis
+from redis.asyncio.client import PubSub
+
+from core.services.health import Health, best_effort
 
 PREFIX = "tg:v1"
 OUTBOX_CHANNEL = f"{PREFIX}:outbox"
 JsonDict = dict[str, Any]
+CACHE_HEALTH = "redis-cache"
 
 
 class Keys:
@@ -59,37 +69,56 @@ class RedisViewCache:
     LOCK_MS = 2000
     WAIT_STEP = 0.02
 
-    def __init__(self, redis: Redis, max_wait_seconds: float = 1.0) -> None:
+    def __init__(self, redis: Redis, max_wait_seconds: float = 1.0, health: Health | None = None) -> None:
         self.redis = redis
         self.max_wait_seconds = max_wait_seconds
+        self.health = health or Health(CACHE_HEALTH)
 
     async def account_view(
         self, account_id: int, ttl_seconds: int, load: Callable[[], Awaitable[JsonDict | None]]
     ) -> JsonDict | None:
-        version = int(await self.redis.get(Keys.account_version(account_id)) or 0)
-        key = Keys.account_view(account_id, version)
-        cached = await self.redis.get(key)
+        found = await best_effort(self.health, lambda: self._lookup(account_id), None)
+        if found is None:  # Redis is down: the database answers
+            return await load()
+        key, cached, loader = found
         if cached is not None:
             return json.loads(cached)  # type: ignore[no-any-return]
-        if not await self.redis.set(Keys.lock(key), "1", nx=True, px=self.LOCK_MS):
+        if not loader:
             waited = await self._wait_for(key)
             if waited is not None:
                 return waited
         value = await load()
+        await best_effort(self.health, lambda: self._store(key, value, ttl_seconds), None)
+        return value
+
+    async def _lookup(self, account_id: int) -> tuple[str, str | None, bool]:
+        """The entry's key, its cached value, and whether this caller is to load it (holds the lock)."""
+        version = int(await self.redis.get(Keys.account_version(account_id)) or 0)
+        key = Keys.account_view(account_id, version)
+        cached = await self.redis.get(key)
+        if cached is not None:
+            return key, cached, False
+        return key, None, bool(await self.redis.set(Keys.lock(key), "1", nx=True, px=self.LOCK_MS))
+
+    async def _store(self, key: str, value: JsonDict | None, ttl_seconds: int) -> None:
         if value is not None:
             await self.redis.set(key, _dumps(value), ex=ttl_seconds)
         await self.redis.delete(Keys.lock(key))
-        return value
 
     async def _wait_for(self, key: str) -> JsonDict | None:
         for _ in range(int(self.max_wait_seconds / self.WAIT_STEP)):
             await asyncio.sleep(self.WAIT_STEP)
-            cached = await self.redis.get(key)
+            cached = await best_effort(self.health, lambda: self.redis.get(key), None)
             if cached is not None:
                 return json.loads(cached)  # type: ignore[no-any-return]
+            if not self.health.healthy:
+                return None
         return None
 
     async def invalidate_account(self, account_id: int) -> None:
+        await best_effort(self.health, lambda: self._bump_version(account_id), None)
+
+    async def _bump_version(self, account_id: int) -> None:
         version_key = Keys.account_version(account_id)
         async with self.redis.pipeline(transaction=False) as pipe:
             pipe.incr(version_key)
@@ -98,12 +127,14 @@ class RedisViewCache:
 
 
 class RedisLatestSnapshots:
-    def __init__(self, redis: Redis, ttl_seconds: int = 86400) -> None:
+    def __init__(self, redis: Redis, ttl_seconds: int = 86400, health: Health | None = None) -> None:
         self.redis = redis
         self.ttl_seconds = ttl_seconds
+        self.health = health or Health(CACHE_HEALTH)
 
     async def put(self, account_id: int, snapshot_json: JsonDict) -> None:
-        await self.redis.set(Keys.latest_snapshot(account_id), _dumps(snapshot_json), ex=self.ttl_seconds)
+        key, value = Keys.latest_snapshot(account_id), _dumps(snapshot_json)
+        await best_effort(self.health, lambda: self.redis.set(key, value, ex=self.ttl_seconds), None)
 
     async def get(self, account_id: int) -> JsonDict | None:
         raw = await self.redis.get(Keys.latest_snapshot(account_id))
@@ -111,11 +142,12 @@ class RedisLatestSnapshots:
 
 
 class RedisDoorbell:
-    def __init__(self, redis: Redis) -> None:
+    def __init__(self, redis: Redis, health: Health | None = None) -> None:
         self.redis = redis
+        self.health = health or Health(CACHE_HEALTH)
 
     async def ring(self) -> None:
-        await self.redis.publish(OUTBOX_CHANNEL, "1")
+        await best_effort(self.health, lambda: self.redis.publish(OUTBOX_CHANNEL, "1"), None)
 
 
 class RedisRateLimiter:
@@ -135,15 +167,28 @@ class RedisRateLimiter:
 
 
 class RedisDoorbellListener:
-    """The relay's side of the doorbell: wait until rung, or until the timeout."""
+    """The relay's side of the doorbell: wait until rung, or until the timeout.
+
+    A failure (Redis down) is raised to the caller, which falls back to polling; the subscription is
+    dropped with it, so the next call starts a fresh one instead of reading a dead connection.
+    """
 
     def __init__(self, redis: Redis) -> None:
-        self.pubsub = redis.pubsub(ignore_subscribe_messages=True)
+        self.redis = redis
+        self.pubsub: PubSub | None = None
 
     async def __call__(self, timeout: float) -> None:
-        if not self.pubsub.subscribed:
-            await self.pubsub.subscribe(OUTBOX_CHANNEL)
-        await self.pubsub.get_message(timeout=timeout)
+        try:
+            if self.pubsub is None:
+                self.pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
+                await self.pubsub.subscribe(OUTBOX_CHANNEL)
+            await self.pubsub.get_message(timeout=timeout)
+        except BaseException:  # cancelled mid-read too: its connection is in an unknown state
+            await self.close()
+            raise
 
     async def close(self) -> None:
-        await self.pubsub.aclose()
+        pubsub, self.pubsub = self.pubsub, None
+        if pubsub is not None:
+            with contextlib.suppress(Exception):  # closing a dead connection may fail too; it is gone
+                await pubsub.aclose()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import secrets
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -14,6 +15,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.domain.commands import CommandRequest, CommandStatus, CommandType, IssuedCommand, wire_body
+from core.domain.deals import distinct_deals
 from core.domain.models import (
     AccountView,
     Alert,
@@ -37,6 +39,7 @@ from db.tables import (
 )
 
 JsonDict = dict[str, Any]
+log = logging.getLogger(__name__)
 
 # Hot-path writes are prebuilt Core statements executed with parameters: compiled once and cached,
 # without the ORM's bulk-insert machinery (a third of a snapshot's CPU before this).
@@ -384,7 +387,16 @@ class SqlDealRepository:
         self.session = session
 
     async def add_new(self, account_id: int, deals: tuple[Deal, ...]) -> list[Deal]:
-        if not deals:
+        """Store the deals whose ticket this account has not stored before, one row per ticket, and
+        return them once each: a ticket listed twice in one snapshot is one deal (the first copy)."""
+        distinct = distinct_deals(deals)
+        if distinct.conflicts:
+            log.warning(
+                "account %s: snapshot lists deal tickets %s twice with different content; kept the first",
+                account_id,
+                sorted({deal.ticket for deal in distinct.conflicts}),
+            )
+        if not distinct.new:
             return []
         rows = [
             {
@@ -404,10 +416,10 @@ class SqlDealRepository:
                 "magic": d.magic,
                 "comment": d.comment,
             }
-            for d in deals
+            for d in distinct.new
         ]
         new_tickets = set((await self.session.scalars(ADD_DEALS, rows)).all())
-        return [deal for deal in deals if deal.ticket in new_tickets]
+        return [deal for deal in distinct.new if deal.ticket in new_tickets]
 
 
 def _command(row: CommandRow) -> IssuedCommand:

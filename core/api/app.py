@@ -62,6 +62,7 @@ class ApiDeps:
     webhook: Webhook | None = None
     limits: HttpLimits = field(default_factory=HttpLimits)
     registry: CollectorRegistry = field(default_factory=CollectorRegistry)
+    loops: Callable[[], Mapping[str, str]] | None = None  # the worker's loops: "ok" or "degraded since …"
 
 
 DEPS = web.AppKey("deps", ApiDeps)
@@ -129,7 +130,11 @@ async def ready(request: web.Request) -> web.Response:
         except Exception as error:  # a readiness probe reports every failure, whatever its kind
             results[name] = f"down: {type(error).__name__}"
     down = [name for name, state in results.items() if state != "ok"]
-    return json_response({"ready": not down, "down": down, "checks": results}, status=503 if down else 200)
+    body: dict[str, Any] = {"ready": not down, "down": down, "checks": results}
+    loops = request.app[DEPS].loops
+    if loops is not None and (states := dict(loops())):  # shown, not judged: the checks above judge
+        body["loops"] = states
+    return json_response(body, status=503 if down else 200)
 
 
 async def metrics(request: web.Request) -> web.Response:

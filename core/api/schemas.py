@@ -54,6 +54,8 @@ def _exact_decimal(value: Any) -> Any:
         exponent = value.as_tuple().exponent
         if isinstance(exponent, int) and exponent < -MAX_DECIMAL_PLACES:
             raise ValueError(f"at most {MAX_DECIMAL_PLACES} digits after the point")
+        if round(value, 8).copy_abs() >= MAX_ABS_DECIMAL:  # stored rounded to 8 places: 9…9.999999999
+            raise ValueError("out of range (at most 16 digits before the point)")
     return value
 
 

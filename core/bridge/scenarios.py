@@ -68,6 +68,7 @@ class MarketStep:
     quotes: tuple[Quote, ...] = ()
     balance_change: Decimal = Decimal(0)  # a deposit (> 0) or a withdrawal (< 0)
     orders: tuple[ManualOrder, ...] = ()
+    list_twice: bool = False  # a faulty terminal: the balance deal goes out twice in one snapshot
 
 
 @dataclass
@@ -159,7 +160,9 @@ class SimAccount:
         for quote in step.quotes:
             self.set_quote(quote)
         if step.balance_change:
-            self.transfer(step.balance_change, now)
+            deal = self.transfer(step.balance_change, now)
+            if step.list_twice:
+                self.unsent_deals.append(deal)
         for order in step.orders:
             self.open(order.symbol, order.side, order.volume, now, reason="client")
         self.stop_out_if_needed(now)
@@ -338,6 +341,24 @@ def withdrawal(account: SimAccount, now: datetime) -> Iterator[MarketStep]:
     return iter([flat, flat, flat, withdraw, flat, flat, flat])
 
 
+def deposit_listed_twice(account: SimAccount, now: datetime) -> Iterator[MarketStep]:
+    """A flat market and a 5,000 deposit that the terminal lists twice in one snapshot."""
+    _open_before(account, now, EURUSD_OPEN, "buy", "0.10")
+    flat = MarketStep((Quote("EURUSD", Decimal("1.08600"), Decimal("1.08610")),))
+    deposit = MarketStep(flat.quotes, balance_change=Decimal("5000.00"), list_twice=True)
+    return iter([flat, flat, flat, deposit, flat, flat, flat])
+
+
+def withdrawal_listed_twice(account: SimAccount, now: datetime) -> Iterator[MarketStep]:
+    """A 1.00 lot EURUSD buy on 10,000 loses 21 % (210 pips) in the step where 3,000 is withdrawn, and
+    the terminal lists the withdrawal twice in that snapshot: a real breach, whatever the listing."""
+    _open_before(account, now, EURUSD_OPEN, "buy", "1.00")
+    flat = MarketStep((EURUSD_OPEN,))
+    fallen = (Quote("EURUSD", *_eurusd(EURUSD_OPEN.bid - 210 * PIP)),)
+    withdraw = MarketStep(fallen, balance_change=Decimal("-3000.00"), list_twice=True)
+    return iter([flat, flat, withdraw, MarketStep(fallen), MarketStep(fallen), MarketStep(fallen)])
+
+
 def read_ticks(path: Path, since: str = "09:30:40") -> list[tuple[Decimal, Decimal]]:
     """(bid, ask) of each tick at or after `since` in a Dukascopy CSV (`date time,bid,ask,...`)."""
     ticks = []
@@ -360,6 +381,8 @@ SCENARIOS: dict[str, ScenarioBuilder] = {
     "slow_bleed": slow_bleed,
     "crash": crash,
     "withdrawal": withdrawal,
+    "deposit_listed_twice": deposit_listed_twice,
+    "withdrawal_listed_twice": withdrawal_listed_twice,
     "crash_replay": crash_replay,
 }
 

@@ -57,7 +57,7 @@ from core.domain.guard_events import (
     TradingUnlocked,
 )
 from core.domain.guard_liquidation import Step, advance_liquidation, close_all_acknowledged, open_breach
-from core.domain.guard_rules import find_breach, rescale_for_cash_flow, update_warnings
+from core.domain.guard_rules import bounded, find_breach, rescale_for_cash_flow, update_warnings
 from core.domain.guard_state import (
     BREACH_IN_PROGRESS,
     WATCHING,
@@ -134,7 +134,7 @@ def tick(state: GuardState, now: datetime, config: GuardConfig) -> Step:
 def _first_state(obs: Observation, config: GuardConfig) -> GuardState:
     return GuardState(
         status=GuardStatus.NORMAL,
-        peak_equity=obs.equity,
+        peak_equity=bounded(obs.equity),
         last_equity=obs.equity,
         last_balance=obs.balance,
         last_open_tickets=obs.open_tickets,
@@ -155,7 +155,7 @@ def _record(state: GuardState, obs: Observation, config: GuardConfig) -> GuardSt
         day_open = obs.balance
     return replace(
         state,
-        peak_equity=max(peak, obs.equity),
+        peak_equity=bounded(max(peak, obs.equity)),
         last_equity=obs.equity,
         last_balance=obs.balance,
         last_open_tickets=obs.open_tickets,

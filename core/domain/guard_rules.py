@@ -13,6 +13,21 @@ from core.domain.guard_state import GuardState
 REARM_MARGIN = Decimal(1)
 RETRY_BASE_SECONDS = 5
 RETRY_MAX_SECONDS = 60
+# The largest amount the guard keeps, as every amount on the bridge: under 10^16 with 8 decimal places
+# (BRIDGE.md's range; what is stored beside the guard's state holds exactly that much).
+MAX_AMOUNT = Decimal("9999999999999999.99999999")
+
+
+def bounded(amount: Decimal) -> Decimal:
+    """`amount`, or MAX_AMOUNT when it is larger.
+
+    Only a reference level moved for a cash flow gets there: a deposit many times the equity it lands
+    on (a wiped-out account refilled) multiplies the peak by the same factor. Such an account is
+    already far past any limit, and the bounded peak keeps it so (a drawdown of 90 % and more for any
+    equity under 10^15); refusing the snapshot instead would refuse every resend of that real deposit
+    and leave the account unguarded.
+    """
+    return min(amount, MAX_AMOUNT)
 
 
 def rescale_for_cash_flow(reference: Decimal, equity: Decimal, flow: Decimal) -> Decimal:
@@ -23,14 +38,14 @@ def rescale_for_cash_flow(reference: Decimal, equity: Decimal, flow: Decimal) ->
     it would be without the flow: a withdrawal is not a loss and a deposit is not a gain,
     and neither can trigger or mask a breach. At the peak this is the same as moving the
     peak by the flow's amount. With no positive equity before the flow there is no
-    proportion to keep, and the reference moves by the amount.
+    proportion to keep, and the reference moves by the amount. Never past MAX_AMOUNT (see `bounded`).
     """
     if flow == 0:
         return reference
     before = equity - flow
     if before <= 0:
-        return max(reference + flow, Decimal(0))
-    return max(reference * (equity / before), Decimal(0))
+        return bounded(max(reference + flow, Decimal(0)))
+    return bounded(max(reference * (equity / before), Decimal(0)))
 
 
 def update_warnings(

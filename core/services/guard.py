@@ -14,8 +14,10 @@ from typing import Any
 
 from core.domain import guard as g
 from core.domain.commands import CommandRequest, CommandType
+from core.domain.deals import distinct_deals
 from core.domain.models import Alert, AuditEntry, SnapshotContext
 from core.domain.snapshot import Deal, Snapshot
+from core.services.health import Health, HealthBoard, best_effort
 from core.services.ports import UnitOfWork
 
 COMMAND_TTL_SECONDS = 3600
@@ -43,12 +45,13 @@ class AccountRef:
 
 
 def observation(snapshot: Snapshot, new_deals: list[Deal], now: datetime) -> g.Observation:
+    """`new_deals` are the deals not stored before; a ticket listed twice among them still counts once."""
     return g.Observation(
         time=now,
         equity=snapshot.account.equity,
         balance=snapshot.account.balance,
         open_tickets=tuple(p.ticket for p in snapshot.positions),
-        cash_flows=tuple(d.profit for d in new_deals if d.is_cash_flow),
+        cash_flows=distinct_deals(new_deals).cash_flows,
     )
 
 
@@ -299,21 +302,42 @@ class GuardService:
 class GuardMonitor:
     """The worker's periodic pass over the accounts whose guard has a deadline that has come: stale
     feeds, grace periods that end without a snapshot, retries, overdue liquidations. Row locks taken
-    with SKIP LOCKED let several workers share the accounts."""
+    with SKIP LOCKED let several workers share the accounts.
 
-    def __init__(self, uow: Any, guard: GuardService, cache: Any, clock: Any) -> None:
+    The database is the truth; the view cache is best effort. Cache trouble never stops a pass: while
+    the cache is down its invalidations are skipped (a cached view expires within CACHE_TTL_SECONDS
+    anyway) and tried again after a back-off, and the outage is logged once.
+    """
+
+    def __init__(
+        self, uow: Any, guard: GuardService, cache: Any, clock: Any, health: HealthBoard | None = None
+    ) -> None:
         self.uow = uow
         self.guard = guard
         self.cache = cache
         self.clock = clock
+        self.board = health or HealthBoard()
+
+    @property
+    def cache_health(self) -> Health:
+        """On the board from the first pass on: a process that runs no monitor shows no such loop."""
+        return self.board.track("guard-monitor-cache")
 
     async def run_once(self, limit: int = 1000) -> int:
         now = self.clock()
         async with self.uow() as uow:
             due = await uow.states.due_for_tick(now, limit)
         for account_id in due:
-            async with self.uow() as uow:
-                if await self.guard.tick(uow, account_id, now):
-                    await uow.commit()
-            await self.cache.invalidate_account(account_id)
+            if await self._tick(account_id, now):
+                await self._forget_cached_view(account_id)
         return len(due)
+
+    async def _tick(self, account_id: int, now: datetime) -> bool:
+        async with self.uow() as uow:
+            if not await self.guard.tick(uow, account_id, now):
+                return False
+            await uow.commit()
+        return True
+
+    async def _forget_cached_view(self, account_id: int) -> None:
+        await best_effort(self.cache_health, lambda: self.cache.invalidate_account(account_id), None)
