@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import traceback
 
 from telegram import Update
 from telegram.ext import Application
@@ -15,7 +16,13 @@ log = logging.getLogger(__name__)
 
 
 async def on_error(update: object, context: Context) -> None:
-    log.error("handler failed", exc_info=context.error)
+    # An exception's message may quote what a user typed (a Bot API error echoes the text it refused):
+    # ERROR names the exception and where it was raised; the message and traceback only at DEBUG.
+    error = context.error
+    frames = traceback.extract_tb(error.__traceback__) if error is not None else []
+    where = " < ".join(f"{frame.name}:{frame.lineno}" for frame in reversed(frames[-4:])) or "?"
+    log.error("handler failed: %s at %s", type(error).__name__, where)
+    log.debug("handler failure in full", exc_info=error)
     if isinstance(update, Update) and update.effective_message is not None:
         user = (context.user_data or {}).get("user")
         await reply(update, translator(getattr(user, "language", None))("error.generic"))

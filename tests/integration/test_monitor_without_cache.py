@@ -12,6 +12,7 @@ from sqlalchemy import text
 
 from bot.app import Core, open_core
 from core.api.schemas import SnapshotIn, to_snapshot, validate
+from core.domain.account_key import AccountKey
 from core.domain.models import Device
 from core.services.guard import GuardMonitor
 from db.uow import unit_of_work_factory
@@ -96,5 +97,5 @@ async def test_with_redis_down_an_accounts_view_is_read_from_the_database(
 ) -> None:
     await fifty_accounts_with_a_snapshot(core)
     async with open_core(make_settings(tmp_path / "down", redis_url=CLOSED_PORT), clock) as without_redis:
-        view = await without_redis.bot_services.queries.view_by_login(8_000_000)
+        view = await without_redis.bot_services.queries.view_named(AccountKey(8_000_000))
     assert view.login == 8_000_000 and view.equity == Decimal("9850.50")
