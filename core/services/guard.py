@@ -7,6 +7,7 @@ replaying the same step (a retried request, a restarted worker) issues nothing t
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -20,6 +21,7 @@ from core.domain.snapshot import Deal, Snapshot
 from core.services.health import Health, HealthBoard, best_effort
 from core.services.ports import UnitOfWork
 
+log = logging.getLogger(__name__)
 COMMAND_TTL_SECONDS = 3600
 DIGEST_WINDOW_SECONDS = 10
 
@@ -317,6 +319,7 @@ class GuardMonitor:
         self.cache = cache
         self.clock = clock
         self.board = health or HealthBoard()
+        self.failing: set[int] = set()
 
     @property
     def cache_health(self) -> Health:
@@ -324,13 +327,34 @@ class GuardMonitor:
         return self.board.track("guard-monitor-cache")
 
     async def run_once(self, limit: int = 1000) -> int:
+        """One pass. An account whose tick fails is skipped (logged once until it recovers), so one bad
+        account cannot hold up the others. An outage fails the query for due accounts first: that raises,
+        and the loop backs off."""
         now = self.clock()
         async with self.uow() as uow:
             due = await uow.states.due_for_tick(now, limit)
         for account_id in due:
-            if await self._tick(account_id, now):
+            try:
+                ticked = await self._tick(account_id, now)
+            except Exception as error:
+                self._failed(account_id, error)
+                continue
+            self._recovered(account_id)
+            if ticked:
                 await self._forget_cached_view(account_id)
         return len(due)
+
+    def _failed(self, account_id: int, error: Exception) -> None:
+        if account_id not in self.failing:
+            self.failing.add(account_id)
+            log.error(
+                "guard tick of account %s failed: %s; the pass goes on", account_id, type(error).__name__
+            )
+
+    def _recovered(self, account_id: int) -> None:
+        if account_id in self.failing:
+            self.failing.discard(account_id)
+            log.info("guard tick of account %s works again", account_id)
 
     async def _tick(self, account_id: int, now: datetime) -> bool:
         async with self.uow() as uow:
