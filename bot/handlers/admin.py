@@ -15,7 +15,7 @@ from bot.render import guard_state, render_account_detail, render_accounts_all
 from core.domain.account_key import AccountKey, BadAccountKey, parse_account_key
 from core.domain.guard import GuardActionRejected
 from core.domain.models import AccountView
-from core.services.admin import GUARD_STATES
+from core.services.admin import GUARD_STATES, AccountDetail
 from core.services.errors import AmbiguousAccount, Forbidden, InvalidInput, NotFound, ServiceError
 
 LIQUIDATE = "liq:v1:"
@@ -48,18 +48,23 @@ async def _refused_or_missing(update: Update, context: Context, error: ServiceEr
         await reply(update, t("admin.not_found", login=str(key)))
 
 
-async def liquidate(update: Update, context: Context) -> None:
+async def _named_details(update: Update, context: Context) -> list[AccountDetail]:
+    """The links the first argument names, or none (after saying why) for a bad or unknown name."""
     key = await _account_argument(update, context)
     if key is None:
-        return
-    note = " ".join((context.args or [])[1:])[:200]
-    svc = services(context)
+        return []
     try:
-        # resolved now, so the button names one login@server; the press is checked again
-        details = await svc.admin.detail(current_user(context), key)
+        return await services(context).admin.detail(current_user(context), key)
     except (Forbidden, NotFound, AmbiguousAccount) as error:
         await _refused_or_missing(update, context, error, key)
+        return []
+
+
+async def liquidate(update: Update, context: Context) -> None:
+    details = await _named_details(update, context)  # resolved now: the button names one login@server
+    if not details:
         return
+    note = " ".join((context.args or [])[1:])[:200]
     account_id = details[0].view.account_id
     context.user_data.setdefault("liquidation_notes", {})[account_id] = note  # type: ignore[union-attr]
     t = tr(context)
@@ -148,17 +153,9 @@ async def unlock(update: Update, context: Context) -> None:
 
 
 async def account(update: Update, context: Context) -> None:
-    key = await _account_argument(update, context)
-    if key is None:
-        return
     svc = services(context)
-    try:
-        details = await svc.admin.detail(current_user(context), key)
-    except (Forbidden, NotFound, AmbiguousAccount) as error:
-        await _refused_or_missing(update, context, error, key)
-        return
     t = tr(context)
-    for detail in details:
+    for detail in await _named_details(update, context):
         await reply(update, render_account_detail(t, detail, svc.now(), svc.settings.max_drawdown_percent))
 
 
