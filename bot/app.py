@@ -35,12 +35,14 @@ from core.api.operator import operator_key
 from core.api.server import HttpLimits
 from core.config import Settings
 from core.domain.guard import GuardConfig
+from core.domain.market import MarketConfig
 from core.services.admin import AdminService, PreferenceService
 from core.services.alerts import AlertDelivery
 from core.services.bridge import BridgePorts, BridgeService
 from core.services.guard import GuardMonitor, GuardPolicy, GuardService
 from core.services.health import HealthBoard
 from core.services.linking import LinkService
+from core.services.market import MarketGuardService, MarketPolicy
 from core.services.queries import AccountQueries
 from core.services.secrets import SecretBox
 from core.services.tokens import OperatorTokens
@@ -155,6 +157,15 @@ def guard_policy(settings: Settings) -> GuardPolicy:
     return GuardPolicy(config, settings.admin_telegram_ids)
 
 
+def market_policy(settings: Settings) -> MarketPolicy:
+    config = MarketConfig(
+        gap_percent=settings.price_gap_alert_percent,
+        spread_multiplier=settings.max_spread_multiplier,
+        stale_quote_seconds=settings.stale_quote_seconds,
+    )
+    return MarketPolicy(config, settings.market_guard_action, settings.admin_telegram_ids)
+
+
 def _wire(
     settings: Settings,
     engine: AsyncEngine,
@@ -188,7 +199,7 @@ def _wire(
         redis=redis_client,
         clock=clock,
         bot_services=bot_services,
-        bridge=BridgeService(ports, box, guard, clock),
+        bridge=BridgeService(ports, box, guard, clock, MarketGuardService(market_policy(settings))),
         guard=guard,
         monitor=GuardMonitor(uow, guard, cache, clock, health),
         delivery=AlertDelivery(unit_of_work_factory(relay_engine), clock),

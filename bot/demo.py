@@ -1,8 +1,10 @@
 """`tradeguard demo`: the real service, offline, on a fresh machine.
 
 Embedded Postgres and Redis, the Bot API stand-in in place of Telegram, and simulated EAs: one trader
-lives through the 15 January 2015 EURCHF crash, another withdraws 30% (which is not a loss). Everything
-each person is sent is printed as it happens; the demo exits 0 when the crash ends in a liquidation.
+lives through the 15 January 2015 EURCHF crash, another withdraws 30% (which is not a loss) and holds
+gold through a Friday close whose spread widens eightfold (which is not a market emergency). Everything
+each person is sent is printed as it happens; the demo exits 0 when the crash ends in a liquidation and
+the gold position rode through untouched. The guard runs with the product's defaults (no grace).
 """
 
 from __future__ import annotations
@@ -13,11 +15,12 @@ import shutil
 import socket
 import textwrap
 from collections.abc import Awaitable, Callable
+from decimal import Decimal
 from pathlib import Path
 
 from bot.runner import running
 from bot.standin import BotApiStandIn, IncomingUpdate, SentMessage, SimUser
-from core.bridge.simulator import run_simulated_ea
+from core.bridge.simulator import SimulationResult, run_simulated_ea
 from core.config import Settings
 
 TOKEN = "7000000001:DEMO-not-a-real-token"
@@ -60,7 +63,6 @@ def demo_settings(port: int, stand_in_url: str) -> Settings:
         bridge_host="127.0.0.1",
         bridge_port=port,
         public_bridge_url=f"http://127.0.0.1:{port}",
-        liquidation_grace_seconds=3,
         liquidation_verify_seconds=20,
     )
 
@@ -79,17 +81,23 @@ def has_credentials(message: SentMessage) -> bool:
 
 
 async def link_and_run(
-    user: SimUser, standin: BotApiStandIn, login: int, server: str, scenario: str, bridge_url: str
-) -> Callable[[], Awaitable[object]]:
+    user: SimUser,
+    standin: BotApiStandIn,
+    login: int,
+    server: str,
+    scenario: str,
+    bridge_url: str,
+    interval: float = 0.6,
+) -> Callable[[], Awaitable[SimulationResult]]:
     answer = await converse(user, standin, f"/link {login} {server}", expect=has_credentials)
     device_id, secret = answer.entity_texts("code")[:2]
 
     def ea_out(line: str) -> None:
         say(f"  [EA {login}] {line}")
 
-    async def run() -> object:
+    async def run() -> SimulationResult:
         return await run_simulated_ea(
-            bridge_url, device_id, secret, scenario, login=login, server=server, interval=0.6, out=ea_out
+            bridge_url, device_id, secret, scenario, login=login, server=server, interval=interval, out=ea_out
         )
 
     return run
@@ -106,11 +114,14 @@ async def tour(standin: BotApiStandIn, bridge_url: str) -> bool:
     await converse(olga, standin, "/start")
     crash = await link_and_run(ann, standin, 5012345, "Demo-Live", "crash", bridge_url)
     withdrawal = await link_and_run(boris, standin, 6023456, "Demo-Live", "withdrawal", bridge_url)
+    gold = await link_and_run(boris, standin, 7034567, "Demo-Live", "gold_rollover", bridge_url, 0.25)
     await converse(boris, standin, "/liquidate 5012345")
 
-    say("\n— both EAs start sending snapshots; EURCHF is pegged at 1.20 … until it is not —")
-    results = await asyncio.gather(crash(), withdrawal())
+    say("\n— the EAs start sending snapshots; EURCHF is pegged at 1.20 … until it is not —")
+    results = await asyncio.gather(crash(), withdrawal(), gold())
     liquidated = await standin.wait_for_message(1001, lambda m: "closed out" in m.text, timeout=30)
+    explain_the_close(results[0])
+    gold_untouched = explain_the_gold(results[2])
     await converse(ann, standin, "/status")
     await converse(boris, standin, "/status")
     say("\n— the admins get one summary per 10-second window, however many accounts were liquidated —")
@@ -122,7 +133,30 @@ async def tour(standin: BotApiStandIn, bridge_url: str) -> bool:
             f"\nEA: {result.snapshots_sent} snapshots sent, {len(result.commands_executed)} command(s) "
             f"executed, acks {[status for _, status in result.acks_sent]}, final equity {result.final_equity}"
         )
-    return liquidated is not None
+    return liquidated is not None and gold_untouched
+
+
+def explain_the_close(result: SimulationResult) -> None:
+    """Why the close is where it is: the guard judges each snapshot, and EURCHF fell further between two
+    snapshots than the distance left to the limit."""
+    peak = result.peak_equity
+    drawdown = (peak - result.final_equity) / peak * 100 if peak else Decimal(0)
+    say(
+        f"\nAnn's account was closed out {drawdown:.2f}% below its peak of {peak}: the snapshot that showed "
+        "the breach already carried close_all (no grace by default), and the EA closed at the price it "
+        "had. It is past 20% because between the last snapshot under the limit and the first over it "
+        "EURCHF fell further than the room left: no guard can close at a price the terminal never saw."
+    )
+
+
+def explain_the_gold(result: SimulationResult) -> bool:
+    untouched = not result.commands_executed
+    verdict = "rode through untouched" if untouched else f"was sent {len(result.commands_executed)} command(s)"
+    say(
+        f"Boris's gold position {verdict}: the spread widened from 16–20 to 146 points into the Friday close "
+        "while the price barely moved, which the spread guard does not mistake for a crash."
+    )
+    return untouched
 
 
 async def run_demo() -> int:

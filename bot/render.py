@@ -246,6 +246,31 @@ def _alert_values(t: Translator, kind: str, params: dict[str, Any]) -> dict[str,
         }
     elif kind in ("feed_stale", "feed_restored"):
         values |= {"contact": _moment(t, params["last_contact"])}
+    elif kind.startswith("market_"):
+        values |= _market_values(t, kind, params)
+    return values
+
+
+def _market_values(t: Translator, kind: str, params: dict[str, Any]) -> dict[str, object]:
+    """A market guard's alert: the symbol, the size of the move or the spread, and what was done."""
+    tickets = ", ".join(f"#{ticket}" for ticket in params.get("closed_tickets", []))
+    done = t("market.done_" + params["action"], symbol=params["symbol"], tickets=tickets or "—")
+    values: dict[str, object] = {"symbol": params["symbol"], "done": Raw(done)}
+    if kind == "market_gap":
+        values |= {
+            "move": t.percent(Decimal(params["move_percent"]).copy_abs()),
+            "direction": Raw(t("market.direction_" + params["direction"])),
+            "before": t.price(Decimal(params["previous_bid"])),
+            "after": t.price(Decimal(params["bid"])),
+        }
+    elif kind == "market_spread":
+        values |= {
+            "spread": t.price(Decimal(params["spread"])),
+            "usual": t.price(Decimal(params["usual_spread"])),
+            "multiple": t.number(Decimal(params["multiple"]).quantize(Decimal("0.1"))),
+        }
+    else:
+        values["since"] = _moment(t, params["unchanged_since"])
     return values
 
 
@@ -263,6 +288,16 @@ def _digest_line(t: Translator, item: dict[str, Any]) -> str:
     if item["event"] == "stale":
         contact = _moment(t, item["last_contact"])
         return t("alert.digest_stale", login=item["login"], server=item["server"], contact=contact)
+    if item["event"] == "market":
+        what = Raw(t("market.kind_" + item["kind"]))
+        return t(
+            "alert.digest_market",
+            login=item["login"],
+            server=item["server"],
+            symbol=item["symbol"],
+            what=what,
+            closed=item["closed"],
+        )
     realised = _money(t, Decimal(item["realised"]), item.get("currency") or None)
     return t("alert.digest_completed", login=item["login"], server=item["server"], realised=realised)
 
@@ -272,7 +307,7 @@ def render_digest(t: Translator, params: dict[str, Any]) -> str:
     items = params["items"]
     counts = {
         event: sum(1 for item in items if item["event"] == event)
-        for event in ("started", "completed", "stale")
+        for event in ("started", "completed", "stale", "market")
     }
     lines = [t("alert.admin_liquidation_digest", **counts)]
     lines += [_digest_line(t, item) for item in items[:DIGEST_LINES]]
@@ -285,6 +320,7 @@ ALERT_KINDS = (
     "account_connected", "drawdown_warning", "liquidation_warning", "liquidation_retrying", "liquidated",
     "admin_liquidation_digest", "admin_liquidation_overdue", "admin_breach_offline", "feed_stale",
     "feed_restored", "trading_locked", "trading_unlocked", "broadcast", "account_shared",
+    "market_gap", "market_spread", "market_stale",
 )  # fmt: skip
 
 

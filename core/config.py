@@ -46,6 +46,10 @@ class Settings(BaseSettings):
     stale_feed_seconds: int = Field(default=60, gt=0)
     price_gap_alert_percent: Decimal = Field(default=Decimal(5), gt=0)
     max_spread_multiplier: Decimal = Field(default=Decimal(10), gt=1)
+    # issue 7, market guards: a held symbol's quote frozen this long while others move; what a gap or a
+    # spread blow-out does to the exposed positions (close them, or only alert)
+    stale_quote_seconds: int = Field(default=300, gt=0)
+    market_guard_action: Literal["close", "alert"] = "close"
     cache_ttl_seconds: int = Field(default=5, gt=0)
 
     affiliate_commission_tier_1: Decimal = Decimal("0.30")

@@ -181,3 +181,13 @@ class OperatorTokenRow(Base):
     issued_at: Mapped[datetime] = mapped_column()
     expires_at: Mapped[datetime] = mapped_column()
     revoked_at: Mapped[datetime | None] = mapped_column()
+
+
+class MarketSymbolRow(Base):
+    """What the market guards remember about one symbol on one server (core.domain.market.SymbolMarket)."""
+
+    __tablename__ = "market_symbols"
+    server: Mapped[str] = mapped_column(String(64), primary_key=True)
+    symbol: Mapped[str] = mapped_column(String(32), primary_key=True)
+    state: Mapped[dict[str, Any]] = mapped_column()
+    updated_at: Mapped[datetime] = mapped_column()

@@ -18,6 +18,7 @@ from db.repositories import (
     SqlOutboxRepository,
     SqlUserRepository,
 )
+from db.market import SqlMarketRepository
 from db.tokens import SqlSealedSecretRepository, SqlTokenRepository
 
 
@@ -36,6 +37,7 @@ class SqlUnitOfWork:
         self.outbox = SqlOutboxRepository(self.session)
         self.audit = SqlAuditRepository(self.session)
         self.tokens = SqlTokenRepository(self.session)
+        self.market = SqlMarketRepository(self.session)
         self.sealed_secrets = SqlSealedSecretRepository(self.session)
         return self
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from itertools import accumulate, cycle, islice, takewhile
 from pathlib import Path
@@ -26,6 +26,7 @@ CONTRACT_SIZES = {"XAUUSD": Decimal(100)}
 PRICE_DIGITS = {"USDJPY": 3, "XAUUSD": 2}
 STOP_OUT_LEVEL = Decimal("0.5")
 REPLAY_TICKS_PATH = Path(__file__).parent / "data" / "eurchf_2015-01-15_09h_ticks.csv"
+GOLD_CLOSE_PATH = Path(__file__).parent / "data" / "xauusd_m1_2026-02-20_close.csv"
 
 
 def money(value: Decimal) -> Decimal:
@@ -52,6 +53,7 @@ class Quote:
     symbol: str
     bid: Decimal
     ask: Decimal
+    time: datetime | None = None  # when the market quoted it; None: when the terminal sends it
 
 
 @dataclass(frozen=True)
@@ -376,6 +378,30 @@ def crash_replay(account: SimAccount, now: datetime) -> Iterator[MarketStep]:
     return _quote_steps("EURCHF", ticks)
 
 
+def read_m1_bars(path: Path, symbol: str) -> list[Quote]:
+    """One quote per bar of an MT5 M1 export: the close as bid, the close plus the spread (points of
+    0.01) as ask, at the bar's time (the export's server time, read as UTC)."""
+    quotes = []
+    for line in path.read_text().splitlines()[1:]:
+        fields = line.split("\t")
+        moment = datetime.strptime(f"{fields[0]} {fields[1]}", "%Y.%m.%d %H:%M:%S").replace(tzinfo=UTC)
+        bid = Decimal(fields[5])
+        quotes.append(Quote(symbol, bid, bid + Decimal(fields[8]) * Decimal("0.01"), moment))
+    return quotes
+
+
+def gold_rollover(account: SimAccount, now: datetime) -> Iterator[MarketStep]:
+    """A 0.10 lot XAUUSD buy through a Friday close (88 real M1 bars): the spread widens from 16–20
+    points to 146 while the price barely moves. Nothing here should be closed. The bars keep their own
+    minute spacing, moved so the last one is quoted now, which lets the market guards learn the usual
+    spread first, as they would have on the day."""
+    bars = read_m1_bars(GOLD_CLOSE_PATH, "XAUUSD")
+    shift = now - bars[-1].time if bars[-1].time else timedelta(0)
+    quotes = [replace(bar, time=bar.time + shift if bar.time else None) for bar in bars]
+    _open_before(account, now, replace(quotes[0], time=None), "buy", "0.10")
+    return iter(MarketStep((quote,)) for quote in quotes)
+
+
 SCENARIOS: dict[str, ScenarioBuilder] = {
     "steady": steady,
     "slow_bleed": slow_bleed,
@@ -384,6 +410,7 @@ SCENARIOS: dict[str, ScenarioBuilder] = {
     "deposit_listed_twice": deposit_listed_twice,
     "withdrawal_listed_twice": withdrawal_listed_twice,
     "crash_replay": crash_replay,
+    "gold_rollover": gold_rollover,
 }
 
 

@@ -51,6 +51,7 @@ class SimulationResult:
     acks_sent: list[tuple[str, str]] = field(default_factory=list)  # (command id, status) answered 2xx
     final_balance: Decimal = Decimal("0.00")
     final_equity: Decimal = Decimal("0.00")
+    peak_equity: Decimal = Decimal("0.00")  # the highest equity a sent snapshot showed (cash flows aside)
     errors: list[str] = field(default_factory=list)
 
 
@@ -135,7 +136,7 @@ def quote_wire(quote: Quote, now: datetime) -> JSONObject:
         "symbol": quote.symbol,
         "bid": price(quote.symbol, quote.bid),
         "ask": price(quote.symbol, quote.ask),
-        "time": now,
+        "time": quote.time or now,  # a replay keeps its data's own spacing between quotes
     }
 
 
@@ -243,6 +244,7 @@ class SimulatedEA:
             self._fail(f"snapshot seq {self._seq}", error)  # its deals stay unsent: the next one carries them
             return []
         self.result.snapshots_sent += 1
+        self.result.peak_equity = max(self.result.peak_equity, money(self.account.equity))
         duplicate = answer.get("duplicate") is True
         if answer.get("accepted") is True and not duplicate:
             self.account.acknowledge_deals({deal.ticket for deal in deals})

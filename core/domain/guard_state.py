@@ -62,6 +62,7 @@ class Observation:
     balance: Decimal
     open_tickets: tuple[int, ...]
     cash_flows: tuple[Decimal, ...] = ()
+    market_alarm: tuple[str, ...] = ()  # held symbols a market guard fired on in this snapshot
 
     def __post_init__(self) -> None:
         require_aware(self.time, "Observation.time")

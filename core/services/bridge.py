@@ -12,6 +12,7 @@ from core.domain.models import Alert, Device, SnapshotContext
 from core.domain.snapshot import Snapshot, snapshot_to_json
 from core.services.errors import AuthenticationFailed, InvalidInput, ReplayedNonce, UnknownCommand
 from core.services.guard import GuardService
+from core.services.market import MarketGuardService
 from core.services.ports import Clock, Doorbell, LatestSnapshots, NonceStore, UnitOfWorkFactory, ViewCache
 from core.services.secrets import SecretBox
 
@@ -52,11 +53,19 @@ class BridgePorts:
 
 
 class BridgeService:
-    def __init__(self, ports: BridgePorts, box: SecretBox, guard: GuardService, clock: Clock) -> None:
+    def __init__(
+        self,
+        ports: BridgePorts,
+        box: SecretBox,
+        guard: GuardService,
+        clock: Clock,
+        market: MarketGuardService | None = None,
+    ) -> None:
         self.ports = ports
         self.box = box
         self.guard = guard
         self.clock = clock
+        self.market = market
 
     async def authenticate(self, request: SignedRequest) -> Device:
         """BRIDGE.md's order: device, timestamp window, signature, then the nonce (only once verified)."""
@@ -104,7 +113,13 @@ class BridgeService:
                 return SnapshotAnswer(last_seq, True, await uow.commands.pending(device.account_id, now))
             _check_seq_ahead(last_seq, snapshot.seq, now)
             new_deals = await uow.deals.add_new(device.account_id, snapshot.deals)
-            state, due_at, eventful = await self.guard.on_snapshot(uow, context, snapshot, new_deals, now)
+            market = await self.market.judge(uow, context.server, snapshot) if self.market else None
+            alarm = market.alarm if market else ()
+            state, due_at, eventful = await self.guard.on_snapshot(
+                uow, context, snapshot, new_deals, now, market_alarm=alarm
+            )
+            if market is not None and self.market is not None:
+                eventful = await self.market.apply(uow, context, snapshot, market, state, now) or eventful
             stored = snapshot_to_json(snapshot)
             await uow.states.save_snapshot(
                 device.account_id, device.device_id, snapshot, stored, state.to_dict(), due_at, now

@@ -46,7 +46,9 @@ class AccountRef:
     currency: str
 
 
-def observation(snapshot: Snapshot, new_deals: list[Deal], now: datetime) -> g.Observation:
+def observation(
+    snapshot: Snapshot, new_deals: list[Deal], now: datetime, market_alarm: tuple[str, ...] = ()
+) -> g.Observation:
     """`new_deals` are the deals not stored before; a ticket listed twice among them still counts once."""
     return g.Observation(
         time=now,
@@ -54,6 +56,7 @@ def observation(snapshot: Snapshot, new_deals: list[Deal], now: datetime) -> g.O
         balance=snapshot.account.balance,
         open_tickets=tuple(p.ticket for p in snapshot.positions),
         cash_flows=distinct_deals(new_deals).cash_flows,
+        market_alarm=market_alarm,
     )
 
 
@@ -236,13 +239,14 @@ class GuardService:
         snapshot: Snapshot,
         new_deals: list[Deal],
         now: datetime,
+        market_alarm: tuple[str, ...] = (),
     ) -> tuple[g.GuardState, datetime | None, bool]:
         """Judge an accepted snapshot; the caller holds the account's row lock and saves the state
         with the deadline returned (when the periodic worker must look at it next). The flag says
         whether anything happened (an alert, a command) that the relay should hear of at once."""
         previous = g.GuardState.from_dict(context.guard) if context.guard else None
         config = self.policy.config_for(context.personal_limit)
-        state, events = g.observe(previous, observation(snapshot, new_deals, now), config)
+        state, events = g.observe(previous, observation(snapshot, new_deals, now, market_alarm), config)
         ref = AccountRef(
             context.account_id, context.login, context.server, context.chat_id, snapshot.account.currency
         )

@@ -121,6 +121,14 @@ class AuditRepository(Protocol):
     async def append_many(self, entries: list[AuditEntry], now: datetime) -> None: ...
 
 
+class MarketRepository(Protocol):
+    async def lock(self, server: str, symbols: list[str]) -> dict[str, JsonDict]:
+        """The stored market states of these symbols on `server`, locked until the unit of work ends."""
+        ...
+
+    async def save(self, server: str, states: dict[str, JsonDict], now: datetime) -> None: ...
+
+
 class UnitOfWork(Protocol):
     users: UserRepository
     accounts: AccountRepository
@@ -130,6 +138,7 @@ class UnitOfWork(Protocol):
     commands: CommandRepository
     outbox: OutboxRepository
     audit: AuditRepository
+    market: MarketRepository
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(
