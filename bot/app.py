@@ -39,6 +39,7 @@ from core.services.admin import AdminService, PreferenceService
 from core.services.alerts import AlertDelivery
 from core.services.bridge import BridgePorts, BridgeService
 from core.services.guard import GuardMonitor, GuardPolicy, GuardService
+from core.services.halt import HaltService
 from core.services.health import HealthBoard
 from core.services.linking import LinkService
 from core.services.queries import AccountQueries
@@ -173,14 +174,16 @@ def _wire(
     latest = RedisLatestSnapshots(redis_client, health=redis_cache)
     ports = BridgePorts(uow, RedisNonceStore(redis_client), cache, latest, doorbell)
     guard = GuardService(guard_policy(settings), clock)
+    admin = AdminService(uow, guard, cache, doorbell, settings.admin_telegram_ids, clock)
     bot_services = BotServices(
         settings=settings,
         users=UserService(uow, clock),
         links=LinkService(uow, box, clock),
         queries=AccountQueries(uow, cache, settings.cache_ttl_seconds),
-        admin=AdminService(uow, guard, cache, doorbell, settings.admin_telegram_ids, clock),
+        admin=admin,
         preferences=PreferenceService(uow, cache, settings.max_drawdown_percent, clock),
         clock=clock,
+        halt=HaltService(uow, admin.require_admin, doorbell, clock),
     )
     return Core(
         settings=settings,

@@ -8,6 +8,7 @@ from typing import Self
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from db.halt import SqlHaltRepository
 from db.repositories import (
     SqlAccountRepository,
     SqlAccountStateRepository,
@@ -35,6 +36,7 @@ class SqlUnitOfWork:
         self.commands = SqlCommandRepository(self.session)
         self.outbox = SqlOutboxRepository(self.session)
         self.audit = SqlAuditRepository(self.session)
+        self.halt = SqlHaltRepository(self.session)
         self.tokens = SqlTokenRepository(self.session)
         self.sealed_secrets = SqlSealedSecretRepository(self.session)
         return self
