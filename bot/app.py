@@ -22,6 +22,7 @@ from urllib.parse import urlparse
 import redis.exceptions
 import sqlalchemy.exc
 from aiohttp import web
+from core.domain.market import MarketConfig
 from prometheus_client import CollectorRegistry
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -35,11 +36,11 @@ from core.api.operator import operator_key
 from core.api.server import HttpLimits
 from core.config import Settings
 from core.domain.guard import GuardConfig
-from core.domain.market import MarketConfig
 from core.services.admin import AdminService, PreferenceService
 from core.services.alerts import AlertDelivery
 from core.services.bridge import BridgePorts, BridgeService
 from core.services.guard import GuardMonitor, GuardPolicy, GuardService
+from core.services.halt import HaltService
 from core.services.health import HealthBoard
 from core.services.linking import LinkService
 from core.services.market import MarketGuardService, MarketPolicy
@@ -184,14 +185,16 @@ def _wire(
     latest = RedisLatestSnapshots(redis_client, health=redis_cache)
     ports = BridgePorts(uow, RedisNonceStore(redis_client), cache, latest, doorbell)
     guard = GuardService(guard_policy(settings), clock)
+    admin = AdminService(uow, guard, cache, doorbell, settings.admin_telegram_ids, clock)
     bot_services = BotServices(
         settings=settings,
         users=UserService(uow, clock),
         links=LinkService(uow, box, clock),
         queries=AccountQueries(uow, cache, settings.cache_ttl_seconds),
-        admin=AdminService(uow, guard, cache, doorbell, settings.admin_telegram_ids, clock),
+        admin=admin,
         preferences=PreferenceService(uow, cache, settings.max_drawdown_percent, clock),
         clock=clock,
+        halt=HaltService(uow, admin.require_admin, doorbell, clock),
     )
     return Core(
         settings=settings,

@@ -19,6 +19,8 @@ ADMIN_COMMANDS = (
     "liquidate",
     "lock",
     "unlock",
+    "halt",
+    "resume",
     "audit",
     "stats",
     "broadcast",

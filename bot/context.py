@@ -14,6 +14,7 @@ from bot.render import split_message
 from core.config import Settings
 from core.domain.models import User
 from core.services.admin import AdminService, PreferenceService
+from core.services.halt import HaltService
 from core.services.linking import LinkService
 from core.services.queries import AccountQueries
 from core.services.users import UserService
@@ -30,6 +31,7 @@ class BotServices:
     admin: AdminService
     preferences: PreferenceService
     clock: Any
+    halt: HaltService
 
     def now(self) -> datetime:
         return cast(datetime, self.clock())

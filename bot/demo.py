@@ -151,7 +151,9 @@ def explain_the_close(result: SimulationResult) -> None:
 
 def explain_the_gold(result: SimulationResult) -> bool:
     untouched = not result.commands_executed
-    verdict = "rode through untouched" if untouched else f"was sent {len(result.commands_executed)} command(s)"
+    verdict = (
+        "rode through untouched" if untouched else f"was sent {len(result.commands_executed)} command(s)"
+    )
     say(
         f"Boris's gold position {verdict}: the spread widened from 16–20 to 146 points into the Friday close "
         "while the price barely moved, which the spread guard does not mistake for a crash."

@@ -212,6 +212,8 @@ def _alert_values(t: Translator, kind: str, params: dict[str, Any]) -> dict[str,
     """The formatted values each alert's message uses (raw values in, locale-formatted text out)."""
     if kind == "broadcast":  # about no account: it carries its text only
         return {"text": params["text"]}
+    if kind in HALT_KINDS:  # about every account alike: the halt's times only
+        return {name: _moment(t, params[name]) for name in ("since", "until") if name in params}
     values: dict[str, object] = {"login": params["login"], "server": params["server"]}
     if kind == "account_connected":
         values |= {
@@ -275,6 +277,7 @@ def _market_values(t: Translator, kind: str, params: dict[str, Any]) -> dict[str
 
 
 DIGEST_LINES = 30
+HALT_KINDS = ("trading_halted", "trading_resumed")  # core.services.halt
 
 
 def _digest_line(t: Translator, item: dict[str, Any]) -> str:
@@ -321,6 +324,8 @@ ALERT_KINDS = (
     "admin_liquidation_digest", "admin_liquidation_overdue", "admin_breach_offline", "feed_stale",
     "feed_restored", "trading_locked", "trading_unlocked", "broadcast", "account_shared",
     "market_gap", "market_spread", "market_stale",
+
+    *HALT_KINDS,
 )  # fmt: skip
 
 

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.domain.commands import CommandRequest, CommandStatus, CommandType, IssuedCommand, wire_body
 from core.domain.deals import distinct_deals
+from core.domain.halt import halt_stops
 from core.domain.models import (
     AccountView,
     Alert,
@@ -27,6 +28,7 @@ from core.domain.models import (
     User,
 )
 from core.domain.snapshot import Deal, Snapshot
+from db.halt import issue_unless_halted
 from db.tables import (
     AccountRow,
     AccountStateRow,
@@ -441,7 +443,8 @@ class SqlCommandRepository:
     async def issue(
         self, account_id: int, request: CommandRequest, now: datetime, ttl_seconds: int
     ) -> IssuedCommand | None:
-        """Insert once per dedupe key; None when that key was already issued."""
+        """Insert once per dedupe key; None when that key was already issued. A type a halt stops raises
+        TradingHalted while halted (core.domain.halt)."""
         command_id = "cmd_" + secrets.token_hex(10)
         body = wire_body(command_id, request, now, now + timedelta(seconds=ttl_seconds))
         params = {
@@ -454,7 +457,10 @@ class SqlCommandRepository:
             "created_at": now,
             "expires_at": now + timedelta(seconds=ttl_seconds),
         }
-        row = (await self.session.execute(ISSUE_COMMAND, params)).first()
+        if halt_stops(request.type):  # refused in the INSERT itself while halted (db.halt)
+            row = await issue_unless_halted(self.session, params)
+        else:
+            row = (await self.session.execute(ISSUE_COMMAND, params)).first()
         return _command(row) if row is not None else None  # type: ignore[arg-type]
 
     async def get_for(self, command_id: str, account_id: int) -> IssuedCommand | None:

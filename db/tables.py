@@ -20,6 +20,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -191,3 +192,25 @@ class MarketSymbolRow(Base):
     symbol: Mapped[str] = mapped_column(String(32), primary_key=True)
     state: Mapped[dict[str, Any]] = mapped_column()
     updated_at: Mapped[datetime] = mapped_column()
+
+
+class HaltRow(Base):
+    """Every global halt (core.domain.halt); the id is the halt's number. At most one is open (not
+    resumed): a partial unique index says so, and a trigger on `commands` refuses an open_position
+    while one is open (migration 0006)."""
+
+    __tablename__ = "halts"
+    __table_args__ = (
+        Index(
+            "uq_halts_one_open",
+            text("(resumed_at IS NULL)"),
+            unique=True,
+            postgresql_where="resumed_at IS NULL",
+        ),
+    )
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    halted_at: Mapped[datetime] = mapped_column()
+    halted_by: Mapped[str] = mapped_column(String(64))
+    note: Mapped[str] = mapped_column(String(200), default="")
+    resumed_at: Mapped[datetime | None] = mapped_column()
+    resumed_by: Mapped[str | None] = mapped_column(String(64))

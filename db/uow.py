@@ -8,6 +8,8 @@ from typing import Self
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from db.halt import SqlHaltRepository
+from db.market import SqlMarketRepository
 from db.repositories import (
     SqlAccountRepository,
     SqlAccountStateRepository,
@@ -18,7 +20,6 @@ from db.repositories import (
     SqlOutboxRepository,
     SqlUserRepository,
 )
-from db.market import SqlMarketRepository
 from db.tokens import SqlSealedSecretRepository, SqlTokenRepository
 
 
@@ -36,6 +37,7 @@ class SqlUnitOfWork:
         self.commands = SqlCommandRepository(self.session)
         self.outbox = SqlOutboxRepository(self.session)
         self.audit = SqlAuditRepository(self.session)
+        self.halt = SqlHaltRepository(self.session)
         self.tokens = SqlTokenRepository(self.session)
         self.market = SqlMarketRepository(self.session)
         self.sealed_secrets = SqlSealedSecretRepository(self.session)

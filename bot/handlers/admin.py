@@ -14,6 +14,7 @@ from bot.i18n import Raw
 from bot.render import guard_state, render_account_detail, render_accounts_all
 from core.domain.account_key import AccountKey, BadAccountKey, parse_account_key
 from core.domain.guard import GuardActionRejected
+from core.domain.halt import AlreadyHalted, Halt, NotHalted, halt_note
 from core.domain.models import AccountView
 from core.services.admin import GUARD_STATES, AccountDetail
 from core.services.errors import AmbiguousAccount, Forbidden, InvalidInput, NotFound, ServiceError
@@ -22,10 +23,93 @@ LIQUIDATE = "liq:v1:"
 ACCOUNT_ID = re.compile(r"[1-9][0-9]{0,18}", re.ASCII)
 CANCEL = "liq:v1:no"
 DONE_KEYS = {"liquidate": "admin.liquidate_started", "lock": "admin.locked", "unlock": "admin.unlocked"}
+HALT = "halt:v1:"
+HALT_CONFIRM, RESUME_CONFIRM, HALT_CANCEL = f"{HALT}halt", f"{HALT}resume", f"{HALT}no"
 
 
 async def admin_menu(update: Update, context: Context) -> None:
-    await reply(update, tr(context)("admin.menu"))
+    await reply(update, "\n".join([*await _halt_banner(context), tr(context)("admin.menu")]))
+
+
+def _halt_values(context: Context, halt: Halt) -> dict[str, object]:
+    t = tr(context)
+    by = halt.by.removeprefix("admin:")
+    return {"number": halt.number, "since": t.moment(halt.since), "by": by, "note": halt.note or "—"}
+
+
+async def _halt_banner(context: Context) -> list[str]:
+    """The halt in force as the first line of the admin's views; nothing when trading is not halted."""
+    halt = await services(context).halt.current()
+    return [] if halt is None else [tr(context)("admin.halt_banner", **_halt_values(context, halt))]
+
+
+def _confirm_keyboard(context: Context, confirm: str, cancel: str) -> InlineKeyboardMarkup:
+    t = tr(context)
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(t("admin.button_confirm"), callback_data=confirm),
+                InlineKeyboardButton(t("admin.button_cancel"), callback_data=cancel),
+            ]
+        ]
+    )
+
+
+async def halt(update: Update, context: Context) -> None:
+    """`/halt [note]`: asks first; the note waits in the admin's own data for their press."""
+    t = tr(context)
+    current = await services(context).halt.current()
+    if current is not None:
+        await reply(update, t("admin.already_halted", **_halt_values(context, current)))
+        return
+    note = halt_note(" ".join(context.args or []))
+    context.user_data["halt_note"] = note  # type: ignore[index]
+    keyboard = _confirm_keyboard(context, HALT_CONFIRM, HALT_CANCEL)
+    await reply(update, t("admin.halt_confirm", note=note or "—"), reply_markup=keyboard)
+
+
+async def resume(update: Update, context: Context) -> None:
+    t = tr(context)
+    current = await services(context).halt.current()
+    if current is None:
+        await reply(update, t("admin.not_halted"))
+        return
+    keyboard = _confirm_keyboard(context, RESUME_CONFIRM, HALT_CANCEL)
+    await reply(update, t("admin.resume_confirm", **_halt_values(context, current)), reply_markup=keyboard)
+
+
+async def halt_pressed(update: Update, context: Context) -> None:
+    """Confirm or cancel of /halt and /resume: the presser must still be an admin (checked again by
+    HaltService); anyone else changes nothing and is told privately."""
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    svc, t, presser = services(context), tr(context), current_user(context)
+    try:
+        await svc.admin.require_admin(presser, f"press {query.data}")
+    except Forbidden:
+        await query.answer(t("admin.refused"), show_alert=True)
+        return
+    await query.answer()
+    await query.edit_message_reply_markup(None)
+    try:
+        if query.data == HALT_CONFIRM:
+            note = (context.user_data or {}).pop("halt_note", "")
+            change = await svc.halt.halt(presser, note)
+            done = t("admin.halted", number=change.halt.number, told=change.traders_told,
+                     withdrawn=len(change.withdrawn))  # fmt: skip
+        elif query.data == RESUME_CONFIRM:
+            change = await svc.halt.resume(presser)
+            done = t("admin.resumed", number=change.halt.number, told=change.traders_told)
+        else:
+            done = t("admin.cancelled")
+    except Forbidden:
+        done = t("admin.refused")
+    except AlreadyHalted as error:
+        assert error.current is not None
+        done = t("admin.already_halted", **_halt_values(context, error.current))
+    except NotHalted:
+        done = t("admin.not_halted")
+    await reply(update, done)
 
 
 async def _account_argument(update: Update, context: Context) -> AccountKey | None:
@@ -169,7 +253,8 @@ async def accounts_all(update: Update, context: Context) -> None:
     except InvalidInput:
         await reply(update, tr(context)("admin.accounts_usage", states=", ".join(GUARD_STATES)))
         return
-    await reply(update, render_accounts_all(tr(context), views, status))
+    banner = await _halt_banner(context)
+    await reply(update, "\n".join([*banner, render_accounts_all(tr(context), views, status)]))
 
 
 async def not_yet(update: Update, context: Context) -> None:
@@ -187,6 +272,8 @@ IMPLEMENTED = {
     "unlock": unlock,
     "account": account,
     "accounts_all": accounts_all,
+    "halt": halt,
+    "resume": resume,
 }
 
 
@@ -195,6 +282,7 @@ def handlers() -> list[BaseHandler[Update, Context, None]]:
     return [
         *(CommandHandler(name, callback) for name, callback in IMPLEMENTED.items()),
         CallbackQueryHandler(liquidate_pressed, pattern=f"^{LIQUIDATE}"),
+        CallbackQueryHandler(halt_pressed, pattern=f"^{HALT}"),
         CommandHandler(later, not_yet),
     ]
 

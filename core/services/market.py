@@ -99,11 +99,24 @@ class MarketGuardService:
             tickets = [p.ticket for p in exposed] if closing else []
             for ticket in tickets:
                 await self._close(uow, context.account_id, ticket, event, now)
-            params = {**account, **_event_params(event), "closed_tickets": tickets, "action": self._said(event, closing)}
+            params = {
+                **account,
+                **_event_params(event),
+                "closed_tickets": tickets,
+                "action": self._said(event, closing),
+            }
             key = f"market:{context.account_id}:{event.symbol}:{kind}:{event.episode}"
             added = await uow.outbox.add(Alert(key, context.chat_id, f"market_{kind}", params))
             if added:
-                digest.append({**account, "event": "market", "kind": kind, "symbol": event.symbol, "closed": len(tickets)})
+                digest.append(
+                    {
+                        **account,
+                        "event": "market",
+                        "kind": kind,
+                        "symbol": event.symbol,
+                        "closed": len(tickets),
+                    }
+                )
                 await uow.audit.append(
                     AuditEntry("market_guard", f"market.{kind}", f"account:{context.login}", params), now
                 )
@@ -123,7 +136,9 @@ class MarketGuardService:
             return "watch"
         return "closed" if closing else "alerted"
 
-    async def _close(self, uow: UnitOfWork, account_id: int, ticket: int, event: MarketEvent, now: datetime) -> None:
+    async def _close(
+        self, uow: UnitOfWork, account_id: int, ticket: int, event: MarketEvent, now: datetime
+    ) -> None:
         kind = KINDS[type(event)]
         request = CommandRequest(
             f"market_close:{account_id}:{ticket}:{event.symbol}:{kind}:{event.episode}",

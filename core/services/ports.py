@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime
 from decimal import Decimal
 from types import TracebackType
 from typing import Any, Protocol, Self
 
-from core.domain.commands import CommandRequest, CommandStatus, IssuedCommand
+from core.domain.commands import CommandRequest, CommandStatus, CommandType, IssuedCommand
+from core.domain.halt import Halt
 from core.domain.models import (
     AccountView,
     Alert,
@@ -95,13 +96,29 @@ class CommandRepository(Protocol):
     async def pending(self, account_id: int, now: datetime) -> list[JsonDict]: ...
     async def issue(
         self, account_id: int, request: CommandRequest, now: datetime, ttl_seconds: int
-    ) -> IssuedCommand | None: ...
+    ) -> IssuedCommand | None:
+        """None when the dedupe key was issued before; raises core.domain.halt.TradingHalted (nothing
+        issued) for a type a halt stops while halted."""
+        ...
+
     async def get_for(self, command_id: str, account_id: int) -> IssuedCommand | None: ...
     async def record_ack(
         self, command_id: str, status: CommandStatus, ack: JsonDict, now: datetime
     ) -> None: ...
     async def with_key_prefix(self, account_id: int, prefix: str) -> list[IssuedCommand]: ...
     async def pending_count(self, account_id: int, now: datetime) -> int: ...
+
+
+class HaltRepository(Protocol):
+    async def current(self) -> Halt | None: ...
+    async def lock(self) -> Halt | None:
+        """The halt in force; no command a halt stops is issued until the unit of work ends."""
+        ...
+
+    async def start(self, by: str, note: str, now: datetime) -> Halt: ...
+    async def end(self, halt: Halt, by: str, now: datetime) -> Halt: ...
+    async def withdraw_pending(self, types: Iterable[CommandType], now: datetime) -> list[str]: ...
+    async def trader_chats(self) -> list[int]: ...
 
 
 class OutboxRepository(Protocol):
@@ -139,6 +156,8 @@ class UnitOfWork(Protocol):
     outbox: OutboxRepository
     audit: AuditRepository
     market: MarketRepository
+
+    halt: HaltRepository
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(

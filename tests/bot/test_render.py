@@ -96,6 +96,8 @@ def alert_params(hostile: str) -> dict[str, Any]:
         "attempt": 2,
         "next_retry_at": moment,
         "last_contact": moment,
+        "since": moment,
+        "until": moment,
         "during_breach": True,
         "open_tickets": [123456, 123457],
         "closed": closed,
@@ -114,7 +116,7 @@ def test_every_alert_kind_renders_in_every_language_as_html_telegram_accepts(
 
     shown = visible(text)
 
-    assert "5012345" in shown or kind == "broadcast"
+    assert "5012345" in shown or kind in ("broadcast", "trading_halted", "trading_resumed")
     if kind == "broadcast" or "server" in fields(catalog("en")[f"alert.{kind}"]):
         assert hostile.strip() in shown
 

@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import copy
 import itertools
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from types import TracebackType
 from typing import Any, Self
 
-from core.domain.commands import CommandRequest, CommandStatus, IssuedCommand, wire_body
+from core.domain.commands import CommandRequest, CommandStatus, CommandType, IssuedCommand, wire_body
+from core.domain.halt import Halt, TradingHalted, halt_stops
 from core.domain.models import (
     AccountView,
     Alert,
@@ -42,6 +43,7 @@ class Store:
     commands: dict[str, tuple[IssuedCommand, datetime, str]] = field(default_factory=dict)
     outbox: dict[str, JsonDict] = field(default_factory=dict)
     audit: list[tuple[datetime, AuditEntry]] = field(default_factory=list)
+    halts: list[Halt] = field(default_factory=list)
     ids: Any = field(default_factory=lambda: itertools.count(1))
 
 
@@ -216,6 +218,8 @@ class FakeCommands(FakeRepos):
     async def issue(
         self, account_id: int, request: CommandRequest, now: datetime, ttl_seconds: int
     ) -> IssuedCommand | None:
+        if halt_stops(request.type) and self.s.halts and self.s.halts[-1].active:
+            raise TradingHalted(self.s.halts[-1])
         if any(key == request.dedupe_key for _, _, key in self.s.commands.values()):
             return None
         command_id = f"cmd_{next(self.s.ids)}"
@@ -281,6 +285,36 @@ class FakeOutbox(FakeRepos):
         return {"pending": len(self.s.outbox)}
 
 
+class FakeHalts(FakeRepos):
+    async def current(self) -> Halt | None:
+        return self.s.halts[-1] if self.s.halts and self.s.halts[-1].active else None
+
+    async def lock(self) -> Halt | None:
+        return await self.current()
+
+    async def start(self, by: str, note: str, now: datetime) -> Halt:
+        self.s.halts.append(Halt(len(self.s.halts) + 1, now, by, note))
+        return self.s.halts[-1]
+
+    async def end(self, halt: Halt, by: str, now: datetime) -> Halt:
+        self.s.halts[halt.number - 1] = replace(halt, resumed_at=now, resumed_by=by)
+        return self.s.halts[halt.number - 1]
+
+    async def withdraw_pending(self, types: Iterable[CommandType], now: datetime) -> list[str]:
+        withdrawn = [
+            command_id for command_id, (c, expires, _) in self.s.commands.items()
+            if c.type in set(types) and c.status is CommandStatus.PENDING and expires > now
+        ]  # fmt: skip
+        for command_id in withdrawn:
+            command, _, key = self.s.commands[command_id]
+            self.s.commands[command_id] = (command, now, key)
+        return sorted(withdrawn)
+
+    async def trader_chats(self) -> list[int]:
+        owners = {a.user_id for a in self.s.accounts.values()}
+        return sorted(u.telegram_id for u in self.s.users.values() if u.id in owners and not u.blocked_bot)
+
+
 class FakeAudit(FakeRepos):
     async def append(self, entry: AuditEntry, now: datetime) -> None:
         self.s.audit.append((now, entry))
@@ -307,6 +341,7 @@ class FakeUnitOfWork:
         self.commands = FakeCommands(self.work)
         self.outbox = FakeOutbox(self.work)
         self.audit = FakeAudit(self.work)
+        self.halt = FakeHalts(self.work)
         return self
 
     async def __aexit__(self, *exc: object) -> None:
