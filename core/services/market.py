@@ -1,13 +1,17 @@
 """The market guards around every accepted snapshot: gaps, spread blow-outs and stale quotes of the
-symbols it carries, judged per server and symbol (core.domain.market), before the account guard so a
+symbols it carries, judged per server and symbol (core.domain.market) before the account guard, so a
 market alarm on a held symbol cuts a grace short; then the effects for this account, in the same
 transaction: an alert per episode, and with MARKET_GUARD_ACTION=close a close_position for every
-exposed position, in the answer to the very snapshot that showed it."""
+exposed position, in the answer to the very snapshot that showed it.
+
+A gap fires on the first quote that shows it, from whichever account reported it first; every other
+account on that server holding the symbol must hear of it too. So each symbol's row also keeps the
+events of the last RECENT_SECONDS, and each account acts on them once per episode (dedupe keys)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -17,6 +21,7 @@ from core.domain.market import (
     GapDetected,
     MarketConfig,
     MarketEvent,
+    MoveDirection,
     QuotesStale,
     SpreadBlowout,
     SymbolMarket,
@@ -27,12 +32,13 @@ from core.domain.market import (
 from core.domain.models import Alert, AuditEntry, SnapshotContext
 from core.domain.snapshot import Position, Snapshot
 from core.services.admin_digest import add_to_admin_digest
-from core.services.ports import UnitOfWork
+from core.services.ports import JsonDict, UnitOfWork
 
 MarketAction = Literal["close", "alert"]
 COMMAND_TTL_SECONDS = 3600
-REASONS = {GapDetected: "market_gap", SpreadBlowout: "spread"}
-KINDS = {GapDetected: "gap", SpreadBlowout: "spread", QuotesStale: "stale"}
+RECENT_SECONDS = 120
+REASONS: dict[type, str] = {GapDetected: "market_gap", SpreadBlowout: "spread"}
+KINDS: dict[type, str] = {GapDetected: "gap", SpreadBlowout: "spread", QuotesStale: "stale"}
 
 
 @dataclass(frozen=True)
@@ -58,22 +64,26 @@ class MarketGuardService:
         """Update the server's symbols with this snapshot's quotes (rows locked, in symbol order)."""
         quotes = {quote.symbol: quote for quote in snapshot.quotes}
         stored = await uow.market.lock(server, sorted(quotes))
-        states = {symbol: SymbolMarket.from_dict(data) for symbol, data in stored.items()}
+        states: dict[str, SymbolMarket] = {}
         events: list[MarketEvent] = []
-        changed: dict[str, dict[str, Any]] = {}
+        changed: dict[str, JsonDict] = {}
         for symbol in sorted(quotes):
-            state, fired = observe_quote(states.get(symbol), quotes[symbol], self.policy.config)
-            if (data := state.to_dict()) != stored.get(symbol):
-                changed[symbol] = data
+            row = stored.get(symbol) or {}
+            previous = SymbolMarket.from_dict(row["state"]) if row else None
+            state, fired = observe_quote(previous, quotes[symbol], self.policy.config)
+            recent = _still_recent([*map(event_from_json, row.get("recent", [])), *fired], snapshot.time)
+            new_row = {"state": state.to_dict(), "recent": [event_to_json(event) for event in recent]}
+            if new_row != row:
+                changed[symbol] = new_row
             states[symbol] = state
-            events += fired
+            events += recent
         held = {position.symbol for position in snapshot.positions}
         events += stale_quotes(states, held, snapshot.time, self.policy.config)
         await uow.market.save(server, changed, snapshot.time)
         alarm = {
             event.symbol
             for event in events
-            if not isinstance(event, QuotesStale) and _exposed(event, snapshot.positions)
+            if not isinstance(event, QuotesStale) and exposed_to(event, snapshot.positions)
         }
         return MarketJudgement(events, tuple(sorted(alarm)))
 
@@ -86,41 +96,27 @@ class MarketGuardService:
         guard: g.GuardState,
         now: datetime,
     ) -> bool:
-        """Alerts and closes for this account; True when anything was recorded."""
+        """Alerts and closes for this account, once per episode; True when anything was recorded."""
         acted = False
         digest: list[dict[str, Any]] = []
         account = {"login": context.login, "server": context.server, "currency": snapshot.account.currency}
         for event in judgement.events:
-            exposed = _exposed(event, snapshot.positions)
+            exposed = exposed_to(event, snapshot.positions)
             if not exposed:
                 continue
             kind = KINDS[type(event)]
-            closing = self._closes(event, guard)
-            tickets = [p.ticket for p in exposed] if closing else []
+            tickets = [p.ticket for p in exposed] if self._closes(event, guard) else []
             for ticket in tickets:
                 await self._close(uow, context.account_id, ticket, event, now)
-            params = {
-                **account,
-                **_event_params(event),
-                "closed_tickets": tickets,
-                "action": self._said(event, closing),
-            }
+            params = {**account, **_plain_fields(event), "closed_tickets": tickets}
+            params["action"] = _action(event, tickets)
             key = f"market:{context.account_id}:{event.symbol}:{kind}:{event.episode}"
-            added = await uow.outbox.add(Alert(key, context.chat_id, f"market_{kind}", params))
-            if added:
-                digest.append(
-                    {
-                        **account,
-                        "event": "market",
-                        "kind": kind,
-                        "symbol": event.symbol,
-                        "closed": len(tickets),
-                    }
-                )
-                await uow.audit.append(
-                    AuditEntry("market_guard", f"market.{kind}", f"account:{context.login}", params), now
-                )
-            acted = acted or added or bool(tickets)
+            if await uow.outbox.add(Alert(key, context.chat_id, f"market_{kind}", params)):
+                item = {"event": "market", "kind": kind, "symbol": event.symbol, "closed": len(tickets)}
+                digest.append({**account, **item})
+                entry = AuditEntry("market_guard", f"market.{kind}", f"account:{context.login}", params)
+                await uow.audit.append(entry, now)
+                acted = True
         await add_to_admin_digest(uow, self.policy.admin_chat_ids, digest, now)
         return acted
 
@@ -130,11 +126,6 @@ class MarketGuardService:
         if self.policy.action != "close" or isinstance(event, QuotesStale):
             return False
         return guard.status not in g.BREACH_IN_PROGRESS and guard.status is not g.GuardStatus.LIQUIDATED
-
-    def _said(self, event: MarketEvent, closing: bool) -> str:
-        if isinstance(event, QuotesStale):
-            return "watch"
-        return "closed" if closing else "alerted"
 
     async def _close(
         self, uow: UnitOfWork, account_id: int, ticket: int, event: MarketEvent, now: datetime
@@ -149,7 +140,13 @@ class MarketGuardService:
         await uow.commands.issue(account_id, request, now, COMMAND_TTL_SECONDS)
 
 
-def _exposed(event: MarketEvent, positions: tuple[Position, ...]) -> list[Position]:
+def _action(event: MarketEvent, tickets: list[int]) -> str:
+    if isinstance(event, QuotesStale):
+        return "watch"
+    return "closed" if tickets else "alerted"
+
+
+def exposed_to(event: MarketEvent, positions: tuple[Position, ...]) -> list[Position]:
     """The positions this event puts at risk: any on a symbol whose quotes froze; on a gap or a blow-out,
     those on the losing side of the move."""
     on_symbol = [p for p in positions if p.symbol == event.symbol]
@@ -158,7 +155,32 @@ def _exposed(event: MarketEvent, positions: tuple[Position, ...]) -> list[Positi
     return [p for p in on_symbol if hurts(event, p.side)]
 
 
-def _event_params(event: MarketEvent) -> dict[str, Any]:
+def _still_recent(events: list[MarketEvent], now: datetime) -> list[MarketEvent]:
+    horizon = now - timedelta(seconds=RECENT_SECONDS)
+    unique = {(type(event), event.episode): event for event in events if event.time >= horizon}
+    return list(unique.values())
+
+
+def event_to_json(event: MarketEvent) -> JsonDict:
+    return {"kind": KINDS[type(event)], **_plain_fields(event)}
+
+
+def event_from_json(data: JsonDict) -> MarketEvent:
+    fields = {name: value for name, value in data.items() if name != "kind"}
+    for name in ("time", "previous_time", "unchanged_since"):
+        if name in fields:
+            fields[name] = datetime.fromisoformat(fields[name])
+    for name in ("previous_bid", "bid", "move_percent", "spread", "usual_spread", "multiple"):
+        if name in fields:
+            fields[name] = Decimal(fields[name])
+    if fields.get("direction") is not None:
+        fields["direction"] = MoveDirection(fields["direction"])
+    kind = {"gap": GapDetected, "spread": SpreadBlowout, "stale": QuotesStale}[data["kind"]]
+    event: MarketEvent = kind(**fields)
+    return event
+
+
+def _plain_fields(event: MarketEvent) -> JsonDict:
     return {name: _plain(getattr(event, name)) for name in event.__dataclass_fields__}
 
 
