@@ -221,6 +221,28 @@ def test_a_blowout_episode_ends_once_the_spread_has_been_normal_for_the_clearing
     assert still_one == []
 
 
+def test_a_wide_monday_open_after_a_weekend_move_under_the_gap_percent_closes_nothing() -> None:
+    friday = learned(start=FRIDAY_BEFORE_CLOSE - timedelta(minutes=5))
+    sunday_open = datetime(2026, 1, 18, 23, 0, 5, tzinfo=UTC)
+    opening = [
+        quote("1.0900", sunday_open, spread=USUAL * 20),
+        quote("1.0895", sunday_open + timedelta(seconds=1), spread=USUAL * 20),
+    ]
+
+    _, events = feed(opening, friday)
+
+    assert events == []  # the weekend's -0.9% is the gap guard's to judge, and it is under 5%
+
+
+def test_a_feed_that_stalls_in_trading_hours_and_comes_back_wide_and_lower_still_fires() -> None:
+    state = learned()
+
+    _, events = feed([quote("1.0700", after(state, 600), spread=USUAL * 20)], state)
+
+    assert len(events) == 1 and isinstance(events[0], SpreadBlowout)
+    assert events[0].direction is MoveDirection.DOWN
+
+
 # -- stale quotes ---------------------------------------------------------------------------------
 
 

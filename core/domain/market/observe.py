@@ -48,5 +48,5 @@ def _first(quote: Quote, config: MarketConfig) -> SymbolMarket:
         last_time=quote.time,
         last_change_time=quote.time,
         spreads=sampled(SpreadSamples(), quote.ask - quote.bid, quote.time, config),
-        blowouts=BlowoutEpisodes(calm_mid=(quote.ask + quote.bid) / 2),
+        blowouts=BlowoutEpisodes(calm_mid=(quote.ask + quote.bid) / 2, calm_time=quote.time),
     )

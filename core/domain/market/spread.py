@@ -15,6 +15,7 @@ from statistics import median
 
 from core.domain.market.config import MarketConfig
 from core.domain.market.events import MoveDirection, SpreadBlowout
+from core.domain.market.hours import trading_time_between
 from core.domain.market.state import BlowoutEpisodes, SpreadSamples
 from core.domain.snapshot import Quote
 
@@ -44,8 +45,8 @@ def check_blowout(
     spread, mid = quote.ask - quote.bid, (quote.ask + quote.bid) / 2
     episodes = _cleared(episodes, quote.time, config)
     if usual is None or usual <= 0 or spread <= config.spread_multiplier * usual:
-        return replace(episodes, calm_mid=mid), None
-    reference = _reference(episodes, mid)
+        return replace(episodes, calm_mid=mid, calm_time=quote.time), None
+    reference = _reference(episodes, mid, quote.time, config)
     widening = replace(episodes, reference_mid=reference, last_wide_time=quote.time)
     move = mid - reference
     direction = MoveDirection.of(move)
@@ -72,7 +73,19 @@ def _cleared(episodes: BlowoutEpisodes, time: datetime, config: MarketConfig) ->
     return replace(episodes, reference_mid=None, last_wide_time=None, fired=None)
 
 
-def _reference(episodes: BlowoutEpisodes, mid: Decimal) -> Decimal:
+def _reference(episodes: BlowoutEpisodes, mid: Decimal, time: datetime, config: MarketConfig) -> Decimal:
+    """The mid before the widening; the wide quote's own when the market has been closed since the
+    last calm quote (a Monday open's wide spread: the move over the weekend is the gap guard's)."""
     if episodes.reference_mid is not None:
         return episodes.reference_mid
-    return mid if episodes.calm_mid is None else episodes.calm_mid
+    calm_mid, calm_time = episodes.calm_mid, episodes.calm_time
+    if calm_mid is None or calm_time is None or _closed_since(calm_time, time, config):
+        return mid
+    return calm_mid
+
+
+def _closed_since(calm_time: datetime, time: datetime, config: MarketConfig) -> bool:
+    """No quote for a while and some of it out of trading hours (a stalled feed in a crash is not)."""
+    pause = time - calm_time
+    quiet = pause >= timedelta(seconds=config.blowout_clear_seconds)
+    return quiet and trading_time_between(calm_time, time, config) < pause

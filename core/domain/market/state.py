@@ -52,11 +52,13 @@ class GapEpisodes:
 
 @dataclass(frozen=True)
 class BlowoutEpisodes:
-    """`count` episodes fired so far. While the spread is wide, `reference_mid` holds the mid from
-    before it widened; `fired` is the direction this widening has already been reported in."""
+    """`count` episodes fired so far. `calm_mid` is the mid of the last quote with a usual spread.
+    While the spread is wide, `reference_mid` holds the mid from before it widened; `fired` is the
+    direction this widening has already been reported in."""
 
     count: int = 0
     calm_mid: Decimal | None = None
+    calm_time: datetime | None = None
     reference_mid: Decimal | None = None
     last_wide_time: datetime | None = None
     fired: MoveDirection | None = None
@@ -65,6 +67,7 @@ class BlowoutEpisodes:
         return {
             "count": self.count,
             "calm_mid": _decimal_out(self.calm_mid),
+            "calm_time": _time_out(self.calm_time),
             "reference_mid": _decimal_out(self.reference_mid),
             "last_wide_time": _time_out(self.last_wide_time),
             "fired": _direction_out(self.fired),
@@ -75,6 +78,7 @@ class BlowoutEpisodes:
         return cls(
             data["count"],
             _decimal_in(data["calm_mid"]),
+            _time_in(data["calm_time"]),
             _decimal_in(data["reference_mid"]),
             _time_in(data["last_wide_time"]),
             _direction_in(data["fired"]),
