@@ -162,6 +162,17 @@ def test_the_usual_spread_is_the_median_of_a_bounded_window() -> None:
     assert usual_spread(widest.spreads, DEFAULT) == (USUAL + wide) / 2
 
 
+def test_a_state_saved_under_a_longer_window_is_read_with_the_current_one() -> None:
+    state = learned(DEFAULT.spread_window)
+    step = DEFAULT.spread_sample_seconds
+    wide = Decimal("0.0010")
+    recent, _ = feed((quote("1.1000", after(state, step * n), spread=wide) for n in range(1, 31)), state)
+    shorter = MarketConfig(spread_window=50)
+
+    assert usual_spread(recent.spreads, DEFAULT) == USUAL
+    assert usual_spread(recent.spreads, shorter) == wide  # 30 wide of the last 50
+
+
 def test_a_wide_spread_while_the_price_stays_put_closes_nothing() -> None:
     # Gold's rollover in miniature: the spread goes to 15x for ten minutes, the mid drifts 0.2%.
     state = learned()
@@ -326,7 +337,7 @@ def test_trading_hours_close_for_the_daily_break_and_the_weekend(moment: datetim
 SYMBOL_QUOTES = st.lists(
     st.tuples(
         st.integers(min_value=-3, max_value=4_000),  # seconds after the previous quote (<= 0: not newer)
-        st.integers(min_value=9_000, max_value=13_000),  # bid, in pips
+        st.one_of(st.just(0), st.integers(min_value=9_000, max_value=13_000)),  # bid, in pips (0: bad data)
         st.integers(min_value=0, max_value=400),  # spread, in pips
     ),
     max_size=80,

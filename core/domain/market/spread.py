@@ -22,9 +22,10 @@ from core.domain.snapshot import Quote
 
 def usual_spread(samples: SpreadSamples, config: MarketConfig) -> Decimal | None:
     """The median of the samples kept; unknown (None) until enough have been seen."""
-    if len(samples.values) < config.spread_min_samples:
+    kept = samples.values[-config.spread_window :]  # a state saved under a longer window
+    if len(kept) < config.spread_min_samples:
         return None
-    return median(samples.values)
+    return median(kept)
 
 
 def sampled(samples: SpreadSamples, spread: Decimal, time: datetime, config: MarketConfig) -> SpreadSamples:
@@ -50,7 +51,8 @@ def check_blowout(
     widening = replace(episodes, reference_mid=reference, last_wide_time=quote.time)
     move = mid - reference
     direction = MoveDirection.of(move)
-    if abs(move) * 100 < config.blowout_move_percent * reference or direction is episodes.fired:
+    small = abs(move) * 100 < config.blowout_move_percent * reference
+    if reference <= 0 or small or direction is episodes.fired:
         return widening, None
     count = episodes.count + 1
     blowout = SpreadBlowout(
