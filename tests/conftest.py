@@ -24,6 +24,7 @@ TEST_DATABASE_NAME = f"tradeguard_test_{os.getpid()}"
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", f"{SERVER_URL}/{TEST_DATABASE_NAME}")
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", f"redis://127.0.0.1:6379/{1 + os.getpid() % 15}")
 TABLES = (
+    "market_symbols",
     "outbox", "commands", "deals", "account_state", "devices", "accounts", "users", "audit_log",
     "operator_tokens", "halts",
 )  # fmt: skip
