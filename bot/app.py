@@ -151,6 +151,8 @@ def guard_policy(settings: Settings) -> GuardPolicy:
         grace_seconds=settings.liquidation_grace_seconds,
         stale_feed_seconds=settings.stale_feed_seconds,
         verify_timeout_seconds=settings.liquidation_verify_seconds,
+        fast_market_points=settings.fast_market_points,
+        fast_market_window_seconds=settings.fast_market_window_seconds,
     )
     return GuardPolicy(config, settings.admin_telegram_ids)
 

@@ -246,7 +246,33 @@ def _alert_values(t: Translator, kind: str, params: dict[str, Any]) -> dict[str,
         }
     elif kind in ("feed_stale", "feed_restored"):
         values |= {"contact": _moment(t, params["last_contact"])}
+    elif kind == "liquidation_now":
+        values |= {
+            "cause": Raw(_grace_cut(t, params)),
+            "drawdown": t.percent(Decimal(params["drawdown_percent"])),
+            "equity": _account_money(t, params, "equity"),
+        }
+    elif kind == "fast_market":
+        values |= _fast_move(t, params)
     return values
+
+
+def _grace_cut(t: Translator, params: dict[str, Any]) -> str:
+    """Why the grace was skipped (GraceCut), in the recipient's language."""
+    return t(
+        "grace_cut." + params["cause"],
+        from_percent=t.percent(Decimal(params["from_percent"])),
+        to_percent=t.percent(Decimal(params["drawdown_percent"])),
+        symbols=", ".join(params.get("symbols") or ()),
+    )
+
+
+def _fast_move(t: Translator, params: dict[str, Any]) -> dict[str, object]:
+    return {
+        "from_percent": t.percent(Decimal(params["from_percent"])),
+        "to_percent": t.percent(Decimal(params["to_percent"])),
+        "seconds": params["seconds"],
+    }
 
 
 DIGEST_LINES = 30
@@ -263,6 +289,9 @@ def _digest_line(t: Translator, item: dict[str, Any]) -> str:
     if item["event"] == "stale":
         contact = _moment(t, item["last_contact"])
         return t("alert.digest_stale", login=item["login"], server=item["server"], contact=contact)
+    if item["event"] == "fast_market":
+        fast = _fast_move(t, item)
+        return t("alert.digest_fast_market", login=item["login"], server=item["server"], **fast)
     realised = _money(t, Decimal(item["realised"]), item.get("currency") or None)
     return t("alert.digest_completed", login=item["login"], server=item["server"], realised=realised)
 
@@ -285,6 +314,7 @@ ALERT_KINDS = (
     "account_connected", "drawdown_warning", "liquidation_warning", "liquidation_retrying", "liquidated",
     "admin_liquidation_digest", "admin_liquidation_overdue", "admin_breach_offline", "feed_stale",
     "feed_restored", "trading_locked", "trading_unlocked", "broadcast", "account_shared",
+    "liquidation_now", "fast_market",
 )  # fmt: skip
 
 
