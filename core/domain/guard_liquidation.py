@@ -109,10 +109,10 @@ def _grace_cut(
     at_breach = state.breach_drawdown_percent
     if at_breach is None:
         at_breach = state.drawdown_percent
-    if fast is not None:
-        return GraceCut.FAST_MARKET, fast.from_percent
     if state.drawdown_percent - at_breach >= config.fast_market_points:
         return GraceCut.DEEPENED, at_breach
+    if fast is not None:  # e.g. in the very snapshot that breached
+        return GraceCut.FAST_MARKET, fast.from_percent
     if obs.market_alarm:
         return GraceCut.MARKET_ALARM, at_breach
     if state.min_equity_armed and state.last_equity < config.min_equity:
