@@ -22,7 +22,6 @@ from urllib.parse import urlparse
 import redis.exceptions
 import sqlalchemy.exc
 from aiohttp import web
-from core.domain.market import MarketConfig
 from prometheus_client import CollectorRegistry
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -36,6 +35,7 @@ from core.api.operator import operator_key
 from core.api.server import HttpLimits
 from core.config import Settings
 from core.domain.guard import GuardConfig
+from core.domain.market import MarketConfig
 from core.services.admin import AdminService, PreferenceService
 from core.services.alerts import AlertDelivery
 from core.services.bridge import BridgePorts, BridgeService
@@ -154,6 +154,8 @@ def guard_policy(settings: Settings) -> GuardPolicy:
         grace_seconds=settings.liquidation_grace_seconds,
         stale_feed_seconds=settings.stale_feed_seconds,
         verify_timeout_seconds=settings.liquidation_verify_seconds,
+        fast_market_points=settings.fast_market_points,
+        fast_market_window_seconds=settings.fast_market_window_seconds,
     )
     return GuardPolicy(config, settings.admin_telegram_ids)
 

@@ -248,6 +248,14 @@ def _alert_values(t: Translator, kind: str, params: dict[str, Any]) -> dict[str,
         }
     elif kind in ("feed_stale", "feed_restored"):
         values |= {"contact": _moment(t, params["last_contact"])}
+    elif kind == "liquidation_now":
+        values |= {
+            "cause": Raw(_grace_cut(t, params)),
+            "drawdown": t.percent(Decimal(params["drawdown_percent"])),
+            "equity": _account_money(t, params, "equity"),
+        }
+    elif kind == "fast_market":
+        values |= _fast_move(t, params)
     elif kind.startswith("market_"):
         values |= _market_values(t, kind, params)
     return values
@@ -276,6 +284,24 @@ def _market_values(t: Translator, kind: str, params: dict[str, Any]) -> dict[str
     return values
 
 
+def _grace_cut(t: Translator, params: dict[str, Any]) -> str:
+    """Why the grace was skipped (GraceCut), in the recipient's language."""
+    return t(
+        "grace_cut." + params["cause"],
+        from_percent=t.percent(Decimal(params["from_percent"])),
+        to_percent=t.percent(Decimal(params["drawdown_percent"])),
+        symbols=", ".join(params.get("symbols") or ()),
+    )
+
+
+def _fast_move(t: Translator, params: dict[str, Any]) -> dict[str, object]:
+    return {
+        "from_percent": t.percent(Decimal(params["from_percent"])),
+        "to_percent": t.percent(Decimal(params["to_percent"])),
+        "seconds": params["seconds"],
+    }
+
+
 DIGEST_LINES = 30
 HALT_KINDS = ("trading_halted", "trading_resumed")  # core.services.halt
 
@@ -301,6 +327,9 @@ def _digest_line(t: Translator, item: dict[str, Any]) -> str:
             what=what,
             closed=item["closed"],
         )
+    if item["event"] == "fast_market":
+        fast = _fast_move(t, item)
+        return t("alert.digest_fast_market", login=item["login"], server=item["server"], **fast)
     realised = _money(t, Decimal(item["realised"]), item.get("currency") or None)
     return t("alert.digest_completed", login=item["login"], server=item["server"], realised=realised)
 
@@ -324,8 +353,8 @@ ALERT_KINDS = (
     "admin_liquidation_digest", "admin_liquidation_overdue", "admin_breach_offline", "feed_stale",
     "feed_restored", "trading_locked", "trading_unlocked", "broadcast", "account_shared",
     "market_gap", "market_spread", "market_stale",
-
     *HALT_KINDS,
+    "liquidation_now", "fast_market",
 )  # fmt: skip
 
 

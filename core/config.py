@@ -39,7 +39,7 @@ class Settings(BaseSettings):
     drawdown_warn_percents: Annotated[tuple[Decimal, ...], NoDecode] = (Decimal(10), Decimal(15))
     min_equity: Decimal = Field(default=Decimal(100), ge=0)
     daily_loss_limit_percent: Decimal | None = Field(default=None, gt=0, le=100)
-    liquidation_grace_seconds: int = Field(default=10, ge=0)
+    liquidation_grace_seconds: int = Field(default=0, ge=0)
     liquidation_verify_seconds: int = Field(default=60, gt=0)
     trading_day_start_hour: int = Field(default=0, ge=0, le=23)
     trading_day_timezone: str = "UTC"
@@ -67,6 +67,10 @@ class Settings(BaseSettings):
     # Logs (README, "Logs"): DEBUG also logs users' messages; nothing above DEBUG does.
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["text", "json"] = "text"
+    # Fast markets (issue 7): a drawdown deepening this many points within this window is one; during
+    # a grace it (or as many points since the breach) closes out at once.
+    fast_market_points: Decimal = Field(default=Decimal(5), gt=0, le=100)
+    fast_market_window_seconds: int = Field(default=10, ge=1, le=300)
 
     @field_validator("admin_telegram_ids", mode="before")
     @classmethod

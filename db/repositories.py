@@ -486,6 +486,18 @@ class SqlCommandRepository:
         )
         return [_command(row) for row in rows]
 
+    async def cancel_pending(self, account_id: int, key_prefix: str, now: datetime) -> int:
+        result = await self.session.execute(
+            update(CommandRow)
+            .where(
+                CommandRow.account_id == account_id,
+                CommandRow.status == CommandStatus.PENDING.value,
+                CommandRow.dedupe_key.startswith(key_prefix, autoescape=True),
+            )
+            .values(status=CommandStatus.CANCELLED.value, acked_at=now)
+        )
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
     async def pending_count(self, account_id: int, now: datetime) -> int:
         return int(
             await self.session.scalar(
@@ -503,7 +515,7 @@ class SqlCommandRepository:
             select(CommandRow.body)
             .where(
                 CommandRow.account_id == account_id,
-                CommandRow.status == "pending",
+                CommandRow.status == CommandStatus.PENDING.value,  # never a cancelled or settled one
                 CommandRow.expires_at > now,
             )
             .order_by(CommandRow.created_at, CommandRow.issued)

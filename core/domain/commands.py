@@ -7,6 +7,9 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+# A command expires one hour after it was created (BRIDGE.md, Settled details).
+COMMAND_TTL_SECONDS = 3600
+
 
 class CommandType(StrEnum):
     CLOSE_ALL = "close_all"
@@ -20,6 +23,7 @@ class CommandStatus(StrEnum):
     PENDING = "pending"
     DONE = "done"
     FAILED = "failed"
+    CANCELLED = "cancelled"  # withdrawn before it was settled: no answer carries it, an ack changes nothing
 
 
 @dataclass(frozen=True)

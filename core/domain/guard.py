@@ -42,11 +42,15 @@ from core.domain.guard_events import (
     CloseAckStatus,
     CloseAllDue,
     CloseAllFailed,
+    CloseAllPartial,
     CloseAllRetryDue,
     ClosePositionRequired,
     DrawdownWarned,
+    FastMarketDetected,
     FeedRestored,
     FeedStale,
+    GraceCut,
+    GraceCutShort,
     GuardEvent,
     LiquidationCancelled,
     LiquidationCompleted,
@@ -56,8 +60,22 @@ from core.domain.guard_events import (
     TradingLocked,
     TradingUnlocked,
 )
-from core.domain.guard_liquidation import Step, advance_liquidation, close_all_acknowledged, open_breach
-from core.domain.guard_rules import bounded, find_breach, rescale_for_cash_flow, update_warnings
+from core.domain.guard_fast import watch_fast_market
+from core.domain.guard_liquidation import (
+    Step,
+    advance_liquidation,
+    close_all_acknowledged,
+    cut_grace_short,
+    open_breach,
+    reclose_if_open,
+)
+from core.domain.guard_rules import (
+    RETRY_MAX_SECONDS,
+    bounded,
+    find_breach,
+    rescale_for_cash_flow,
+    update_warnings,
+)
 from core.domain.guard_state import (
     BREACH_IN_PROGRESS,
     WATCHING,
@@ -75,11 +93,15 @@ __all__ = [
     "CloseAckStatus",
     "CloseAllDue",
     "CloseAllFailed",
+    "CloseAllPartial",
     "CloseAllRetryDue",
     "ClosePositionRequired",
     "DrawdownWarned",
+    "FastMarketDetected",
     "FeedRestored",
     "FeedStale",
+    "GraceCut",
+    "GraceCutShort",
     "GuardActionRejected",
     "GuardConfig",
     "GuardConfigError",
@@ -117,10 +139,15 @@ def observe(state: GuardState | None, obs: Observation, config: GuardConfig) -> 
         if state.stale:
             events.append(FeedRestored(state.last_snapshot_at))
         state = _record(state, obs, config)
+    state, fast, fast_events = watch_fast_market(state, obs.time, config)
+    state = _arm_min_equity(state, config)
     state, judged = _judge(state, obs.time, config)
+    state, cut = cut_grace_short(state, obs, fast, config)
     state, lifecycle = advance_liquidation(state, obs.time, config)
-    state, enforced = _enforce_lock(state, obs.open_tickets)
-    return state, events + judged + lifecycle + enforced
+    state, reclosed = reclose_if_open(state, obs.time)
+    state, enforced = _enforce_lock(state, obs.open_tickets, obs.time)
+    judged = _grace_ends_now(judged, obs.time) if cut else judged
+    return state, events + fast_events + judged + cut + lifecycle + reclosed + enforced
 
 
 def tick(state: GuardState, now: datetime, config: GuardConfig) -> Step:
@@ -184,16 +211,45 @@ def _judge(state: GuardState, now: datetime, config: GuardConfig) -> Step:
     return state, [*events, triggered]
 
 
-def _enforce_lock(state: GuardState, open_tickets: tuple[int, ...]) -> Step:
-    """While locked (and no close_all is under way), every new position must be closed, once."""
+def _grace_ends_now(events: list[GuardEvent], now: datetime) -> list[GuardEvent]:
+    """A breach whose grace is cut short by the very snapshot that made it: its warning says 'now'."""
+    return [replace(e, grace_until=now) if isinstance(e, LiquidationTriggered) else e for e in events]
+
+
+def _arm_min_equity(state: GuardState, config: GuardConfig) -> GuardState:
+    """After an admin's fresh start the minimum equity counts again once the equity has reached it."""
+    if state.min_equity_armed or state.last_equity < config.min_equity:
+        return state
+    return replace(state, min_equity_armed=True)
+
+
+def _enforce_lock(state: GuardState, open_tickets: tuple[int, ...], now: datetime) -> Step:
+    """While locked (and no close_all is under way), every position opened since the lock must be
+    closed: a new one at once, one still open asked again at most once a minute (RETRY_MAX_SECONDS),
+    each request replacing the one before for that ticket."""
     if not state.locked or state.status in BREACH_IN_PROGRESS:
         return state, []
-    known = {*state.close_requested_tickets, *state.lock_exempt_tickets}
-    due = tuple(ticket for ticket in dict.fromkeys(open_tickets) if ticket not in known)
-    if not due:
+    exempt = set(state.lock_exempt_tickets)
+    held = [ticket for ticket in dict.fromkeys(open_tickets) if ticket not in exempt]
+    new = tuple(ticket for ticket in held if ticket not in state.close_requested_tickets)
+    again = tuple(ticket for ticket in held if ticket in state.close_requested_tickets)
+    if not _ask_again(state, now):
+        again = ()
+    if not new and not again:
         return state, []
-    requested = replace(state, close_requested_tickets=state.close_requested_tickets + due)
-    return requested, [ClosePositionRequired(ticket) for ticket in due]
+    round_no = state.close_position_round  # counts on across locks: each round's keys are new
+    requested = replace(
+        state,
+        close_requested_tickets=state.close_requested_tickets + new,
+        close_position_round=round_no + 1,
+        close_position_at=now,
+    )
+    return requested, [ClosePositionRequired(ticket, round=round_no) for ticket in new + again]
+
+
+def _ask_again(state: GuardState, now: datetime) -> bool:
+    asked = state.close_position_at
+    return asked is not None and now >= asked + timedelta(seconds=RETRY_MAX_SECONDS)
 
 
 def _declare_stale_if_silent(state: GuardState, now: datetime, config: GuardConfig) -> Step:

@@ -5,8 +5,11 @@
 - `admin_lock` / `admin_unlock`: a lock forbids new positions; positions open when the lock
   was set may stay (as the EA's `lock` does), any later one must be closed.
 - `admin_unlock` on a breach (pending, liquidating or liquidated) cancels or ends it and
-  starts a new episode from the last snapshot: peak = its equity, the day's opening
-  balance = its balance. Otherwise the very next snapshot would breach again.
+  starts a new episode from the last snapshot, a fresh start for every rule
+  (`fresh_episode`): peak and the day's opening balance = its equity, no warnings, an
+  empty fast-market history, the minimum equity re-armed once reached. Otherwise the very
+  next snapshot would breach again. Its pending close_all and lock are withdrawn
+  (`LiquidationCancelled`), and so are the lock's close_position requests.
 - `admin_reset_peak` starts a new episode the same way. On a liquidated account it ends the
   breach but trading stays locked until `admin_unlock`. It refuses a breach in progress:
   a breach is final, only `admin_unlock` cancels it.

@@ -11,6 +11,9 @@ from datetime import datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+# The drawdown history a fast market needs is kept per second of this window (guard_fast.py).
+MAX_FAST_MARKET_WINDOW_SECONDS = 300
+
 
 class GuardConfigError(ValueError):
     """A guard setting is out of range; the message names the setting."""
@@ -32,6 +35,9 @@ class GuardConfig:
     stale_feed_seconds: int = 60
     verify_timeout_seconds: int = 60
     personal_max_drawdown_percent: Decimal | None = None
+    # issue 7: a drawdown deepening this many points within this window is a fast market
+    fast_market_points: Decimal = Decimal(5)
+    fast_market_window_seconds: int = 10
 
     def __post_init__(self) -> None:
         _require_percent("max_drawdown_percent", self.max_drawdown_percent)
@@ -45,6 +51,13 @@ class GuardConfig:
         _require_seconds("grace_seconds", self.grace_seconds, minimum=0)
         _require_seconds("stale_feed_seconds", self.stale_feed_seconds, minimum=1)
         _require_seconds("verify_timeout_seconds", self.verify_timeout_seconds, minimum=1)
+        _require_percent("fast_market_points", self.fast_market_points)
+        _require_seconds("fast_market_window_seconds", self.fast_market_window_seconds, minimum=1)
+        if self.fast_market_window_seconds > MAX_FAST_MARKET_WINDOW_SECONDS:
+            raise GuardConfigError(
+                f"fast_market_window_seconds must be at most {MAX_FAST_MARKET_WINDOW_SECONDS}, "
+                f"got {self.fast_market_window_seconds}"
+            )
 
     @property
     def effective_max_drawdown_percent(self) -> Decimal:

@@ -30,6 +30,15 @@ class CloseAckStatus(StrEnum):
     FAILED = "failed"
 
 
+class GraceCut(StrEnum):
+    """Why the rest of a grace was skipped and the account closed out at once."""
+
+    DEEPENED = "deepened"  # the drawdown deepened by fast_market_points from where it was at the breach
+    FAST_MARKET = "fast_market"  # the drawdown deepened that much within fast_market_window_seconds
+    MARKET_ALARM = "market_alarm"  # a market guard fired on a symbol the account holds
+    MIN_EQUITY = "min_equity"  # the equity fell below min_equity
+
+
 LOCKED_REASON = "locked"
 ADMIN_REASON = "admin"
 
@@ -67,6 +76,30 @@ class CloseAllDue(GuardEvent):
 
 
 @dataclass(frozen=True)
+class GraceCutShort(GuardEvent):
+    """The grace ended early: `CloseAllDue` follows in the same step. `from_percent`: the drawdown the
+    deepening is measured from (at the breach, or the shallowest of the fast-market window);
+    `symbols`: those a market guard fired on (for `MARKET_ALARM`)."""
+
+    breach_no: int
+    cause: GraceCut
+    from_percent: Decimal
+    drawdown_percent: Decimal
+    equity: Decimal
+    symbols: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class FastMarketDetected(GuardEvent):
+    """The drawdown deepened from `from_percent` to `to_percent` within `seconds`: once per episode."""
+
+    episode: int
+    from_percent: Decimal
+    to_percent: Decimal
+    seconds: int
+
+
+@dataclass(frozen=True)
 class CloseAllFailed(GuardEvent):
     """The EA could not close out (e.g. market closed); a retry is due at `next_retry_at`."""
 
@@ -76,14 +109,26 @@ class CloseAllFailed(GuardEvent):
 
 
 @dataclass(frozen=True)
+class CloseAllPartial(GuardEvent):
+    """The EA closed only some positions; a new attempt is due at `next_retry_at`."""
+
+    breach_no: int
+    attempt: int
+    next_retry_at: datetime
+
+
+@dataclass(frozen=True)
 class CloseAllRetryDue(GuardEvent):
-    """Issue `close_all` again after a failed attempt; `attempt` is 2 for the first retry.
+    """Issue `close_all` again (after a failed or partial attempt, an expired command, or positions
+    seen after a `done`); `attempt` is 2 for the first retry. Any earlier attempt still pending is
+    superseded. `open_tickets`: the positions that made it due, when a snapshot did.
 
     Key the command by `(account_id, breach_no, attempt)`."""
 
     breach_no: int
     reason: BreachReason
     attempt: int
+    open_tickets: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -106,6 +151,7 @@ class ClosePositionRequired(GuardEvent):
 
     ticket: int
     reason: str = LOCKED_REASON
+    round: int = 0  # a ticket still open after its request is asked again in a later round
 
 
 @dataclass(frozen=True)
@@ -147,7 +193,7 @@ class TradingUnlocked(GuardEvent):
 
 @dataclass(frozen=True)
 class LiquidationCancelled(GuardEvent):
-    """An admin cancelled a breach in progress; any pending `close_all` should be withdrawn."""
+    """An admin cancelled a breach in progress: its pending `close_all` and `lock` are withdrawn."""
 
     breach_no: int
 

@@ -68,7 +68,7 @@ def find_breach(state: GuardState, config: GuardConfig) -> BreachReason | None:
         return BreachReason.MAX_DRAWDOWN
     if _daily_loss_breached(state, config.daily_loss_limit_percent):
         return BreachReason.DAILY_LOSS
-    if state.last_equity < config.min_equity:
+    if state.min_equity_armed and state.last_equity < config.min_equity:  # disarmed by an admin's fresh start
         return BreachReason.MIN_EQUITY
     return None
 

@@ -62,7 +62,8 @@ class Observation:
     balance: Decimal
     open_tickets: tuple[int, ...]
     cash_flows: tuple[Decimal, ...] = ()
-    market_alarm: tuple[str, ...] = ()  # held symbols a market guard fired on in this snapshot
+    # issue 7: the held symbols on which a market guard fired in this snapshot (cuts a grace short)
+    market_alarm: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         require_aware(self.time, "Observation.time")
@@ -103,6 +104,15 @@ class GuardState:
     locked_at: datetime | None = None
     lock_exempt_tickets: tuple[int, ...] = ()
     close_requested_tickets: tuple[int, ...] = ()
+    # issue 7 (fast markets, liquidation): see guard_fast.py and guard_liquidation.py
+    breach_drawdown_percent: Decimal | None = None
+    last_close_at: datetime | None = None
+    drawdown_history: tuple[tuple[datetime, Decimal], ...] = ()
+    fast_market_at: datetime | None = None
+    fast_market_episode: int = 0
+    close_position_round: int = 0
+    close_position_at: datetime | None = None
+    min_equity_armed: bool = True
 
     @property
     def drawdown_percent(self) -> Decimal:
@@ -145,6 +155,7 @@ class GuardState:
             "locked_at": _iso(self.locked_at),
             "lock_exempt_tickets": list(self.lock_exempt_tickets),
             "close_requested_tickets": list(self.close_requested_tickets),
+            **_issue7_to_dict(self),
         }
 
     @classmethod
@@ -177,7 +188,39 @@ class GuardState:
             locked_at=_optional_moment(data["locked_at"]),
             lock_exempt_tickets=_tickets(data["lock_exempt_tickets"]),
             close_requested_tickets=_tickets(data["close_requested_tickets"]),
+            **_issue7_from_dict(data),
         )
+
+
+def _issue7_to_dict(state: GuardState) -> dict[str, Any]:
+    breach, history = state.breach_drawdown_percent, state.drawdown_history
+    return {
+        "breach_drawdown_percent": None if breach is None else str(breach),
+        "last_close_at": _iso(state.last_close_at),
+        "drawdown_history": [[moment.isoformat(), str(percent)] for moment, percent in history],
+        "fast_market_at": _iso(state.fast_market_at),
+        "fast_market_episode": state.fast_market_episode,
+        "close_position_round": state.close_position_round,
+        "close_position_at": _iso(state.close_position_at),
+        "min_equity_armed": state.min_equity_armed,
+    }
+
+
+def _issue7_from_dict(data: Mapping[str, Any]) -> dict[str, Any]:
+    """The fields added in issue 7; a state stored before them reads with their defaults."""
+    breach = data.get("breach_drawdown_percent")
+    return {
+        "breach_drawdown_percent": None if breach is None else Decimal(breach),
+        "last_close_at": _optional_moment(data.get("last_close_at")),
+        "drawdown_history": tuple(
+            (_moment(moment), Decimal(percent)) for moment, percent in data.get("drawdown_history", ())
+        ),
+        "fast_market_at": _optional_moment(data.get("fast_market_at")),
+        "fast_market_episode": int(data.get("fast_market_episode", 0)),
+        "close_position_round": int(data.get("close_position_round", 0)),
+        "close_position_at": _optional_moment(data.get("close_position_at")),
+        "min_equity_armed": bool(data.get("min_equity_armed", True)),
+    }
 
 
 def _named(cash_flows: tuple[Decimal, ...]) -> list[tuple[str, Decimal]]:

@@ -146,7 +146,8 @@ class BridgeService:
             return await uow.commands.pending(device.account_id, self.clock())
 
     async def acknowledge(self, device: Device, command_id: str, ack: dict[str, Any]) -> None:
-        """Idempotent: an ack for a command already settled, or the same ack again, changes nothing."""
+        """Idempotent: an ack for a command already settled or cancelled (withdrawn by an admin's unlock,
+        or replaced by a newer attempt), or the same ack again, answers 200 and changes nothing."""
         now = self.clock()
         async with self.ports.uow() as uow:
             command = await uow.commands.get_for(command_id, device.account_id)

@@ -8,13 +8,14 @@ replaying the same step (a retried request, a restarted worker) issues nothing t
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from core.domain import guard as g
-from core.domain.commands import CommandRequest, CommandType
+from core.domain.commands import COMMAND_TTL_SECONDS, CommandRequest, CommandType
 from core.domain.deals import distinct_deals
 from core.domain.models import Alert, AuditEntry, SnapshotContext
 from core.domain.snapshot import Deal, Snapshot
@@ -22,8 +23,14 @@ from core.services.health import Health, HealthBoard, best_effort
 from core.services.ports import UnitOfWork
 
 log = logging.getLogger(__name__)
-COMMAND_TTL_SECONDS = 3600
 DIGEST_WINDOW_SECONDS = 10
+Handler = Callable[[g.GuardState, Any], Awaitable[None]]
+ADMIN_ACTIONS: dict[str, Callable[[g.GuardState, datetime, str], tuple[g.GuardState, list[g.GuardEvent]]]] = {
+    "liquidate": g.admin_liquidate,
+    "lock": lambda state, now, _note: g.admin_lock(state, now),
+    "unlock": lambda state, now, _note: g.admin_unlock(state, now),
+    "reset_peak": lambda state, now, _note: g.admin_reset_peak(state, now),
+}
 
 
 @dataclass(frozen=True)
@@ -61,7 +68,10 @@ def observation(
 
 
 class GuardEffects:
-    """Event → effect. `occasion` makes keys unique for events that have no number of their own."""
+    """Event → effect. `occasion` makes keys unique for events that have no number of their own.
+
+    Every GuardEvent type has exactly one handler in `handlers()`; an event without one is a bug and
+    raises (a test walks every type), so no event the guard reports is dropped unseen."""
 
     def __init__(
         self, uow: UnitOfWork, policy: GuardPolicy, ref: AccountRef, now: datetime, occasion: str
@@ -79,63 +89,141 @@ class GuardEffects:
         await self.uow.audit.append_many([self._audit_entry(actor, event) for event in events], self.now)
         await self._flush_digest()
 
+    def handlers(self) -> dict[type[g.GuardEvent], Handler]:
+        return {
+            g.DrawdownWarned: self._warned,
+            g.LiquidationTriggered: self._triggered,
+            g.GraceCutShort: self._grace_cut_short,
+            g.FastMarketDetected: self._fast_market,
+            g.CloseAllDue: self._close_all_due,
+            g.CloseAllRetryDue: self._close_all_retry_due,
+            g.CloseAllFailed: self._close_all_failed,
+            g.CloseAllPartial: self._close_all_partial,
+            g.LiquidationCompleted: self._liquidation_completed,
+            g.LiquidationOverdue: self._liquidation_overdue,
+            g.LiquidationCancelled: self._liquidation_cancelled,
+            g.BreachWhileOffline: self._breach_while_offline,
+            g.ClosePositionRequired: self._close_position_required,
+            g.FeedStale: self._feed_stale,
+            g.FeedRestored: self._feed_restored,
+            g.TradingLocked: self._trading_locked,
+            g.TradingUnlocked: self._trading_unlocked,
+            g.PeakReset: self._audited_only,
+        }
+
     async def _apply_one(self, state: g.GuardState, event: g.GuardEvent) -> None:
-        key = f"{self.ref.account_id}"
-        if isinstance(event, g.DrawdownWarned):
-            await self._tell_trader(
-                f"warn:{key}:{event.level}:{self.occasion}", "drawdown_warning", _params(event)
-            )
-        elif isinstance(event, g.LiquidationTriggered):
-            params = {**_params(event), "grace_seconds": _grace(event, self.now)}
-            await self._tell_trader(f"breach:{key}:{event.breach_no}", "liquidation_warning", params)
-            await self._digest_for_admins({"event": "started", "reason": event.reason.value})
-        elif isinstance(event, g.CloseAllDue):
-            await self._command(
-                f"close_all:{key}:{event.breach_no}:0", CommandType.CLOSE_ALL, event.reason.value
-            )
-            await self._command(f"lock:{key}:breach:{event.breach_no}", CommandType.LOCK, event.reason.value)
-        elif isinstance(event, g.CloseAllRetryDue):
-            dedupe = f"close_all:{key}:{event.breach_no}:{event.attempt}"
-            await self._command(dedupe, CommandType.CLOSE_ALL, event.reason.value)
-        elif isinstance(event, g.CloseAllFailed):
-            params = {"next_retry_at": event.next_retry_at.isoformat(), "attempt": event.attempt}
-            await self._tell_trader(
-                f"closefail:{key}:{event.breach_no}:{event.attempt}", "liquidation_retrying", params
-            )
-        elif isinstance(event, g.LiquidationCompleted):
-            await self._completed(event.breach_no)
-        elif isinstance(event, g.LiquidationOverdue):
-            params = {
-                "open_tickets": list(event.open_tickets),
-                "last_contact": state.last_snapshot_at.isoformat(),
-            }
-            await self._tell_admins(f"overdue:{key}:{event.breach_no}", "admin_liquidation_overdue", params)
-        elif isinstance(event, g.BreachWhileOffline):
-            params = {"reason": event.reason.value, "last_contact": state.last_snapshot_at.isoformat()}
-            await self._tell_admins(f"offline:{key}:{event.breach_no}", "admin_breach_offline", params)
-        elif isinstance(event, g.ClosePositionRequired):
-            fields = {"ticket": event.ticket}
-            await self._command(
-                f"close_pos:{key}:{event.ticket}", CommandType.CLOSE_POSITION, event.reason, fields
-            )
-        elif isinstance(event, g.FeedStale):
-            moment = event.last_snapshot_at.isoformat()
-            params = {"last_contact": moment, "during_breach": event.during_breach}
-            await self._tell_trader(f"stale:{key}:{moment}", "feed_stale", params)
-            if event.during_breach and state.breach_reason is not None:  # nobody can act on it: at once
-                offline = {"reason": state.breach_reason.value, "last_contact": moment}
-                await self._tell_admins(f"offline:{key}:{state.breach_no}", "admin_breach_offline", offline)
-            else:
-                await self._digest_for_admins({"event": "stale", "last_contact": moment})
-        elif isinstance(event, g.FeedRestored):
-            moment = event.last_snapshot_at.isoformat()
-            await self._tell_trader(f"restored:{key}:{moment}", "feed_restored", {"last_contact": moment})
-        elif isinstance(event, g.TradingLocked):
-            await self._command(f"lock:{key}:{self.occasion}", CommandType.LOCK, event.reason)
-            await self._tell_trader(f"locked:{key}:{self.occasion}", "trading_locked", {})
-        elif isinstance(event, g.TradingUnlocked):
-            await self._command(f"unlock:{key}:{self.occasion}", CommandType.UNLOCK, event.reason)
-            await self._tell_trader(f"unlocked:{key}:{self.occasion}", "trading_unlocked", {})
+        handler = self.handlers().get(type(event))
+        if handler is None:
+            raise TypeError(f"no effect is defined for the guard event {type(event).__name__}")
+        await handler(state, event)
+
+    @property
+    def _key(self) -> str:
+        return f"{self.ref.account_id}"
+
+    async def _warned(self, state: g.GuardState, event: Any) -> None:
+        await self._tell_trader(
+            f"warn:{self._key}:{event.level}:{self.occasion}", "drawdown_warning", _params(event)
+        )
+
+    async def _triggered(self, state: g.GuardState, event: Any) -> None:
+        params = {**_params(event), "grace_seconds": _grace(event, self.now)}
+        await self._tell_trader(f"breach:{self._key}:{event.breach_no}", "liquidation_warning", params)
+        await self._digest_for_admins({"event": "started", "reason": event.reason.value})
+
+    async def _grace_cut_short(self, state: g.GuardState, event: Any) -> None:
+        await self._tell_trader(f"cut:{self._key}:{event.breach_no}", "liquidation_now", _params(event))
+
+    async def _fast_market(self, state: g.GuardState, event: Any) -> None:
+        """The trader hears of it unless a breach is under way (its own messages say why it closes)."""
+        if state.status in g.WATCHING:
+            await self._tell_trader(f"fast:{self._key}:{event.episode}", "fast_market", _params(event))
+        await self._digest_for_admins({"event": "fast_market", **_params(event)})
+
+    async def _close_all_due(self, state: g.GuardState, event: Any) -> None:
+        await self._command(
+            f"close_all:{self._key}:{event.breach_no}:0", CommandType.CLOSE_ALL, event.reason.value
+        )
+        await self._command(
+            f"lock:{self._key}:breach:{event.breach_no}", CommandType.LOCK, event.reason.value
+        )
+
+    async def _close_all_retry_due(self, state: g.GuardState, event: Any) -> None:
+        """A new attempt supersedes any earlier one still pending (a partial one stays pending)."""
+        await self._withdraw(f"close_all:{self._key}:{event.breach_no}:")
+        dedupe = f"close_all:{self._key}:{event.breach_no}:{event.attempt}"
+        await self._command(dedupe, CommandType.CLOSE_ALL, event.reason.value)
+
+    async def _close_all_failed(self, state: g.GuardState, event: Any) -> None:
+        params = {"next_retry_at": event.next_retry_at.isoformat(), "attempt": event.attempt}
+        await self._tell_trader(
+            f"closefail:{self._key}:{event.breach_no}:{event.attempt}", "liquidation_retrying", params
+        )
+
+    async def _close_all_partial(self, state: g.GuardState, event: Any) -> None:
+        params = {"next_retry_at": event.next_retry_at.isoformat(), "attempt": event.attempt}
+        await self._tell_trader(
+            f"closepartial:{self._key}:{event.breach_no}:{event.attempt}", "liquidation_retrying", params
+        )
+
+    async def _liquidation_completed(self, state: g.GuardState, event: Any) -> None:
+        await self._completed(event.breach_no)
+
+    async def _liquidation_overdue(self, state: g.GuardState, event: Any) -> None:
+        params = {
+            "open_tickets": list(event.open_tickets),
+            "last_contact": state.last_snapshot_at.isoformat(),
+        }
+        await self._tell_admins(f"overdue:{self._key}:{event.breach_no}", "admin_liquidation_overdue", params)
+
+    async def _liquidation_cancelled(self, state: g.GuardState, event: Any) -> None:
+        """An admin's unlock stops the breach: its close_all and lock are no longer delivered."""
+        await self._withdraw(f"close_all:{self._key}:{event.breach_no}:")
+        await self._withdraw(f"lock:{self._key}:breach:{event.breach_no}")
+
+    async def _breach_while_offline(self, state: g.GuardState, event: Any) -> None:
+        params = {"reason": event.reason.value, "last_contact": state.last_snapshot_at.isoformat()}
+        await self._tell_admins(f"offline:{self._key}:{event.breach_no}", "admin_breach_offline", params)
+
+    async def _close_position_required(self, state: g.GuardState, event: Any) -> None:
+        """One request per ticket at a time: a later round replaces the one before."""
+        await self._withdraw(f"close_pos:{self._key}:{event.ticket}:")
+        await self._command(
+            f"close_pos:{self._key}:{event.ticket}:{event.round}",
+            CommandType.CLOSE_POSITION,
+            event.reason,
+            {"ticket": event.ticket},
+        )
+
+    async def _feed_stale(self, state: g.GuardState, event: Any) -> None:
+        moment = event.last_snapshot_at.isoformat()
+        params = {"last_contact": moment, "during_breach": event.during_breach}
+        await self._tell_trader(f"stale:{self._key}:{moment}", "feed_stale", params)
+        if event.during_breach and state.breach_reason is not None:  # nobody can act on it: at once
+            offline = {"reason": state.breach_reason.value, "last_contact": moment}
+            await self._tell_admins(f"offline:{self._key}:{state.breach_no}", "admin_breach_offline", offline)
+        else:
+            await self._digest_for_admins({"event": "stale", "last_contact": moment})
+
+    async def _feed_restored(self, state: g.GuardState, event: Any) -> None:
+        moment = event.last_snapshot_at.isoformat()
+        await self._tell_trader(f"restored:{self._key}:{moment}", "feed_restored", {"last_contact": moment})
+
+    async def _trading_locked(self, state: g.GuardState, event: Any) -> None:
+        await self._command(f"lock:{self._key}:{self.occasion}", CommandType.LOCK, event.reason)
+        await self._tell_trader(f"locked:{self._key}:{self.occasion}", "trading_locked", {})
+
+    async def _trading_unlocked(self, state: g.GuardState, event: Any) -> None:
+        """Unlocked: positions may stay, so close requests made under the lock are withdrawn."""
+        await self._withdraw(f"close_pos:{self._key}:")
+        await self._command(f"unlock:{self._key}:{self.occasion}", CommandType.UNLOCK, event.reason)
+        await self._tell_trader(f"unlocked:{self._key}:{self.occasion}", "trading_unlocked", {})
+
+    async def _audited_only(self, state: g.GuardState, event: Any) -> None:
+        return None
+
+    async def _withdraw(self, prefix: str) -> None:
+        await self.uow.commands.cancel_pending(self.ref.account_id, prefix, self.now)
 
     async def _completed(self, breach_no: int) -> None:
         closed = await self.closed_positions(breach_no)
@@ -287,18 +375,13 @@ class GuardService:
     async def admin_action(
         self, uow: UnitOfWork, account_id: int, action: str, actor: str, note: str, now: datetime
     ) -> g.GuardState:
+        act = ADMIN_ACTIONS.get(action)
+        if act is None:
+            raise ValueError(f"unknown admin action {action!r}: one of {', '.join(ADMIN_ACTIONS)}")
         stored = await uow.states.lock_guard(account_id)
         if not stored:
             raise g.GuardActionRejected("no snapshot from this account yet")
-        state = g.GuardState.from_dict(stored)
-        if action == "liquidate":
-            state, events = g.admin_liquidate(state, now, note)
-        elif action == "lock":
-            state, events = g.admin_lock(state, now)
-        elif action == "unlock":
-            state, events = g.admin_unlock(state, now)
-        else:
-            state, events = g.admin_reset_peak(state, now)
+        state, events = act(g.GuardState.from_dict(stored), now, note)
         ref = await self.account_ref(uow, account_id)
         await GuardEffects(uow, self.policy, ref, now, f"admin{now.timestamp()}").apply(state, events, actor)
         await self._save(uow, account_id, state, now)

@@ -64,7 +64,7 @@ async def test_a_withdrawal_listed_twice_in_one_snapshot_does_not_hide_a_real_br
     await accepted(await bridge.call("POST", SNAPSHOT, with_deals(after, withdrawal, withdrawal)))
     state = (await stored(core)).only_state
     assert state.guard is not None and state.guard["breach_reason"] == "max_drawdown"
-    assert state.guard["status"] == "liquidation_pending"  # LIQUIDATION_GRACE_SECONDS' 10 s, then closed
+    assert state.guard["status"] == "liquidating"  # LIQUIDATION_GRACE_SECONDS defaults to 0: closed at once
     assert "liquidation_warning" in (await stored(core)).kinds()
     assert state.peak_equity == Decimal("6250.00")  # 10,000 x 5,000 / 8,000: 20 % below it
 

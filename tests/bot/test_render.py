@@ -76,10 +76,12 @@ def alert_params(hostile: str) -> dict[str, Any]:
         {"ticket": 123456, "closed_volume": "0.10", "price": "1.08400", "profit": "-15.00"},
         {"ticket": 123457, "closed_volume": "1.50", "price": None, "profit": "262.50"},
     ]
+    fast = {"episode": 1, "from_percent": "9.5", "to_percent": "16.25", "seconds": 4}
     items = [
         {"event": "started", "login": 5012345, "server": hostile, "currency": "USD", "reason": "admin"},
         {"event": "completed", "login": 5012345, "server": hostile, "currency": "USD", "realised": "-9.5"},
         {"event": "stale", "login": 5012345, "server": hostile, "currency": "USD", "last_contact": moment},
+        {"event": "fast_market", "login": 5012345, "server": hostile, "currency": "USD", **fast},
     ]
     return {
         "login": 5012345,
@@ -103,6 +105,9 @@ def alert_params(hostile: str) -> dict[str, Any]:
         "closed": closed,
         "realised": "247.50",
         "items": items,
+        **fast,
+        "cause": "market_alarm",
+        "symbols": [hostile, "EURCHF"],
     }
 
 

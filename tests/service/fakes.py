@@ -251,6 +251,17 @@ class FakeCommands(FakeRepos):
             if c.account_id == account_id and key.startswith(prefix)
         ]
 
+    async def cancel_pending(self, account_id: int, key_prefix: str, now: datetime) -> int:
+        withdrawn = [
+            command_id
+            for command_id, (c, _, key) in self.s.commands.items()
+            if c.account_id == account_id and c.status is CommandStatus.PENDING and key.startswith(key_prefix)
+        ]
+        for command_id in withdrawn:
+            command, expires, key = self.s.commands[command_id]
+            self.s.commands[command_id] = (replace(command, status=CommandStatus.CANCELLED), expires, key)
+        return len(withdrawn)
+
     async def pending_count(self, account_id: int, now: datetime) -> int:
         return len(await self.pending(account_id, now))
 

@@ -34,7 +34,7 @@ GRACE_0 = GuardConfig(grace_seconds=0)
 
 
 def running(equity: int = 9_000, tickets: tuple[int, ...] = (1,)) -> GuardState:
-    state, _ = feed([snap(10_000, 0, tickets=tickets), snap(equity, 1, tickets=tickets)])
+    state, _ = feed([snap(10_000, -60, tickets=tickets), snap(equity, 1, tickets=tickets)])
     return state
 
 
@@ -60,12 +60,12 @@ def test_an_admin_liquidation_closes_out_at_once_with_the_reason_admin() -> None
 
 
 def test_an_admin_liquidation_during_a_grace_ends_the_grace_now() -> None:
-    state, _ = feed([snap(7_900, 2)], state=running())
+    state, _ = feed([snap(7_900, 20)], state=running())  # slower than a fast market: the grace runs
 
-    state, events = admin_liquidate(state, at(3))
+    state, events = admin_liquidate(state, at(21))
 
     assert events == [CloseAllDue(1, BreachReason.MAX_DRAWDOWN)]
-    assert tick_at(state, 20)[1] == []  # and the grace's own end issues nothing more
+    assert tick_at(state, 40)[1] == []  # and the grace's own end issues nothing more
 
 
 def test_an_admin_liquidation_of_an_offline_account_is_told_to_admins() -> None:
@@ -130,7 +130,7 @@ def test_the_breach_counter_keeps_counting_across_episodes() -> None:
 @pytest.mark.parametrize("grace", [0, 10])
 def test_unlocking_during_a_breach_cancels_it(grace: int) -> None:
     config = GuardConfig(grace_seconds=grace)
-    state, _ = feed([snap(10_000, 0), snap(7_900, 1)], config)
+    state, _ = feed([snap(10_000, -60), snap(7_900, 1)], config)
 
     state, events = admin_unlock(state, at(2))
 

@@ -85,7 +85,7 @@ def test_the_first_snapshots_cash_flows_are_already_in_its_equity() -> None:
 
 
 def test_a_breach_is_not_masked_by_a_deposit_after_it() -> None:
-    state, _ = feed([snap(10_000, 0), snap(7_900, 1), snap(50_000, 2, flows=["42100"])])
+    state, _ = feed([snap(10_000, -60), snap(7_900, 1), snap(50_000, 2, flows=["42100"])])
 
     assert state.status is GuardStatus.LIQUIDATION_PENDING
 

@@ -21,7 +21,7 @@ def test_a_watched_account_is_next_due_when_its_feed_would_go_stale() -> None:
 
 
 def test_a_breach_in_its_grace_is_due_when_the_grace_ends() -> None:
-    state, _ = observe(None, seen("10000"), CONFIG)
+    state, _ = observe(None, seen("10000", T0 - timedelta(seconds=60)), CONFIG)  # no fast market
     state, _ = observe(state, seen("7000", T0 + timedelta(seconds=1)), CONFIG)
     assert next_deadline(state, CONFIG) == T0 + timedelta(seconds=11)
 
