@@ -12,9 +12,15 @@ Decisions where the product rules are silent:
   breach was seen on fresh data, and the command waits in the queue and reaches the EA with
   its very next request, which beats holding it back.
 - Several limits breached at once: the reason is the first of drawdown, daily loss, minimum
-  equity. Warnings crossed by the same snapshot are reported first, lowest level first.
-- The first snapshot after linking is judged like any other (an account already under
-  `min_equity` is liquidated); its cash flows are already in its equity, so they move nothing.
+  equity. Warning levels crossed by the same snapshot make one warning, naming the deepest, reported
+  before the breach.
+- The equity rules (drawdown, daily loss, minimum equity, warnings) are armed once the account is
+  funded (equity above 0 and at least `min_equity`): a new, empty account is not liquidated on link,
+  and a withdrawal that empties an account disarms them until it is funded again. The first
+  snapshot's cash flows are already in its equity, so they move nothing.
+- The trading day only moves forward: a snapshot received late, stamped before the current day began,
+  counts in the current day. A new day's opening balance is the balance at the boundary, rebuilt from
+  the deals done after it when the day's first snapshot comes late (`_day_open`).
 """
 
 from __future__ import annotations
@@ -30,12 +36,15 @@ from core.domain.guard_admin import (
     admin_unlock,
 )
 from core.domain.guard_config import (
+    DailyLossBase,
     GuardConfig,
     GuardConfigError,
     PersonalLimitError,
     trading_day_key,
+    trading_day_start,
     validate_personal_limit,
 )
+from core.domain.guard_day import day_base, open_new_day
 from core.domain.guard_events import (
     BreachReason,
     BreachWhileOffline,
@@ -53,14 +62,24 @@ from core.domain.guard_events import (
     LiquidationOverdue,
     LiquidationTriggered,
     PeakReset,
+    TradingDayOpenUnknown,
     TradingLocked,
     TradingUnlocked,
 )
 from core.domain.guard_liquidation import Step, advance_liquidation, close_all_acknowledged, open_breach
-from core.domain.guard_rules import bounded, find_breach, rescale_for_cash_flow, update_warnings
+from core.domain.guard_rules import (
+    bounded,
+    breaches_at_once,
+    find_breach,
+    is_funded,
+    rescale_for_cash_flow,
+    still_funded,
+    update_warnings,
+)
 from core.domain.guard_state import (
     BREACH_IN_PROGRESS,
     WATCHING,
+    BalanceDeal,
     GuardState,
     GuardStatus,
     Observation,
@@ -70,6 +89,7 @@ from core.domain.guard_state import (
 __all__ = [
     "BREACH_IN_PROGRESS",
     "WATCHING",
+    "BalanceDeal",
     "BreachReason",
     "BreachWhileOffline",
     "CloseAckStatus",
@@ -77,6 +97,7 @@ __all__ = [
     "CloseAllFailed",
     "CloseAllRetryDue",
     "ClosePositionRequired",
+    "DailyLossBase",
     "DrawdownWarned",
     "FeedRestored",
     "FeedStale",
@@ -93,17 +114,20 @@ __all__ = [
     "Observation",
     "PeakReset",
     "PersonalLimitError",
+    "TradingDayOpenUnknown",
     "TradingLocked",
     "TradingUnlocked",
     "admin_liquidate",
     "admin_lock",
     "admin_reset_peak",
     "admin_unlock",
+    "breaches_at_once",
     "close_all_acknowledged",
     "next_deadline",
     "observe",
     "tick",
     "trading_day_key",
+    "trading_day_start",
     "validate_personal_limit",
 ]
 
@@ -116,7 +140,8 @@ def observe(state: GuardState | None, obs: Observation, config: GuardConfig) -> 
     else:
         if state.stale:
             events.append(FeedRestored(state.last_snapshot_at))
-        state = _record(state, obs, config)
+        state, recorded = _record(state, obs, config)
+        events += recorded
     state, judged = _judge(state, obs.time, config)
     state, lifecycle = advance_liquidation(state, obs.time, config)
     state, enforced = _enforce_lock(state, obs.open_tickets)
@@ -140,20 +165,26 @@ def _first_state(obs: Observation, config: GuardConfig) -> GuardState:
         last_open_tickets=obs.open_tickets,
         last_snapshot_at=obs.time,
         day_key=trading_day_key(obs.time, config),
-        day_open_balance=obs.balance,
+        day_open_balance=day_base(obs.balance, obs.equity, config),
+        funded=is_funded(obs.equity, config),
     )
 
 
-def _record(state: GuardState, obs: Observation, config: GuardConfig) -> GuardState:
+def _record(state: GuardState, obs: Observation, config: GuardConfig) -> Step:
     """Move peak and day open with the cash flows, start a new trading day, keep the snapshot."""
     flow = obs.net_cash_flow
     peak = rescale_for_cash_flow(state.peak_equity, obs.equity, flow)
     day_key = trading_day_key(obs.time, config)
-    if day_key == state.day_key:
+    events: list[GuardEvent] = []
+    if day_key <= state.day_key:  # ISO dates: the day only moves forward, a late snapshot stays in it
+        day_key = state.day_key
         day_open = rescale_for_cash_flow(state.day_open_balance, obs.equity, flow)
     else:
-        day_open = obs.balance
-    return replace(
+        day_open, events = open_new_day(state, obs, day_key, config)
+    funded = still_funded(state.funded, obs.equity, flow, config)
+    if funded and not state.funded:  # armed now: the guard starts from this snapshot, as on link
+        peak, day_open = obs.equity, day_base(obs.balance, obs.equity, config)
+    recorded = replace(
         state,
         peak_equity=bounded(max(peak, obs.equity)),
         last_equity=obs.equity,
@@ -163,20 +194,27 @@ def _record(state: GuardState, obs: Observation, config: GuardConfig) -> GuardSt
         stale=False,
         day_key=day_key,
         day_open_balance=day_open,
+        funded=funded,
     )
+    return recorded, events
 
 
 def _judge(state: GuardState, now: datetime, config: GuardConfig) -> Step:
-    """Warnings, then a breach. A breach in progress or done is final, so it is not judged again."""
-    if state.status not in WATCHING:
+    """Warnings, then a breach. A breach in progress or done is final, so it is not judged again;
+    an account not funded is not judged at all."""
+    if state.status not in WATCHING or not state.funded:
         return state, []
-    drawdown = state.drawdown_percent
-    warned, crossed = update_warnings(state.warned_levels, drawdown, config.warning_levels)
+    drawdown = state.exact_drawdown
+    rearm_after = timedelta(seconds=config.warning_rearm_seconds)
+    warned, rearming, crossed = update_warnings(
+        state.warned_levels, state.warning_rearm_since, drawdown, config.warning_levels, now, rearm_after
+    )
     status = GuardStatus.WARNING if warned else GuardStatus.NORMAL
-    state = replace(state, warned_levels=warned, status=status)
-    events: list[GuardEvent] = [
-        DrawdownWarned(level, drawdown, state.peak_equity, state.last_equity) for level in crossed
-    ]
+    state = replace(state, warned_levels=warned, warning_rearm_since=rearming, status=status)
+    events: list[GuardEvent] = []
+    if crossed:  # several levels crossed at once: one warning, naming the deepest
+        deepest = crossed[-1]
+        events.append(DrawdownWarned(deepest, state.drawdown_percent, state.peak_equity, state.last_equity))
     reason = find_breach(state, config)
     if reason is None:
         return state, events

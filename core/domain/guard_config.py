@@ -7,9 +7,13 @@ trader's own stricter drawdown limit, if any.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
-from decimal import Decimal
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import ROUND_DOWN, Decimal
+from enum import StrEnum
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+# A personal limit is kept to hundredths of a percent (what is stored), rounded toward the stricter side.
+PERSONAL_LIMIT_QUANTUM = Decimal("0.01")
 
 
 class GuardConfigError(ValueError):
@@ -18,6 +22,18 @@ class GuardConfigError(ValueError):
 
 class PersonalLimitError(GuardConfigError):
     """A trader asked for a personal drawdown limit the guard cannot take."""
+
+
+class DailyLossBase(StrEnum):
+    """Where the day's loss is measured from at the start of a trading day.
+
+    `balance`: the balance at the boundary; the floating profit of positions open across it is not
+    protected (as FTMO). `max_balance_equity`: the higher of balance and equity at the boundary (as
+    The5ers), so a floating profit given back the next day counts as that day's loss.
+    """
+
+    BALANCE = "balance"
+    MAX_BALANCE_EQUITY = "max_balance_equity"
 
 
 @dataclass(frozen=True)
@@ -32,6 +48,9 @@ class GuardConfig:
     stale_feed_seconds: int = 60
     verify_timeout_seconds: int = 60
     personal_max_drawdown_percent: Decimal | None = None
+    # A warned level warns again only after the drawdown stayed a full point below it this long.
+    warning_rearm_seconds: int = 60
+    daily_loss_base: DailyLossBase = DailyLossBase.BALANCE
 
     def __post_init__(self) -> None:
         _require_percent("max_drawdown_percent", self.max_drawdown_percent)
@@ -45,6 +64,9 @@ class GuardConfig:
         _require_seconds("grace_seconds", self.grace_seconds, minimum=0)
         _require_seconds("stale_feed_seconds", self.stale_feed_seconds, minimum=1)
         _require_seconds("verify_timeout_seconds", self.verify_timeout_seconds, minimum=1)
+        _require_seconds("warning_rearm_seconds", self.warning_rearm_seconds, minimum=0)
+        if not isinstance(self.daily_loss_base, DailyLossBase):
+            raise GuardConfigError(f"daily_loss_base must be a DailyLossBase, got {self.daily_loss_base!r}")
 
     @property
     def effective_max_drawdown_percent(self) -> Decimal:
@@ -67,7 +89,12 @@ class GuardConfig:
 
 
 def validate_personal_limit(personal: Decimal, service_limit: Decimal) -> Decimal:
-    """Check a trader's requested drawdown limit; return it, or raise `PersonalLimitError`."""
+    """Check a trader's requested drawdown limit; return it as it will be kept, or raise
+    `PersonalLimitError`.
+
+    Kept to hundredths, rounded down: toward the stricter limit, never looser than asked (12.355 is
+    12.35, 19.999 is 19.99).
+    """
     if not isinstance(personal, Decimal) or not personal.is_finite() or personal <= 0:
         raise PersonalLimitError(f"the personal drawdown limit must be a number above 0%, got {personal}")
     if personal > service_limit:
@@ -75,7 +102,10 @@ def validate_personal_limit(personal: Decimal, service_limit: Decimal) -> Decima
             f"a personal drawdown limit may only tighten the guard: {personal}% is looser "
             f"than the service limit of {service_limit}%"
         )
-    return personal
+    kept = personal.quantize(PERSONAL_LIMIT_QUANTUM, rounding=ROUND_DOWN)
+    if kept <= 0:
+        raise PersonalLimitError(f"the personal drawdown limit must be at least {PERSONAL_LIMIT_QUANTUM}%")
+    return kept
 
 
 def trading_day_key(moment: datetime, config: GuardConfig) -> str:
@@ -91,6 +121,16 @@ def trading_day_key(moment: datetime, config: GuardConfig) -> str:
     if local.time() < time(config.day_start_hour):
         day -= timedelta(days=1)
     return day.isoformat()
+
+
+def trading_day_start(day_key: str, config: GuardConfig) -> datetime:
+    """The moment (UTC) the trading day named `day_key` began: the inverse of `trading_day_key`.
+
+    A start hour skipped by a spring-forward change is read with the offset before the change, which
+    is the first local time after it; a start hour that occurs twice starts the day the first time.
+    """
+    start = datetime.combine(date.fromisoformat(day_key), time(config.day_start_hour))
+    return start.replace(tzinfo=ZoneInfo(config.day_timezone)).astimezone(UTC)
 
 
 def _is_tightening(personal: Decimal, service_limit: Decimal) -> bool:
