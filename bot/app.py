@@ -34,7 +34,7 @@ from core.api.app import ApiDeps, InvalidUpdate, Webhook, create_app
 from core.api.operator import operator_key
 from core.api.server import HttpLimits
 from core.config import Settings
-from core.domain.guard import GuardConfig
+from core.domain.guard import DailyLossBase, GuardConfig
 from core.services.admin import AdminService, PreferenceService
 from core.services.alerts import AlertDelivery
 from core.services.bridge import BridgePorts, BridgeService
@@ -151,6 +151,8 @@ def guard_policy(settings: Settings) -> GuardPolicy:
         grace_seconds=settings.liquidation_grace_seconds,
         stale_feed_seconds=settings.stale_feed_seconds,
         verify_timeout_seconds=settings.liquidation_verify_seconds,
+        warning_rearm_seconds=settings.warning_rearm_seconds,
+        daily_loss_base=DailyLossBase(settings.daily_loss_base),
     )
     return GuardPolicy(config, settings.admin_telegram_ids)
 

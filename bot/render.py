@@ -246,6 +246,12 @@ def _alert_values(t: Translator, kind: str, params: dict[str, Any]) -> dict[str,
         }
     elif kind in ("feed_stale", "feed_restored"):
         values |= {"contact": _moment(t, params["last_contact"])}
+    elif kind == "trading_day_unknown":
+        values |= {
+            "day": params["day"],
+            "balance": _account_money(t, params, "day_open_balance"),
+            "contact": _moment(t, params["last_contact"]),
+        }
     return values
 
 
@@ -285,6 +291,7 @@ ALERT_KINDS = (
     "account_connected", "drawdown_warning", "liquidation_warning", "liquidation_retrying", "liquidated",
     "admin_liquidation_digest", "admin_liquidation_overdue", "admin_breach_offline", "feed_stale",
     "feed_restored", "trading_locked", "trading_unlocked", "broadcast", "account_shared",
+    "trading_day_unknown",
 )  # fmt: skip
 
 

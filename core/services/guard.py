@@ -127,6 +127,9 @@ class GuardEffects:
         elif isinstance(event, g.FeedRestored):
             moment = event.last_snapshot_at.isoformat()
             await self._tell_trader(f"restored:{key}:{moment}", "feed_restored", {"last_contact": moment})
+        elif isinstance(event, g.TradingDayOpenUnknown):
+            await self._tell_trader(f"dayunknown:{key}:{event.day}", "trading_day_unknown", _params(event))
+            await self._tell_admins(f"dayunknown:{key}:{event.day}", "trading_day_unknown", _params(event))
         elif isinstance(event, g.TradingLocked):
             await self._command(f"lock:{key}:{self.occasion}", CommandType.LOCK, event.reason)
             await self._tell_trader(f"locked:{key}:{self.occasion}", "trading_locked", {})

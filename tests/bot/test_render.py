@@ -101,6 +101,8 @@ def alert_params(hostile: str) -> dict[str, Any]:
         "closed": closed,
         "realised": "247.50",
         "items": items,
+        "day": "2026-11-28",
+        "day_open_balance": "10000.00",
     }
 
 
