@@ -202,8 +202,10 @@ def _record(state: GuardState, obs: Observation, config: GuardConfig) -> Step:
 def _judge(state: GuardState, now: datetime, config: GuardConfig) -> Step:
     """Warnings, then a breach. A breach in progress or done is final, so it is not judged again;
     an account not funded is not judged at all."""
-    if state.status not in WATCHING or not state.funded:
+    if state.status not in WATCHING:
         return state, []
+    if not state.funded:  # nothing to guard: no warning stands, the next funding starts afresh
+        return replace(state, status=GuardStatus.NORMAL, warned_levels=(), warning_rearm_since=()), []
     drawdown = state.exact_drawdown
     rearm_after = timedelta(seconds=config.warning_rearm_seconds)
     warned, rearming, crossed = update_warnings(

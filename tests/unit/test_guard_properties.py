@@ -98,6 +98,7 @@ configs = st.builds(
     personal_max_drawdown_percent=st.sampled_from([None, Decimal(15), Decimal(25)]),
     day_start_hour=st.sampled_from([0, 17]),
     day_timezone=st.sampled_from(["UTC", "America/New_York", "Etc/GMT-2"]),
+    warning_rearm_seconds=st.sampled_from([0, 5, 60]),
 )
 starts = st.datetimes(
     min_value=datetime(2026, 1, 1), max_value=datetime(2026, 12, 31), timezones=st.just(UTC)
@@ -178,7 +179,7 @@ def played(config: GuardConfig, start: datetime, equity: Decimal, sequence: list
 
 @settings(max_examples=200)
 @given(configs, starts, equities, st.one_of(steps, drawdown_walks), st.booleans())
-def test_each_warning_level_fires_again_only_after_recovering_a_point_below_it(
+def test_each_warning_level_fires_again_only_after_staying_a_point_below_it_for_the_rearm_time(
     config: GuardConfig, start: datetime, equity: Decimal, sequence: list[Step], daily_limit: bool
 ) -> None:
     if not daily_limit:  # a daily loss breach would end most episodes before a level re-arms
@@ -187,13 +188,45 @@ def test_each_warning_level_fires_again_only_after_recovering_a_point_below_it(
     last_warned: dict[Decimal, int] = {}
     for index, record in enumerate(records):
         warned = of_type(record.events, DrawdownWarned)
-        assert [event.level for event in warned] == sorted(event.level for event in warned)
+        assert len(warned) <= 1  # several levels crossed at once: one warning, the deepest
         for event in warned:
             assert event.drawdown_percent >= event.level
-            if event.level in last_warned:
-                between = records[last_warned[event.level] + 1 : index]
-                assert any(r.kind == "snap" and r.after.drawdown_percent < event.level - 1 for r in between)
+            assert max(record.after.warned_levels) == event.level
+            between = records[last_warned.get(event.level, index) + 1 : index]
+            if event.level in last_warned and all(r.after.funded for r in between):
+                rearm = timedelta(seconds=config.warning_rearm_seconds)
+                assert _stayed_below(between, event.level - 1, rearm)
             last_warned[event.level] = index
+
+
+def _stayed_below(records: list[Record], level: Decimal, wait: timedelta) -> bool:
+    """Some run of snapshots, all under `level`, spans at least `wait`."""
+    since: datetime | None = None
+    for record in records:
+        if record.kind != "snap" or record.obs is None:
+            continue
+        if record.after.exact_drawdown >= level:
+            since = None
+            continue
+        since = since or record.obs.time
+        if record.obs.time - since >= wait:
+            return True
+    return False
+
+
+@settings(max_examples=100)
+@given(configs, starts, st.lists(st.integers(-200_000, 200_000), min_size=2, max_size=30))
+def test_the_trading_day_never_goes_back_whatever_order_the_snapshots_arrive_in(
+    config: GuardConfig, start: datetime, offsets: list[int]
+) -> None:
+    state: GuardState | None = None
+    days: list[str] = []
+    for offset in offsets:
+        obs = Observation(start + timedelta(seconds=offset), Decimal(10_000), Decimal(10_000), (1,))
+        state, _ = observe(state, obs, config)
+        days.append(state.day_key)
+
+    assert days == sorted(days)
 
 
 @given(configs, starts, equities, steps)
