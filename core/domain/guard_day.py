@@ -39,9 +39,9 @@ def open_new_day(
         seconds=config.stale_feed_seconds
     )
     after = [deal for deal in obs.deals if deal.time >= boundary]
-    if state.last_balance + sum((deal.amount for deal in obs.deals), ZERO) == obs.balance:
-        balance_at = obs.balance - sum((deal.amount for deal in after), ZERO)
-        flows_after = sum((deal.amount for deal in after if deal.cash_flow), ZERO)
+    if state.last_balance + sum((deal.balance_change for deal in obs.deals), ZERO) == obs.balance:
+        balance_at = obs.balance - sum((deal.balance_change for deal in after), ZERO)
+        flows_after = sum((deal.cash_flow for deal in after), ZERO)
     elif live:  # deals not told: the balance of the last snapshot, seconds before the boundary
         balance_at, flows_after = state.last_balance, obs.net_cash_flow
     else:

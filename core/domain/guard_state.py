@@ -59,12 +59,14 @@ def percent_below(reference: Decimal, value: Decimal) -> Decimal:
 
 @dataclass(frozen=True)
 class BalanceDeal:
-    """A new deal as it moved the balance: `amount` is its profit + commission + swap (a deposit's or
-    withdrawal's amount, with `cash_flow` set), `time` when it was done (UTC)."""
+    """A new deal as the guard needs it: when it was done (UTC), how it moved the balance (a trade's
+    profit + commission + swap, a deposit's or withdrawal's amount; 0 for a credit, which moves equity
+    only) and the cash it brought in or took out (`cash_flow`: a balance or credit deal's amount, 0 for
+    a trade)."""
 
     time: datetime
-    amount: Decimal
-    cash_flow: bool = False
+    balance_change: Decimal
+    cash_flow: Decimal = Decimal(0)
 
 
 @dataclass(frozen=True)
@@ -89,8 +91,9 @@ class Observation:
         require_aware(self.time, "Observation.time")
         for deal in self.deals:
             require_aware(deal.time, "Observation.deals[].time")
-            if not isinstance(deal.amount, Decimal) or not deal.amount.is_finite():
-                raise ValueError(f"Observation.deals[].amount must be a finite Decimal, got {deal.amount!r}")
+            for amount in (deal.balance_change, deal.cash_flow):
+                if not isinstance(amount, Decimal) or not amount.is_finite():
+                    raise ValueError(f"Observation.deals[] amounts must be finite Decimals, got {amount!r}")
         for name, amount in (("equity", self.equity), ("balance", self.balance), *_named(self.cash_flows)):
             if not isinstance(amount, Decimal) or not amount.is_finite():
                 raise ValueError(f"Observation.{name} must be a finite Decimal, got {amount!r}")

@@ -39,12 +39,13 @@ def hours(value: float) -> datetime:
     return MIDNIGHT + timedelta(hours=value)
 
 
-def deal(when: datetime, amount: str, *, cash_flow: bool = False) -> BalanceDeal:
-    return BalanceDeal(when, Decimal(amount), cash_flow)
+def deal(when: datetime, amount: str, *, cash_flow: bool = False, credit: bool = False) -> BalanceDeal:
+    moved = Decimal(0) if credit else Decimal(amount)
+    return BalanceDeal(when, moved, Decimal(amount) if cash_flow or credit else Decimal(0))
 
 
 def with_deals(equity: str, when: datetime, balance: str, *deals: BalanceDeal) -> Observation:
-    flows = tuple(d.amount for d in deals if d.cash_flow)
+    flows = tuple(d.cash_flow for d in deals if d.cash_flow)
     return Observation(when, Decimal(equity), Decimal(balance), (1,), flows, deals)
 
 
@@ -101,6 +102,17 @@ def test_a_deposit_after_midnight_moves_the_rebuilt_opening_balance_in_proportio
     # the deposit leaves it 7.5 % of a proportionally larger opening balance.
     assert state.daily_loss_percent == Decimal("7.5")
     assert [event.reason for event in of_type(events, LiquidationTriggered)] == [BreachReason.DAILY_LOSS]
+
+
+def test_a_credit_after_midnight_moves_no_balance_but_counts_as_a_cash_flow() -> None:
+    state, _ = feed([snap(10_000, hours(-2), balance=10_000)], DAILY_5)
+    first = with_deals("11400", hours(8), "9400", deal(hours(3), "-600"), deal(hours(4), "2000", credit=True))
+
+    state, events = observe(state, first, DAILY_5)
+
+    # 10,000 at midnight, 9,400 before the credit (6 % lost), and the credit changes no percent.
+    assert state.daily_loss_percent == Decimal(6)
+    assert of_type(events, TradingDayOpenUnknown) == []
 
 
 def test_when_the_deals_do_not_explain_a_silent_night_the_day_is_unknown_and_said_so() -> None:
