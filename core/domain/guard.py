@@ -20,7 +20,7 @@ Decisions where the product rules are silent:
   snapshot's cash flows are already in its equity, so they move nothing.
 - The trading day only moves forward: a snapshot received late, stamped before the current day began,
   counts in the current day. A new day's opening balance is the balance at the boundary, rebuilt from
-  the deals done after it when the day's first snapshot comes late (`_day_open`).
+  the deals done after it when the day's first snapshot comes late (`guard_day.open_new_day`).
 """
 
 from __future__ import annotations
