@@ -91,7 +91,7 @@ async def test_a_crash_warns_once_naming_the_deepest_level_then_closes_out_the_a
     assert f"Realised P&L: -${profit}" in liquidated.text
     assert len(await db.outbox(ann.chat_id, "liquidated")) == 1
     assert len(await db.outbox(ann.chat_id, "liquidation_warning")) == 1
-    assert len(await db.outbox(ann.chat_id, "drawdown_warning")) == 2
+    assert len(await db.outbox(ann.chat_id, "drawdown_warning")) == 1
     sent = [m for m in standin.sent[mark:] if m.chat_id == ann.chat_id]
     assert [m for m in sent if is_liquidation_warning(m)] == [warning]
     assert [m for m in sent if is_liquidated(m)] == [liquidated]
