@@ -12,15 +12,32 @@ snapshot and the trader and admins are told (`TradingDayOpenUnknown`).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import timedelta
 from decimal import Decimal
 
 from core.domain.guard_config import DailyLossBase, GuardConfig, trading_day_start
 from core.domain.guard_events import GuardEvent, TradingDayOpenUnknown
 from core.domain.guard_rules import rescale_for_cash_flow
-from core.domain.guard_state import GuardState, Observation
+from core.domain.guard_state import BalanceDeal, GuardState, Observation
+from core.domain.snapshot import Deal, DealType
 
 ZERO = Decimal(0)
+
+
+def balance_deals(deals: Iterable[Deal]) -> tuple[BalanceDeal, ...]:
+    """`Observation.deals` from a snapshot's new deals (each ticket once): a trade moves the balance by
+    its profit, commission and swap; a deposit or withdrawal by its amount; a credit moves equity only."""
+    return tuple(
+        BalanceDeal(
+            time=deal.time,
+            balance_change=ZERO
+            if deal.type is DealType.CREDIT
+            else deal.profit + deal.commission + deal.swap,
+            cash_flow=deal.profit if deal.is_cash_flow else ZERO,
+        )
+        for deal in deals
+    )
 
 
 def day_base(balance: Decimal, equity: Decimal, config: GuardConfig) -> Decimal:

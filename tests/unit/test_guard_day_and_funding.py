@@ -29,6 +29,8 @@ from core.domain.guard import (
     trading_day_start,
     validate_personal_limit,
 )
+from core.domain.guard_day import balance_deals
+from core.domain.snapshot import Deal, DealEntry, DealReason, DealType
 from tests.unit.guard_helpers import at, feed, of_type, snap
 
 DAILY_5 = GuardConfig(daily_loss_limit_percent=Decimal(5))
@@ -314,3 +316,22 @@ def test_the_new_rules_state_survives_a_round_trip_and_an_older_state_reads_as_f
     assert state.warning_rearm_since == ((Decimal(10), at(2)),)
     older = {k: v for k, v in stored.items() if k not in ("funded", "warning_rearm_since")}
     assert GuardState.from_dict(older).funded is True
+
+
+def test_a_snapshots_deals_become_what_the_guard_needs_to_rebuild_the_days_balance() -> None:
+    def made(ticket: int, kind: DealType, profit: str, commission: str = "0", swap: str = "0") -> Deal:
+        entry = DealEntry.OUT if kind in (DealType.BUY, DealType.SELL) else DealEntry.IN
+        return Deal(ticket, 0, "", kind, entry, DealReason.CLIENT, Decimal(0), Decimal(0), hours(1),
+                    Decimal(profit), Decimal(commission), Decimal(swap))  # fmt: skip
+
+    deals = [
+        made(1, DealType.SELL, "-600", "-3.50", "-1.25"),
+        made(2, DealType.BALANCE, "5000"),
+        made(3, DealType.CREDIT, "2000"),
+    ]
+
+    assert balance_deals(deals) == (
+        BalanceDeal(hours(1), Decimal("-604.75"), Decimal(0)),
+        BalanceDeal(hours(1), Decimal(5000), Decimal(5000)),
+        BalanceDeal(hours(1), Decimal(0), Decimal(2000)),
+    )
