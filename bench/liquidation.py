@@ -5,7 +5,7 @@
 Setup (not timed): a database and a Redis database of its own, the Bot API stand-in enforcing 30
 messages/s, the service (API only, in-process) with LIQUIDATION_GRACE_SECONDS=0. N users and linked
 accounts are made through the services; each account reports its peak (equity 10,000), then 8,400 (16%
-down, which crosses both warning levels). Those setup alerts (connected + two warnings per account) are
+down, which crosses both warning levels at once). Those setup alerts (connected + one warning per account) are
 marked sent in the outbox, so the timed phase starts with an empty outbox. The timed phases then run the
 whole service as a separate `tradeguard run` process (the default, --service-process), or in this
 process and loop with --in-process.
@@ -61,7 +61,7 @@ PEAK_EQUITY = Decimal("10000.00")
 WARNED_EQUITY = Decimal("8400.00")  # 16% down: both warning levels (10, 15) before the timed phase
 BREACH_EQUITY = Decimal("7500.00")  # 25% down: past the 20% limit
 TELEGRAM_RATE = 30
-SETUP_ALERTS_PER_ACCOUNT = 3  # account_connected + drawdown_warning at 10% and at 15%
+SETUP_ALERTS_PER_ACCOUNT = 2  # account_connected + one drawdown_warning (10 and 15 crossed at once)
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:

@@ -34,7 +34,7 @@ from core.api.app import ApiDeps, InvalidUpdate, Webhook, create_app
 from core.api.operator import operator_key
 from core.api.server import HttpLimits
 from core.config import Settings
-from core.domain.guard import GuardConfig
+from core.domain.guard import DailyLossBase, GuardConfig
 from core.domain.market import MarketConfig
 from core.services.admin import AdminService, PreferenceService
 from core.services.alerts import AlertDelivery
@@ -156,6 +156,8 @@ def guard_policy(settings: Settings) -> GuardPolicy:
         verify_timeout_seconds=settings.liquidation_verify_seconds,
         fast_market_points=settings.fast_market_points,
         fast_market_window_seconds=settings.fast_market_window_seconds,
+        warning_rearm_seconds=settings.warning_rearm_seconds,
+        daily_loss_base=DailyLossBase(settings.daily_loss_base),
     )
     return GuardPolicy(config, settings.admin_telegram_ids)
 

@@ -258,6 +258,12 @@ def _alert_values(t: Translator, kind: str, params: dict[str, Any]) -> dict[str,
         values |= _fast_move(t, params)
     elif kind.startswith("market_"):
         values |= _market_values(t, kind, params)
+    elif kind == "trading_day_unknown":
+        values |= {
+            "day": params["day"],
+            "balance": _account_money(t, params, "day_open_balance"),
+            "contact": _moment(t, params["last_contact"]),
+        }
     return values
 
 
@@ -355,6 +361,7 @@ ALERT_KINDS = (
     "market_gap", "market_spread", "market_stale",
     *HALT_KINDS,
     "liquidation_now", "fast_market",
+    "trading_day_unknown",
 )  # fmt: skip
 
 

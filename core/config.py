@@ -124,3 +124,8 @@ class Settings(BaseSettings):
 
     def is_admin(self, telegram_id: int) -> bool:
         return telegram_id in self.admin_telegram_ids
+
+    # The guard's own rules (README, "The guard"): a warned drawdown level warns again only after the
+    # drawdown stayed a full point below it this long; where the day's loss is measured from.
+    warning_rearm_seconds: int = Field(default=60, ge=0)
+    daily_loss_base: Literal["balance", "max_balance_equity"] = "balance"

@@ -1,14 +1,21 @@
-"""/settings: the trader's language and a stricter personal drawdown limit (never a looser one)."""
+"""/settings: the trader's language and a stricter personal drawdown limit (never a looser one).
+
+A limit that one of the trader's accounts is already past would close it out at the next snapshot:
+it is set only after the trader presses the confirm button, and every check runs again on the press.
+"""
 
 from __future__ import annotations
 
-from telegram import Update
-from telegram.ext import BaseHandler, CommandHandler
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
 from bot.context import Context, current_user, reply, services, tr
+from core.services.admin import LimitChange
 from core.services.errors import InvalidInput
 
 ERRORS = {"limit_looser": "settings.limit_looser", "limit_number": "settings.limit_number"}
+CONFIRM_LIMIT = "lim:v1:"  # + the limit as kept, e.g. "lim:v1:12.35"
+KEEP_LIMIT = "lim:v1:no"
 
 
 async def settings_command(update: Update, context: Context) -> None:
@@ -22,16 +29,60 @@ async def settings_command(update: Update, context: Context) -> None:
         limit = t.percent(personal) if personal is not None else t("settings.no_personal_limit")
         await reply(update, t("settings.show", limit=limit, service_limit=service_limit))
         return
+    await _set_limit(update, context, args[1].lower(), confirmed=False)
+
+
+async def limit_pressed(update: Update, context: Context) -> None:
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    await query.answer()
+    await query.edit_message_reply_markup(None)
+    if query.data == KEEP_LIMIT:
+        await reply(update, tr(context)("settings.limit_kept"))
+        return
+    await _set_limit(update, context, query.data.removeprefix(CONFIRM_LIMIT), confirmed=True)
+
+
+async def _set_limit(update: Update, context: Context, text: str, *, confirmed: bool) -> None:
+    svc = services(context)
+    t = tr(context)
+    service_limit = t.percent(svc.settings.max_drawdown_percent)
     try:
-        percent = await svc.preferences.set_drawdown_limit(current_user(context), args[1].lower())
+        change = await svc.preferences.set_drawdown_limit(current_user(context), text, confirmed=confirmed)
     except InvalidInput as error:
         await reply(update, t(ERRORS.get(str(error), "settings.limit_number"), service_limit=service_limit))
         return
-    if percent is None:
+    if not change.applied:
+        await _ask_to_confirm(update, context, change)
+    elif change.percent is None:
         await reply(update, t("settings.limit_off", service_limit=service_limit))
     else:
-        await reply(update, t("settings.limit_set", limit=t.percent(percent)))
+        await reply(update, t("settings.limit_set", limit=t.percent(change.percent)))
+
+
+async def _ask_to_confirm(update: Update, context: Context, change: LimitChange) -> None:
+    assert change.percent is not None and change.deepest_drawdown is not None
+    t = tr(context)
+    keyboard = InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    t("settings.button_confirm_limit"), callback_data=f"{CONFIRM_LIMIT}{change.percent}"
+                ),
+                InlineKeyboardButton(t("settings.button_keep_limit"), callback_data=KEEP_LIMIT),
+            ]
+        ]
+    )
+    text = t(
+        "settings.limit_confirm",
+        limit=t.percent(change.percent),
+        drawdown=t.percent(change.deepest_drawdown),
+    )
+    await reply(update, text, reply_markup=keyboard)
 
 
 def handlers() -> list[BaseHandler[Update, Context, None]]:
-    return [CommandHandler("settings", settings_command)]
+    return [
+        CommandHandler("settings", settings_command),
+        CallbackQueryHandler(limit_pressed, pattern=f"^{CONFIRM_LIMIT}"),
+    ]

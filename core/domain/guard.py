@@ -12,9 +12,15 @@ Decisions where the product rules are silent:
   breach was seen on fresh data, and the command waits in the queue and reaches the EA with
   its very next request, which beats holding it back.
 - Several limits breached at once: the reason is the first of drawdown, daily loss, minimum
-  equity. Warnings crossed by the same snapshot are reported first, lowest level first.
-- The first snapshot after linking is judged like any other (an account already under
-  `min_equity` is liquidated); its cash flows are already in its equity, so they move nothing.
+  equity. Warning levels crossed by the same snapshot make one warning, naming the deepest, reported
+  before the breach.
+- The equity rules (drawdown, daily loss, minimum equity, warnings) are armed once the account is
+  funded (equity above 0 and at least `min_equity`): a new, empty account is not liquidated on link,
+  and a withdrawal that empties an account disarms them until it is funded again. The first
+  snapshot's cash flows are already in its equity, so they move nothing.
+- The trading day only moves forward: a snapshot received late, stamped before the current day began,
+  counts in the current day. A new day's opening balance is the balance at the boundary, rebuilt from
+  the deals done after it when the day's first snapshot comes late (`guard_day.open_new_day`).
 """
 
 from __future__ import annotations
@@ -30,12 +36,15 @@ from core.domain.guard_admin import (
     admin_unlock,
 )
 from core.domain.guard_config import (
+    DailyLossBase,
     GuardConfig,
     GuardConfigError,
     PersonalLimitError,
     trading_day_key,
+    trading_day_start,
     validate_personal_limit,
 )
+from core.domain.guard_day import day_base, open_new_day
 from core.domain.guard_events import (
     BreachReason,
     BreachWhileOffline,
@@ -57,6 +66,7 @@ from core.domain.guard_events import (
     LiquidationOverdue,
     LiquidationTriggered,
     PeakReset,
+    TradingDayOpenUnknown,
     TradingLocked,
     TradingUnlocked,
 )
@@ -72,13 +82,17 @@ from core.domain.guard_liquidation import (
 from core.domain.guard_rules import (
     RETRY_MAX_SECONDS,
     bounded,
+    breaches_at_once,
     find_breach,
+    is_funded,
     rescale_for_cash_flow,
+    still_funded,
     update_warnings,
 )
 from core.domain.guard_state import (
     BREACH_IN_PROGRESS,
     WATCHING,
+    BalanceDeal,
     GuardState,
     GuardStatus,
     Observation,
@@ -88,6 +102,7 @@ from core.domain.guard_state import (
 __all__ = [
     "BREACH_IN_PROGRESS",
     "WATCHING",
+    "BalanceDeal",
     "BreachReason",
     "BreachWhileOffline",
     "CloseAckStatus",
@@ -96,6 +111,7 @@ __all__ = [
     "CloseAllPartial",
     "CloseAllRetryDue",
     "ClosePositionRequired",
+    "DailyLossBase",
     "DrawdownWarned",
     "FastMarketDetected",
     "FeedRestored",
@@ -115,17 +131,20 @@ __all__ = [
     "Observation",
     "PeakReset",
     "PersonalLimitError",
+    "TradingDayOpenUnknown",
     "TradingLocked",
     "TradingUnlocked",
     "admin_liquidate",
     "admin_lock",
     "admin_reset_peak",
     "admin_unlock",
+    "breaches_at_once",
     "close_all_acknowledged",
     "next_deadline",
     "observe",
     "tick",
     "trading_day_key",
+    "trading_day_start",
     "validate_personal_limit",
 ]
 
@@ -138,7 +157,8 @@ def observe(state: GuardState | None, obs: Observation, config: GuardConfig) -> 
     else:
         if state.stale:
             events.append(FeedRestored(state.last_snapshot_at))
-        state = _record(state, obs, config)
+        state, recorded = _record(state, obs, config)
+        events += recorded
     state, fast, fast_events = watch_fast_market(state, obs.time, config)
     state = _arm_min_equity(state, config)
     state, judged = _judge(state, obs.time, config)
@@ -167,20 +187,26 @@ def _first_state(obs: Observation, config: GuardConfig) -> GuardState:
         last_open_tickets=obs.open_tickets,
         last_snapshot_at=obs.time,
         day_key=trading_day_key(obs.time, config),
-        day_open_balance=obs.balance,
+        day_open_balance=day_base(obs.balance, obs.equity, config),
+        funded=is_funded(obs.equity, config),
     )
 
 
-def _record(state: GuardState, obs: Observation, config: GuardConfig) -> GuardState:
+def _record(state: GuardState, obs: Observation, config: GuardConfig) -> Step:
     """Move peak and day open with the cash flows, start a new trading day, keep the snapshot."""
     flow = obs.net_cash_flow
     peak = rescale_for_cash_flow(state.peak_equity, obs.equity, flow)
     day_key = trading_day_key(obs.time, config)
-    if day_key == state.day_key:
+    events: list[GuardEvent] = []
+    if day_key <= state.day_key:  # ISO dates: the day only moves forward, a late snapshot stays in it
+        day_key = state.day_key
         day_open = rescale_for_cash_flow(state.day_open_balance, obs.equity, flow)
     else:
-        day_open = obs.balance
-    return replace(
+        day_open, events = open_new_day(state, obs, day_key, config)
+    funded = still_funded(state.funded, obs.equity, flow, config)
+    if funded and not state.funded:  # armed now: the guard starts from this snapshot, as on link
+        peak, day_open = obs.equity, day_base(obs.balance, obs.equity, config)
+    recorded = replace(
         state,
         peak_equity=bounded(max(peak, obs.equity)),
         last_equity=obs.equity,
@@ -190,20 +216,29 @@ def _record(state: GuardState, obs: Observation, config: GuardConfig) -> GuardSt
         stale=False,
         day_key=day_key,
         day_open_balance=day_open,
+        funded=funded,
     )
+    return recorded, events
 
 
 def _judge(state: GuardState, now: datetime, config: GuardConfig) -> Step:
-    """Warnings, then a breach. A breach in progress or done is final, so it is not judged again."""
+    """Warnings, then a breach. A breach in progress or done is final, so it is not judged again;
+    an account not funded is not judged at all."""
     if state.status not in WATCHING:
         return state, []
-    drawdown = state.drawdown_percent
-    warned, crossed = update_warnings(state.warned_levels, drawdown, config.warning_levels)
+    if not state.funded:  # nothing to guard: no warning stands, the next funding starts afresh
+        return replace(state, status=GuardStatus.NORMAL, warned_levels=(), warning_rearm_since=()), []
+    drawdown = state.exact_drawdown
+    rearm_after = timedelta(seconds=config.warning_rearm_seconds)
+    warned, rearming, crossed = update_warnings(
+        state.warned_levels, state.warning_rearm_since, drawdown, config.warning_levels, now, rearm_after
+    )
     status = GuardStatus.WARNING if warned else GuardStatus.NORMAL
-    state = replace(state, warned_levels=warned, status=status)
-    events: list[GuardEvent] = [
-        DrawdownWarned(level, drawdown, state.peak_equity, state.last_equity) for level in crossed
-    ]
+    state = replace(state, warned_levels=warned, warning_rearm_since=rearming, status=status)
+    events: list[GuardEvent] = []
+    if crossed:  # several levels crossed at once: one warning, naming the deepest
+        deepest = crossed[-1]
+        events.append(DrawdownWarned(deepest, state.drawdown_percent, state.peak_equity, state.last_equity))
     reason = find_breach(state, config)
     if reason is None:
         return state, events

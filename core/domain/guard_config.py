@@ -7,12 +7,16 @@ trader's own stricter drawdown limit, if any.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
-from decimal import Decimal
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import ROUND_DOWN, Decimal
+from enum import StrEnum
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 # The drawdown history a fast market needs is kept per second of this window (guard_fast.py).
 MAX_FAST_MARKET_WINDOW_SECONDS = 300
+
+# A personal limit is kept to hundredths of a percent (what is stored), rounded toward the stricter side.
+PERSONAL_LIMIT_QUANTUM = Decimal("0.01")
 
 
 class GuardConfigError(ValueError):
@@ -21,6 +25,18 @@ class GuardConfigError(ValueError):
 
 class PersonalLimitError(GuardConfigError):
     """A trader asked for a personal drawdown limit the guard cannot take."""
+
+
+class DailyLossBase(StrEnum):
+    """Where the day's loss is measured from at the start of a trading day.
+
+    `balance`: the balance at the boundary; the floating profit of positions open across it is not
+    protected (as FTMO). `max_balance_equity`: the higher of balance and equity at the boundary (as
+    The5ers), so a floating profit given back the next day counts as that day's loss.
+    """
+
+    BALANCE = "balance"
+    MAX_BALANCE_EQUITY = "max_balance_equity"
 
 
 @dataclass(frozen=True)
@@ -38,6 +54,10 @@ class GuardConfig:
     # issue 7: a drawdown deepening this many points within this window is a fast market
     fast_market_points: Decimal = Decimal(5)
     fast_market_window_seconds: int = 10
+
+    # A warned level warns again only after the drawdown stayed a full point below it this long.
+    warning_rearm_seconds: int = 60
+    daily_loss_base: DailyLossBase = DailyLossBase.BALANCE
 
     def __post_init__(self) -> None:
         _require_percent("max_drawdown_percent", self.max_drawdown_percent)
@@ -58,6 +78,10 @@ class GuardConfig:
                 f"fast_market_window_seconds must be at most {MAX_FAST_MARKET_WINDOW_SECONDS}, "
                 f"got {self.fast_market_window_seconds}"
             )
+
+        _require_seconds("warning_rearm_seconds", self.warning_rearm_seconds, minimum=0)
+        if not isinstance(self.daily_loss_base, DailyLossBase):
+            raise GuardConfigError(f"daily_loss_base must be a DailyLossBase, got {self.daily_loss_base!r}")
 
     @property
     def effective_max_drawdown_percent(self) -> Decimal:
@@ -80,7 +104,12 @@ class GuardConfig:
 
 
 def validate_personal_limit(personal: Decimal, service_limit: Decimal) -> Decimal:
-    """Check a trader's requested drawdown limit; return it, or raise `PersonalLimitError`."""
+    """Check a trader's requested drawdown limit; return it as it will be kept, or raise
+    `PersonalLimitError`.
+
+    Kept to hundredths, rounded down: toward the stricter limit, never looser than asked (12.355 is
+    12.35, 19.999 is 19.99).
+    """
     if not isinstance(personal, Decimal) or not personal.is_finite() or personal <= 0:
         raise PersonalLimitError(f"the personal drawdown limit must be a number above 0%, got {personal}")
     if personal > service_limit:
@@ -88,7 +117,10 @@ def validate_personal_limit(personal: Decimal, service_limit: Decimal) -> Decima
             f"a personal drawdown limit may only tighten the guard: {personal}% is looser "
             f"than the service limit of {service_limit}%"
         )
-    return personal
+    kept = personal.quantize(PERSONAL_LIMIT_QUANTUM, rounding=ROUND_DOWN)
+    if kept <= 0:
+        raise PersonalLimitError(f"the personal drawdown limit must be at least {PERSONAL_LIMIT_QUANTUM}%")
+    return kept
 
 
 def trading_day_key(moment: datetime, config: GuardConfig) -> str:
@@ -104,6 +136,16 @@ def trading_day_key(moment: datetime, config: GuardConfig) -> str:
     if local.time() < time(config.day_start_hour):
         day -= timedelta(days=1)
     return day.isoformat()
+
+
+def trading_day_start(day_key: str, config: GuardConfig) -> datetime:
+    """The moment (UTC) the trading day named `day_key` began: the inverse of `trading_day_key`.
+
+    A start hour skipped by a spring-forward change is read with the offset before the change, which
+    is the first local time after it; a start hour that occurs twice starts the day the first time.
+    """
+    start = datetime.combine(date.fromisoformat(day_key), time(config.day_start_hour))
+    return start.replace(tzinfo=ZoneInfo(config.day_timezone)).astimezone(UTC)
 
 
 def _is_tightening(personal: Decimal, service_limit: Decimal) -> bool:

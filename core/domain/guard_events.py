@@ -202,3 +202,14 @@ class LiquidationCancelled(GuardEvent):
 class PeakReset(GuardEvent):
     previous_peak: Decimal
     peak_equity: Decimal
+
+
+@dataclass(frozen=True)
+class TradingDayOpenUnknown(GuardEvent):
+    """The first snapshot of trading day `day` came after a silence, and its deals do not explain how the
+    balance moved since: the balance at the day's start is unknown. The day's loss is measured from
+    `day_open_balance` (this snapshot's), which may be too lenient: tell the trader and the admins."""
+
+    day: str
+    day_open_balance: Decimal
+    last_contact: datetime

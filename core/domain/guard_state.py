@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
+from fractions import Fraction
 from typing import Any
 
 from core.domain.guard_events import BreachReason, CloseAckStatus
@@ -33,13 +34,21 @@ def require_aware(moment: datetime, name: str) -> None:
         raise ValueError(f"{name} must be a timezone-aware datetime, got {moment!r}")
 
 
-def percent_below(reference: Decimal, value: Decimal) -> Decimal:
-    """How far `value` is below `reference`, in percent of it; 0 when there is no positive reference.
+def exact_percent_below(reference: Decimal, value: Decimal) -> Fraction:
+    """How far `value` is below `reference`, in percent of it, exactly; 0 with no positive reference.
 
-    Rounded to 1e-12 %: moving a reference for a cash flow leaves noise near 1e-26 %, which
-    must not carry a result across a limit (a 20 % drawdown read as 19.99...9 %). No amount
-    in cents comes that close to a limit without being on it.
+    Every limit and warning level is compared with this, never with a rounded percent: 19.9999999999996 %
+    is short of 20 % however large the balance. (A reference moved for a cash flow is rounded toward the
+    stricter side, see `rescale_for_cash_flow`, so no rounding there carries a result across a limit.)
     """
+    if reference <= 0:
+        return Fraction(0)
+    return (Fraction(reference) - Fraction(value)) / Fraction(reference) * 100
+
+
+def percent_below(reference: Decimal, value: Decimal) -> Decimal:
+    """`exact_percent_below` as a Decimal to show (events and alerts), rounded to 1e-12 %. Nothing
+    compares it with a limit."""
     if reference <= 0:
         return Decimal(0)
     percent = (reference - value) / reference * HUNDRED
@@ -49,12 +58,26 @@ def percent_below(reference: Decimal, value: Decimal) -> Decimal:
 
 
 @dataclass(frozen=True)
+class BalanceDeal:
+    """A new deal as the guard needs it: when it was done (UTC), how it moved the balance (a trade's
+    profit + commission + swap, a deposit's or withdrawal's amount; 0 for a credit, which moves equity
+    only) and the cash it brought in or took out (`cash_flow`: a balance or credit deal's amount, 0 for
+    a trade)."""
+
+    time: datetime
+    balance_change: Decimal
+    cash_flow: Decimal = Decimal(0)
+
+
+@dataclass(frozen=True)
 class Observation:
     """One accepted snapshot, as the guard needs it.
 
     `time` should be the server's receipt time (the clock `tick` runs on), not the
     terminal's. `cash_flows` are the snapshot's new balance/credit deals: positive deposits,
-    negative withdrawals; `equity` and `balance` already include them.
+    negative withdrawals; `equity` and `balance` already include them. `deals` are all the
+    snapshot's new deals (each ticket once) as they moved the balance: with them the balance at a
+    trading day's boundary is rebuilt when the first snapshot of a day comes late.
     """
 
     time: datetime
@@ -65,8 +88,15 @@ class Observation:
     # issue 7: the held symbols on which a market guard fired in this snapshot (cuts a grace short)
     market_alarm: tuple[str, ...] = ()
 
+    deals: tuple[BalanceDeal, ...] = ()
+
     def __post_init__(self) -> None:
         require_aware(self.time, "Observation.time")
+        for deal in self.deals:
+            require_aware(deal.time, "Observation.deals[].time")
+            for amount in (deal.balance_change, deal.cash_flow):
+                if not isinstance(amount, Decimal) or not amount.is_finite():
+                    raise ValueError(f"Observation.deals[] amounts must be finite Decimals, got {amount!r}")
         for name, amount in (("equity", self.equity), ("balance", self.balance), *_named(self.cash_flows)):
             if not isinstance(amount, Decimal) or not amount.is_finite():
                 raise ValueError(f"Observation.{name} must be a finite Decimal, got {amount!r}")
@@ -114,6 +144,12 @@ class GuardState:
     close_position_at: datetime | None = None
     min_equity_armed: bool = True
 
+    # The equity rules are armed once the account is funded (equity above 0 and at MIN_EQUITY or more),
+    # and disarmed by a withdrawal that takes it below: an empty account is not a breach.
+    funded: bool = True
+    # Warned levels the drawdown has stayed a full point below, and since when (re-armed after a while).
+    warning_rearm_since: tuple[tuple[Decimal, datetime], ...] = ()
+
     @property
     def drawdown_percent(self) -> Decimal:
         return percent_below(self.peak_equity, self.last_equity)
@@ -121,6 +157,18 @@ class GuardState:
     @property
     def daily_loss_percent(self) -> Decimal:
         return percent_below(self.day_open_balance, self.last_equity)
+
+    @property
+    def rearming(self) -> tuple[tuple[Decimal, datetime], ...]:
+        return self.warning_rearm_since
+
+    @property
+    def exact_drawdown(self) -> Fraction:
+        return exact_percent_below(self.peak_equity, self.last_equity)
+
+    @property
+    def exact_daily_loss(self) -> Fraction:
+        return exact_percent_below(self.day_open_balance, self.last_equity)
 
     @property
     def warning_level(self) -> Decimal | None:
@@ -156,6 +204,8 @@ class GuardState:
             "lock_exempt_tickets": list(self.lock_exempt_tickets),
             "close_requested_tickets": list(self.close_requested_tickets),
             **_issue7_to_dict(self),
+            "funded": self.funded,
+            "warning_rearm_since": [[str(level), moment.isoformat()] for level, moment in self.rearming],
         }
 
     @classmethod
@@ -189,6 +239,10 @@ class GuardState:
             lock_exempt_tickets=_tickets(data["lock_exempt_tickets"]),
             close_requested_tickets=_tickets(data["close_requested_tickets"]),
             **_issue7_from_dict(data),
+            funded=bool(data.get("funded", True)),  # states stored before issue 7 were judged as funded
+            warning_rearm_since=tuple(
+                (Decimal(level), _moment(since)) for level, since in data.get("warning_rearm_since", [])
+            ),
         )
 
 

@@ -13,7 +13,7 @@ from core.domain.models import AccountView, AuditEntry, LinkedAccount, User
 from core.services.account_lookup import links_named
 from core.services.errors import Forbidden, InvalidInput, NotFound
 from core.services.guard import GuardService
-from core.services.ports import Clock, Doorbell, UnitOfWorkFactory, ViewCache
+from core.services.ports import Clock, Doorbell, UnitOfWork, UnitOfWorkFactory, ViewCache
 
 ACTIONS = ("liquidate", "lock", "unlock", "reset_peak")
 GUARD_STATES = tuple(status.value for status in g.GuardStatus)
@@ -118,6 +118,16 @@ class AdminService:
             return await uow.accounts.all_with_state(status, limit)
 
 
+@dataclass(frozen=True)
+class LimitChange:
+    """What `/settings limit` did. Not `applied`: the limit would close out an account at once (its
+    drawdown is already `deepest_drawdown`), and waits for the trader to confirm."""
+
+    percent: Decimal | None
+    applied: bool = True
+    deepest_drawdown: Decimal | None = None
+
+
 class PreferenceService:
     """A trader's own settings: a stricter drawdown limit for their accounts (never a looser one)."""
 
@@ -129,18 +139,28 @@ class PreferenceService:
         self.service_limit = service_limit
         self.clock = clock
 
-    async def set_drawdown_limit(self, user: User, text: str | None) -> Decimal | None:
+    async def set_drawdown_limit(
+        self, user: User, text: str | None, *, confirmed: bool = False
+    ) -> LimitChange:
+        """Set (or, with "off", clear) the trader's limit, kept as `validate_personal_limit` rounds it.
+        A limit that one of their accounts is already past is set only `confirmed`; every check runs
+        again then, on the accounts and drawdowns of that moment."""
         percent = None if text in (None, "off") else _percent(text or "")
         if percent is not None:
             try:
-                g.validate_personal_limit(percent, self.service_limit)
+                percent = g.validate_personal_limit(percent, self.service_limit)
             except g.PersonalLimitError as error:
-                raise InvalidInput("limit_looser") from error
+                looser = percent > self.service_limit
+                raise InvalidInput("limit_looser" if looser else "limit_number") from error
         async with self.uow() as uow:
             accounts = await uow.accounts.of_user(user.id)
+            if percent is not None and not confirmed:
+                deepest = await _deepest_breached_at_once(uow, [a.id for a in accounts], percent)
+                if deepest is not None:
+                    return LimitChange(percent, applied=False, deepest_drawdown=deepest)
             for account in accounts:
                 await uow.accounts.set_personal_limit(account.id, percent)
-            details = {"percent": None if percent is None else str(percent)}
+            details = {"percent": None if percent is None else str(percent), "confirmed": confirmed}
             entry = AuditEntry(
                 f"user:{user.telegram_id}", "settings.drawdown_limit", f"user:{user.telegram_id}", details
             )
@@ -148,18 +168,32 @@ class PreferenceService:
             await uow.commit()
         for account in accounts:
             await self.cache.invalidate_account(account.id)
-        return percent
+        return LimitChange(percent)
 
 
-PERCENT = re.compile(r"[0-9]{1,2}(?:[.,][0-9]{1,2})?%?", re.ASCII)
+async def _deepest_breached_at_once(
+    uow: UnitOfWork, account_ids: list[int], percent: Decimal
+) -> Decimal | None:
+    """The deepest drawdown among the accounts `percent` would close out on their next snapshot."""
+    deepest: Decimal | None = None
+    for account_id in account_ids:
+        stored = await uow.states.guard(account_id)
+        state = g.GuardState.from_dict(stored) if stored else None
+        if state is not None and g.breaches_at_once(state, percent):
+            deepest = max(state.drawdown_percent, deepest or state.drawdown_percent)
+    return deepest
+
+
+PERCENT = re.compile(r"[0-9]{1,2}(?:[.,][0-9]{1,6})?%?", re.ASCII)
 
 
 def _percent(text: str) -> Decimal:
-    """`12`, `12.5`, `12,5%`: ASCII digits only (Decimal() would also take "١٢" or "1e1")."""
+    """`12`, `12.5`, `12,355%`: ASCII digits only (Decimal() would also take "١٢" or "1e1"). Kept as
+    written: the guard rounds it, toward the stricter (`validate_personal_limit`)."""
     text = text.strip()
     if not PERCENT.fullmatch(text):
         raise InvalidInput("limit_number")
     value = Decimal(text.rstrip("%").replace(",", "."))
     if value <= 0:
         raise InvalidInput("limit_number")
-    return value.quantize(Decimal("0.01"))
+    return value

@@ -17,6 +17,7 @@ from typing import Any
 from core.domain import guard as g
 from core.domain.commands import COMMAND_TTL_SECONDS, CommandRequest, CommandType
 from core.domain.deals import distinct_deals
+from core.domain.guard_day import balance_deals
 from core.domain.models import Alert, AuditEntry, SnapshotContext
 from core.domain.snapshot import Deal, Snapshot
 from core.services.health import Health, HealthBoard, best_effort
@@ -57,13 +58,15 @@ def observation(
     snapshot: Snapshot, new_deals: list[Deal], now: datetime, market_alarm: tuple[str, ...] = ()
 ) -> g.Observation:
     """`new_deals` are the deals not stored before; a ticket listed twice among them still counts once."""
+    new = distinct_deals(new_deals)
     return g.Observation(
         time=now,
         equity=snapshot.account.equity,
         balance=snapshot.account.balance,
         open_tickets=tuple(p.ticket for p in snapshot.positions),
-        cash_flows=distinct_deals(new_deals).cash_flows,
+        cash_flows=new.cash_flows,
         market_alarm=market_alarm,
+        deals=balance_deals(new.new),
     )
 
 
@@ -106,6 +109,7 @@ class GuardEffects:
             g.ClosePositionRequired: self._close_position_required,
             g.FeedStale: self._feed_stale,
             g.FeedRestored: self._feed_restored,
+            g.TradingDayOpenUnknown: self._trading_day_unknown,
             g.TradingLocked: self._trading_locked,
             g.TradingUnlocked: self._trading_unlocked,
             g.PeakReset: self._audited_only,
@@ -218,6 +222,11 @@ class GuardEffects:
         await self._withdraw(f"close_pos:{self._key}:")
         await self._command(f"unlock:{self._key}:{self.occasion}", CommandType.UNLOCK, event.reason)
         await self._tell_trader(f"unlocked:{self._key}:{self.occasion}", "trading_unlocked", {})
+
+    async def _trading_day_unknown(self, state: g.GuardState, event: Any) -> None:
+        key = f"dayunknown:{self._key}:{event.day}"
+        await self._tell_trader(key, "trading_day_unknown", _params(event))
+        await self._tell_admins(key, "trading_day_unknown", _params(event))
 
     async def _audited_only(self, state: g.GuardState, event: Any) -> None:
         return None

@@ -43,7 +43,22 @@ def has_credentials(message: SentMessage) -> bool:
     return len(message.entity_texts("code")) >= 2
 
 
-ALERT_MARKS = ("✅", "⚠", "🚨", "❗", "🛑", "⏰", "📵", "🔒", "🔓", "📣", "⏸", "▶")  # how every alert starts
+ALERT_MARKS = (
+    "✅",
+    "⚠",
+    "🚨",
+    "❗",
+    "🛑",
+    "⏰",
+    "📵",
+    "🔒",
+    "🔓",
+    "📣",
+    "⏸",
+    "▶",
+    "❔",
+    "⚡",
+)  # how every alert starts
 
 
 def is_alert(message: SentMessage) -> bool:

@@ -108,6 +108,8 @@ def alert_params(hostile: str) -> dict[str, Any]:
         **fast,
         "cause": "market_alarm",
         "symbols": [hostile, "EURCHF"],
+        "day": "2026-11-28",
+        "day_open_balance": "10000.00",
     }
 
 

@@ -54,7 +54,7 @@ async def test_limit_off_clears_the_personal_limit(stack: Stack) -> None:
 
 
 @pytest.mark.parametrize(
-    "value", ["abc", "0", "-5", "100", "NaN", "1e9", "1e1", "١٢", "１２", "12²", "9" * 400, "15.123"]
+    "value", ["abc", "0", "-5", "100", "NaN", "1e9", "1e1", "١٢", "１２", "12²", "9" * 400, "0.001"]
 )
 async def test_a_limit_that_is_not_a_percentage_answers_how_to_write_one(stack: Stack, value: str) -> None:
     ann = stack.user(1001)

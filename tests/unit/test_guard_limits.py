@@ -107,10 +107,14 @@ def test_equity_exactly_at_the_minimum_is_not_a_breach_and_one_cent_below_is(
         assert triggered[0].reason is BreachReason.MIN_EQUITY
 
 
-def test_an_account_linked_below_the_minimum_equity_is_liquidated_at_once() -> None:
-    _, events = feed([snap("99.99", 0)])
+def test_an_account_linked_below_the_minimum_equity_is_not_liquidated_until_funded() -> None:
+    state, events = feed([snap("99.99", 0), snap("50", 1)])
 
-    assert of_type(events, LiquidationTriggered)[0].reason is BreachReason.MIN_EQUITY
+    assert (state.funded, state.status, of_type(events, LiquidationTriggered)) == (
+        False,
+        GuardStatus.NORMAL,
+        [],
+    )
 
 
 def test_when_several_limits_are_breached_the_drawdown_is_named_first() -> None:
@@ -122,26 +126,43 @@ def test_when_several_limits_are_breached_the_drawdown_is_named_first() -> None:
 
 
 @pytest.mark.parametrize(
-    ("equities", "warned"),
+    ("seconds_and_equities", "warned"),
     [
-        (["10000", "9001"], []),
-        (["10000", "9000"], ["10"]),
-        (["10000", "9000", "8900", "9050", "9000"], ["10"]),
-        (["10000", "9000", "9100", "9000"], ["10"]),  # 9.00 % is not below 9: not re-armed
-        (["10000", "9000", "9101", "9000"], ["10", "10"]),  # 8.99 % re-arms 10
-        (["10000", "8500"], ["10", "15"]),
-        (["10000", "8500", "8600", "8500"], ["10", "15"]),  # 14.00 % keeps 15 warned
-        (["10000", "8500", "8601", "8500"], ["10", "15", "15"]),  # 13.99 % re-arms 15, not 10
-        (["10000", "8400", "9200", "8400"], ["10", "15", "10", "15"]),
-        (["10000", "8000"], ["10", "15"]),  # crossed on the way to the breach
+        ([(0, "10000"), (1, "9001")], []),
+        ([(0, "10000"), (1, "9000")], ["10"]),
+        ([(0, "10000"), (1, "9000"), (2, "8900"), (3, "9050"), (4, "9000")], ["10"]),
+        ([(0, "10000"), (1, "9000"), (2, "9100"), (90, "9100"), (91, "9000")], ["10"]),  # 9.00 %: not below 9
+        ([(0, "10000"), (1, "9000"), (2, "9101"), (3, "9000")], ["10"]),  # 8.99 % for 1 s: not re-armed
+        ([(0, "10000"), (1, "9000"), (2, "9101"), (61, "9101"), (62, "9000")], ["10"]),  # 59 s below 9
+        ([(0, "10000"), (1, "9000"), (2, "9101"), (62, "9101"), (63, "9000")], ["10", "10"]),  # 60 s below 9
+        (
+            [(0, "10000"), (1, "9000"), (2, "9101"), (40, "9050"), (62, "9101"), (63, "9000")],
+            ["10"],
+        ),  # clock restarts
+        ([(0, "10000"), (1, "8500")], ["15"]),  # two levels crossed at once: one warning, the deepest
+        ([(0, "10000"), (1, "8500"), (2, "8600"), (3, "8500")], ["15"]),  # 14.00 % keeps 15 warned
+        (
+            [(0, "10000"), (1, "8500"), (2, "8601"), (70, "8601"), (71, "8500")],
+            ["15", "15"],
+        ),  # re-arms 15, not 10
+        ([(0, "10000"), (1, "8400"), (2, "9200"), (70, "9200"), (71, "8400")], ["15", "15"]),
+        ([(0, "10000"), (1, "8000")], ["15"]),  # crossed on the way to the breach
     ],
 )
-def test_each_warning_level_fires_once_per_episode_and_rearms_a_point_below(
-    equities: list[str], warned: list[str]
+def test_each_warning_level_fires_once_and_rearms_only_after_a_minute_a_point_below(
+    seconds_and_equities: list[tuple[int, str]], warned: list[str]
 ) -> None:
-    _, events = feed(snap(equity, second) for second, equity in enumerate(equities))
+    _, events = feed(snap(equity, second) for second, equity in seconds_and_equities)
 
     assert [event.level for event in of_type(events, DrawdownWarned)] == [Decimal(level) for level in warned]
+
+
+def test_with_no_rearm_wait_a_level_rearms_at_the_first_snapshot_a_point_below() -> None:
+    config = GuardConfig(warning_rearm_seconds=0)
+
+    _, events = feed([snap(10_000, 0), snap(9_000, 1), snap(9_101, 2), snap(9_000, 3)], config)
+
+    assert [event.level for event in of_type(events, DrawdownWarned)] == [Decimal(10), Decimal(10)]
 
 
 def test_the_warning_status_carries_the_highest_level_warned() -> None:
@@ -149,16 +170,18 @@ def test_the_warning_status_carries_the_highest_level_warned() -> None:
 
     assert state.status is GuardStatus.WARNING
     assert state.warning_level == Decimal(15)
-    assert of_type(events, DrawdownWarned)[1] == DrawdownWarned(
-        level=Decimal(15),
-        drawdown_percent=Decimal("15.5"),
-        peak_equity=Decimal(10_000),
-        equity=Decimal(8_450),
-    )
+    assert of_type(events, DrawdownWarned) == [
+        DrawdownWarned(
+            level=Decimal(15),
+            drawdown_percent=Decimal("15.5"),
+            peak_equity=Decimal(10_000),
+            equity=Decimal(8_450),
+        )
+    ]
 
 
 def test_recovering_below_every_level_returns_to_normal() -> None:
-    state, _ = feed([snap(10_000, 0), snap(8_900, 1), snap(9_500, 2)])
+    state, _ = feed([snap(10_000, 0), snap(8_900, 1), snap(9_500, 2), snap(9_500, 62)])
 
     assert state.status is GuardStatus.NORMAL
     assert state.warning_level is None

@@ -46,7 +46,11 @@ def test_with_no_grace_close_all_is_due_in_the_same_call_as_the_breach() -> None
     state, _ = feed([snap(10_000, -60)], GRACE_0)
     state, events = observe(state, snap(7_900, 1), GRACE_0)
 
-    assert kinds(events) == ["DrawdownWarned", "DrawdownWarned", "LiquidationTriggered", "CloseAllDue"]
+    assert kinds(events) == [
+        "DrawdownWarned",
+        "LiquidationTriggered",
+        "CloseAllDue",
+    ]  # 10 and 15: one warning
     assert events[-1] == CloseAllDue(breach_no=1, reason=BreachReason.MAX_DRAWDOWN)
     assert (state.status, state.locked, state.close_issued_at) == (GuardStatus.LIQUIDATING, True, at(1))
 
