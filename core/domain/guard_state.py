@@ -85,10 +85,9 @@ class Observation:
     balance: Decimal
     open_tickets: tuple[int, ...]
     cash_flows: tuple[Decimal, ...] = ()
-    # issue 7: the held symbols on which a market guard fired in this snapshot (cuts a grace short)
-    market_alarm: tuple[str, ...] = ()
-
     deals: tuple[BalanceDeal, ...] = ()
+    # the held symbols on which a market guard fired in this snapshot (cuts a grace short)
+    market_alarm: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         require_aware(self.time, "Observation.time")

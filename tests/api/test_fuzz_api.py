@@ -158,7 +158,9 @@ def fuzz(
             session.auth = auth
             response = case.call(base_url=base_url, session=session, timeout=10)
         answers[(response.status_code, error_code(response))] += 1
-        case.validate_response(response, checks=checks)
+        # 413 is a rejection too (BRIDGE.md: a body over 256 KiB), one schemathesis does not list
+        too_large = response.status_code == 413 and error_code(response) == "payload_too_large"
+        case.validate_response(response, checks=CHECKS if too_large else checks)
 
     each_request_is_answered_as_documented()
     return answers

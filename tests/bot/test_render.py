@@ -82,6 +82,14 @@ def alert_params(hostile: str) -> dict[str, Any]:
         {"event": "completed", "login": 5012345, "server": hostile, "currency": "USD", "realised": "-9.5"},
         {"event": "stale", "login": 5012345, "server": hostile, "currency": "USD", "last_contact": moment},
         {"event": "fast_market", "login": 5012345, "server": hostile, "currency": "USD", **fast},
+        {
+            "event": "market",
+            "login": 5012345,
+            "server": hostile,
+            "kind": "spread",
+            "symbol": hostile,
+            "closed": 1,
+        },
     ]
     return {
         "login": 5012345,
@@ -110,6 +118,18 @@ def alert_params(hostile: str) -> dict[str, Any]:
         "symbols": [hostile, "EURCHF"],
         "day": "2026-11-28",
         "day_open_balance": "10000.00",
+        # the market guards' alerts
+        "symbol": hostile,
+        "action": "closed",
+        "closed_tickets": [123456],
+        "previous_bid": "1.20080",
+        "bid": "1.13000",
+        "move_percent": "-5.9",
+        "direction": "down",
+        "spread": "0.00104",
+        "usual_spread": "0.00007",
+        "multiple": "14.86",
+        "unchanged_since": moment,
     }
 
 
