@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -20,11 +20,11 @@ from core.domain.deals import distinct_deals
 from core.domain.guard_day import balance_deals
 from core.domain.models import Alert, AuditEntry, SnapshotContext
 from core.domain.snapshot import Deal, Snapshot
+from core.services.admin_digest import add_to_admin_digest
 from core.services.health import Health, HealthBoard, best_effort
 from core.services.ports import UnitOfWork
 
 log = logging.getLogger(__name__)
-DIGEST_WINDOW_SECONDS = 10
 Handler = Callable[[g.GuardState, Any], Awaitable[None]]
 ADMIN_ACTIONS: dict[str, Callable[[g.GuardState, datetime, str], tuple[g.GuardState, list[g.GuardEvent]]]] = {
     "liquidate": g.admin_liquidate,
@@ -272,17 +272,7 @@ class GuardEffects:
         self.digest.append({**self._account_params(), **item})
 
     async def _flush_digest(self) -> None:
-        """Last, because every account's transaction in the window updates the same digest row and
-        holds its lock until commit: the later it is taken, the less the transactions queue."""
-        if not self.digest:
-            return
-        window = int(self.now.timestamp()) // DIGEST_WINDOW_SECONDS * DIGEST_WINDOW_SECONDS
-        deliver_at = datetime.fromtimestamp(window + DIGEST_WINDOW_SECONDS + 1, UTC)
-        for admin in self.policy.admin_chat_ids:
-            alert = Alert(
-                f"digest:liq:{admin}:{window}", admin, "admin_liquidation_digest", {"items": self.digest}
-            )
-            await self.uow.outbox.add_to_digest(alert, deliver_at)
+        await add_to_admin_digest(self.uow, self.policy.admin_chat_ids, self.digest, self.now)
         self.digest = []
 
     def _account_params(self) -> dict[str, Any]:
