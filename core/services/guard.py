@@ -21,6 +21,7 @@ from core.domain.guard_day import balance_deals
 from core.domain.models import Alert, AuditEntry, SnapshotContext
 from core.domain.snapshot import Deal, Snapshot
 from core.services.admin_digest import add_to_admin_digest
+from core.services.event_params import event_params
 from core.services.health import Health, HealthBoard, best_effort
 from core.services.ports import UnitOfWork
 
@@ -127,22 +128,22 @@ class GuardEffects:
 
     async def _warned(self, state: g.GuardState, event: Any) -> None:
         await self._tell_trader(
-            f"warn:{self._key}:{event.level}:{self.occasion}", "drawdown_warning", _params(event)
+            f"warn:{self._key}:{event.level}:{self.occasion}", "drawdown_warning", event_params(event)
         )
 
     async def _triggered(self, state: g.GuardState, event: Any) -> None:
-        params = {**_params(event), "grace_seconds": _grace(event, self.now)}
+        params = {**event_params(event), "grace_seconds": _grace(event, self.now)}
         await self._tell_trader(f"breach:{self._key}:{event.breach_no}", "liquidation_warning", params)
         await self._digest_for_admins({"event": "started", "reason": event.reason.value})
 
     async def _grace_cut_short(self, state: g.GuardState, event: Any) -> None:
-        await self._tell_trader(f"cut:{self._key}:{event.breach_no}", "liquidation_now", _params(event))
+        await self._tell_trader(f"cut:{self._key}:{event.breach_no}", "liquidation_now", event_params(event))
 
     async def _fast_market(self, state: g.GuardState, event: Any) -> None:
         """The trader hears of it unless a breach is under way (its own messages say why it closes)."""
         if state.status in g.WATCHING:
-            await self._tell_trader(f"fast:{self._key}:{event.episode}", "fast_market", _params(event))
-        await self._digest_for_admins({"event": "fast_market", **_params(event)})
+            await self._tell_trader(f"fast:{self._key}:{event.episode}", "fast_market", event_params(event))
+        await self._digest_for_admins({"event": "fast_market", **event_params(event)})
 
     async def _close_all_due(self, state: g.GuardState, event: Any) -> None:
         await self._command(
@@ -225,8 +226,8 @@ class GuardEffects:
 
     async def _trading_day_unknown(self, state: g.GuardState, event: Any) -> None:
         key = f"dayunknown:{self._key}:{event.day}"
-        await self._tell_trader(key, "trading_day_unknown", _params(event))
-        await self._tell_admins(key, "trading_day_unknown", _params(event))
+        await self._tell_trader(key, "trading_day_unknown", event_params(event))
+        await self._tell_admins(key, "trading_day_unknown", event_params(event))
 
     async def _audited_only(self, state: g.GuardState, event: Any) -> None:
         return None
@@ -279,24 +280,10 @@ class GuardEffects:
         return {"login": self.ref.login, "server": self.ref.server, "currency": self.ref.currency}
 
     def _audit_entry(self, actor: str, event: g.GuardEvent) -> AuditEntry:
-        details = {"event": type(event).__name__, **_params(event)}
+        details = {"event": type(event).__name__, **event_params(event)}
         return AuditEntry(
             actor, "guard." + _snake(type(event).__name__), f"account:{self.ref.login}", details
         )
-
-
-def _params(event: g.GuardEvent) -> dict[str, Any]:
-    return {name: _plain(getattr(event, name)) for name in event.__dataclass_fields__}
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, tuple):
-        return [_plain(v) for v in value]
-    return getattr(value, "value", value)
 
 
 def _grace(event: g.LiquidationTriggered, now: datetime) -> int:

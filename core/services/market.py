@@ -32,6 +32,7 @@ from core.domain.market import (
 from core.domain.models import Alert, AuditEntry, SnapshotContext
 from core.domain.snapshot import Position, Snapshot
 from core.services.admin_digest import add_to_admin_digest
+from core.services.event_params import event_params
 from core.services.ports import JsonDict, UnitOfWork
 
 MarketAction = Literal["close", "alert"]
@@ -108,7 +109,7 @@ class MarketGuardService:
             tickets = [p.ticket for p in exposed] if self._closes(event, guard) else []
             for ticket in tickets:
                 await self._close(uow, context.account_id, ticket, event, now)
-            params = {**account, **_plain_fields(event), "closed_tickets": tickets}
+            params = {**account, **event_params(event), "closed_tickets": tickets}
             params["action"] = _action(event, tickets)
             key = f"market:{context.account_id}:{event.symbol}:{kind}:{event.episode}"
             if await uow.outbox.add(Alert(key, context.chat_id, f"market_{kind}", params)):
@@ -162,7 +163,7 @@ def _still_recent(events: list[MarketEvent], now: datetime) -> list[MarketEvent]
 
 
 def event_to_json(event: MarketEvent) -> JsonDict:
-    return {"kind": KINDS[type(event)], **_plain_fields(event)}
+    return {"kind": KINDS[type(event)], **event_params(event)}
 
 
 def event_from_json(data: JsonDict) -> MarketEvent:
@@ -178,15 +179,3 @@ def event_from_json(data: JsonDict) -> MarketEvent:
     kind = {"gap": GapDetected, "spread": SpreadBlowout, "stale": QuotesStale}[data["kind"]]
     event: MarketEvent = kind(**fields)
     return event
-
-
-def _plain_fields(event: MarketEvent) -> JsonDict:
-    return {name: _plain(getattr(event, name)) for name in event.__dataclass_fields__}
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, datetime):
-        return value.isoformat()
-    return getattr(value, "value", value)
