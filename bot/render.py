@@ -371,4 +371,7 @@ def render_alert(t: Translator, kind: str, params: dict[str, Any]) -> str:
         raise ValueError(f"no renderer for alert kind {kind!r}")
     if kind == "admin_liquidation_digest":
         return render_digest(t, params)
-    return t("alert." + kind, **_alert_values(t, kind, params))
+    key = "alert." + kind
+    if kind == "liquidation_warning" and not params["grace_seconds"]:
+        key = "alert.liquidation_warning_now"  # no grace (the default, or cut short): not "in 0 s"
+    return t(key, **_alert_values(t, kind, params))

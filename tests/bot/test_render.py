@@ -268,3 +268,13 @@ def test_raw_fragments_are_placed_as_they_are_and_everything_else_is_escaped() -
              price="3", profit="&")  # fmt: skip
 
     assert text == "#1 &lt;b&gt; <i>buy</i> 1 @ 2 → 3: <b>&amp;</b>"
+
+
+@pytest.mark.parametrize(("grace", "says"), [(0, "being closed now"), (10, "will be closed in 10 s")])
+def test_a_breach_without_a_grace_says_the_positions_are_being_closed_now(grace: int, says: str) -> None:
+    params = {**alert_params("Broker-Live"), "grace_seconds": grace}
+
+    text = visible(render_alert(translator("en"), "liquidation_warning", params))
+
+    assert says in text
+    assert "in 0 s" not in text
