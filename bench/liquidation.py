@@ -26,6 +26,7 @@ import math
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -61,7 +62,7 @@ PEAK_EQUITY = Decimal("10000.00")
 WARNED_EQUITY = Decimal("8400.00")  # 16% down: both warning levels (10, 15) before the timed phase
 BREACH_EQUITY = Decimal("7500.00")  # 25% down: past the 20% limit
 TELEGRAM_RATE = 30
-SETUP_ALERTS_PER_ACCOUNT = 2  # account_connected + one drawdown_warning (10 and 15 crossed at once)
+SETUP_ALERTS_PER_ACCOUNT = 3  # account_connected, one drawdown_warning (10 and 15 at once), fast_market
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -184,6 +185,8 @@ async def breach_phase(
         if service is not None and service_cpu is not None:
             breach.service_cpu_share = service.cpu_share(service_cpu)
         say(f"  close_all available for all after {breach.seconds:.2f} s")
+        for error, count in Counter(breach.errors).most_common(3):  # why, when some were refused
+            say(f"  {count} × {error[:200]}")
         if not args.ack:
             return mark, breach, None
         acked_at, failures = await phases.close_out_all(load, traders, breach)

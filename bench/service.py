@@ -44,6 +44,8 @@ def service_env(settings: Settings) -> dict[str, str]:
         "LIQUIDATION_GRACE_SECONDS": settings.liquidation_grace_seconds,
         "STALE_FEED_SECONDS": settings.stale_feed_seconds,
         "LIQUIDATION_VERIFY_SECONDS": settings.liquidation_verify_seconds,
+        # one address plays every terminal: the per-IP connection cap must not stand in for a proxy
+        "HTTP_MAX_CONNECTIONS_PER_IP": settings.http_max_connections_per_ip,
     }
     env = {name: value for name, value in os.environ.items() if name not in SETTING_NAMES}
     env["PYTHONUNBUFFERED"] = "1"

@@ -543,9 +543,9 @@ class SqlOutboxRepository:
         }
         return (await self.session.scalar(ADD_ALERT, params)) is not None
 
-    async def add_to_digest(self, alert: Alert, deliver_at: datetime) -> None:
-        """Append `alert.params["items"]` to the pending digest with this key (or start it); a digest
-        already sent gets a late sibling instead, so no item is ever lost."""
+    async def add_to_digest(self, alert: Alert, deliver_at: datetime) -> bool:
+        """Append `alert.params["items"]` to the pending digest with this key (or start it); False when
+        that digest is already being sent or was sent (nothing is added: the caller picks another)."""
         appended = await self.session.scalar(
             text(
                 "INSERT INTO outbox (dedupe_key, chat_id, kind, params, status, attempts, next_attempt_at)"
@@ -563,11 +563,7 @@ class SqlOutboxRepository:
                 "at": deliver_at,
             },
         )
-        if appended is None:
-            late = Alert(
-                f"{alert.dedupe_key}:late:{secrets.token_hex(6)}", alert.chat_id, alert.kind, alert.params
-            )
-            await self.add(late)
+        return appended is not None
 
     async def claim_due(self, now: datetime, limit: int, lease_seconds: int) -> list[PendingAlert]:
         """Lease due rows (status `sending` until the lease ends): a relay that dies mid-send leaves them

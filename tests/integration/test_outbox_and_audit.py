@@ -11,6 +11,7 @@ from sqlalchemy.exc import DBAPIError
 
 from bot.app import Core
 from core.domain.models import Alert, AuditEntry
+from core.services.admin_digest import DIGEST_WINDOW_SECONDS, add_to_admin_digest
 from db.repositories import GENESIS_HASH, audit_hash
 from tests.conftest import FakeClock
 
@@ -94,23 +95,24 @@ async def test_digest_items_for_one_window_become_one_alert(core: Core, clock: F
     assert [item["login"] for item in digest.params["items"]] == [1, 2, 3]
 
 
-async def test_a_digest_item_arriving_while_the_digest_is_being_sent_is_not_lost(
+async def test_a_digest_item_arriving_while_the_digest_is_being_sent_joins_the_next_window(
     core: Core, clock: FakeClock
 ) -> None:
-    async with core.bot_services.users.uow() as uow:
-        await uow.outbox.add_to_digest(
-            Alert("digest:t", 5, "admin_liquidation_digest", {"items": [{"n": 1}]}), clock()
-        )
-        await uow.commit()
+    async def add(n: int) -> None:
+        async with core.bot_services.users.uow() as uow:
+            await add_to_admin_digest(uow, (5,), [{"n": n}], clock())
+            await uow.commit()
+
+    await add(1)
+    clock.advance(DIGEST_WINDOW_SECONDS + 1.5)
     (sending,) = await core.delivery.claim()
-    async with core.bot_services.users.uow() as uow:
-        await uow.outbox.add_to_digest(
-            Alert("digest:t", 5, "admin_liquidation_digest", {"items": [{"n": 2}]}), clock()
-        )
-        await uow.commit()
-    (late,) = await core.delivery.claim()
+    await add(2)
+    await add(3)
+    assert await core.delivery.claim() == []  # waits for its own window: one message, not one each
+    clock.advance(DIGEST_WINDOW_SECONDS + 1)
+    (next_window,) = await core.delivery.claim()
     assert [i["n"] for i in sending.params["items"]] == [1]
-    assert [i["n"] for i in late.params["items"]] == [2]
+    assert [i["n"] for i in next_window.params["items"]] == [2, 3]
 
 
 async def append(core: Core, clock: FakeClock, subject: str, action: str) -> None:

@@ -277,11 +277,12 @@ class FakeOutbox(FakeRepos):
         }
         return True
 
-    async def add_to_digest(self, alert: Alert, deliver_at: datetime) -> None:
+    async def add_to_digest(self, alert: Alert, deliver_at: datetime) -> bool:
         row = self.s.outbox.setdefault(
             alert.dedupe_key, {"chat_id": alert.chat_id, "kind": alert.kind, "params": {"items": []}}
         )
         row["params"]["items"] += alert.params["items"]
+        return True
 
     async def claim_due(self, now: datetime, limit: int, lease_seconds: int) -> list[PendingAlert]:
         raise NotImplementedError
