@@ -94,8 +94,9 @@ class SqlHaltRepository:
         return _halt(row)
 
     async def withdraw_pending(self, types: Iterable[CommandType], now: datetime) -> list[str]:
-        """Commands of these types issued before the halt and not yet delivered expire now: an order
-        queued before a halt must not open a position during it, nor a stale one after it."""
+        """Commands of these types issued before the halt and not yet acknowledged are cancelled: an
+        order queued before a halt must not open a position during it, nor a stale one after it (a
+        cancelled command is in no answer, and its ack changes nothing)."""
         withdrawn = await self.session.scalars(
             update(CommandRow)
             .where(
@@ -103,7 +104,7 @@ class SqlHaltRepository:
                 CommandRow.status == CommandStatus.PENDING.value,
                 CommandRow.expires_at > now,
             )
-            .values(expires_at=now)
+            .values(status=CommandStatus.CANCELLED.value, acked_at=now)
             .returning(CommandRow.id)
             .execution_options(synchronize_session=False)
         )

@@ -103,6 +103,8 @@ async def test_a_halt_waits_for_an_order_being_issued_then_withdraws_it(core: Co
     assert issued is not None and change.withdrawn == (issued.id,)
     async with core.bot_services.users.uow() as uow:
         assert await uow.commands.pending(account_id, core.clock()) == []
+        withdrawn = await uow.commands.get_for(issued.id, account_id)
+    assert withdrawn is not None and withdrawn.status.value == "cancelled"  # its ack changes nothing
 
 
 async def test_an_order_issued_while_a_halt_is_committing_waits_and_is_refused(core: Core) -> None:

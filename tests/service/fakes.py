@@ -318,8 +318,8 @@ class FakeHalts(FakeRepos):
             if c.type in set(types) and c.status is CommandStatus.PENDING and expires > now
         ]  # fmt: skip
         for command_id in withdrawn:
-            command, _, key = self.s.commands[command_id]
-            self.s.commands[command_id] = (command, now, key)
+            command, expires, key = self.s.commands[command_id]
+            self.s.commands[command_id] = (replace(command, status=CommandStatus.CANCELLED), expires, key)
         return sorted(withdrawn)
 
     async def trader_chats(self) -> list[int]:
