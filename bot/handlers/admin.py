@@ -3,8 +3,6 @@ again, and a confirmation button is re-checked on press (the presser must still 
 
 from __future__ import annotations
 
-import re
-
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
@@ -12,7 +10,7 @@ from bot.context import Context, current_user, reply, services, tr
 from bot.handlers.gate import ADMIN_COMMANDS, command_of
 from bot.i18n import Raw
 from bot.render import guard_state, render_account_detail, render_accounts_all
-from core.domain.account_key import AccountKey, BadAccountKey, parse_account_key
+from core.domain.account_key import AccountKey, BadAccountKey, parse_account_key, parse_id
 from core.domain.guard import GuardActionRejected
 from core.domain.halt import AlreadyHalted, Halt, NotHalted, halt_note
 from core.domain.models import AccountView
@@ -20,7 +18,6 @@ from core.services.admin import GUARD_STATES, AccountDetail
 from core.services.errors import AmbiguousAccount, Forbidden, InvalidInput, NotFound, ServiceError
 
 LIQUIDATE = "liq:v1:"
-ACCOUNT_ID = re.compile(r"[1-9][0-9]{0,18}", re.ASCII)
 CANCEL = "liq:v1:no"
 DONE_KEYS = {"liquidate": "admin.liquidate_started", "lock": "admin.locked", "unlock": "admin.unlocked"}
 HALT = "halt:v1:"
@@ -199,8 +196,7 @@ async def liquidate_pressed(update: Update, context: Context) -> None:
 
 def _callback_account_id(data: str) -> int | None:
     """`liq:v1:<account id>`; anything else (an old or forged button) is None."""
-    text = data.removeprefix(LIQUIDATE)
-    return int(text) if ACCOUNT_ID.fullmatch(text) else None
+    return parse_id(data.removeprefix(LIQUIDATE))
 
 
 async def _act(update: Update, context: Context, key: AccountKey, action: str, note: str = "") -> None:

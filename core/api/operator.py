@@ -3,14 +3,13 @@ refused once expired or revoked (core.services.tokens)."""
 
 from __future__ import annotations
 
-import re
 from datetime import datetime, timedelta
 from typing import Any
 
 from aiohttp import web
 
 from core.api.errors import HttpError, json_response
-from core.domain.account_key import AccountKey, BadAccountKey, parse_account_key
+from core.domain.account_key import AccountKey, BadAccountKey, parse_account_key, parse_id
 from core.domain.models import AccountView
 from core.services.bridge import utc_iso
 from core.services.errors import AmbiguousAccount, NotFound
@@ -25,7 +24,6 @@ from core.services.tokens import (
     token_key,
 )
 
-OWNER = re.compile(r"[1-9][0-9]{0,18}", re.ASCII)
 QUERIES = web.AppKey("queries", AccountQueries)
 TOKENS = web.AppKey("tokens", OperatorTokens)
 
@@ -67,9 +65,10 @@ def _owner(request: web.Request) -> int | None:
     text = request.query.get("owner")
     if text is None:
         return None
-    if not OWNER.fullmatch(text):
+    owner = parse_id(text)
+    if owner is None:
         raise HttpError(400, "invalid_payload", "owner: a Telegram user id")
-    return int(text)
+    return owner
 
 
 async def _view(request: web.Request) -> AccountView:

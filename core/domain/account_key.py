@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-MAX_LOGIN = 2**63 - 1
-LOGIN_PATTERN = re.compile(r"[1-9][0-9]{0,18}", re.ASCII)
+MAX_ID = MAX_LOGIN = 2**63 - 1
+ID_PATTERN = re.compile(r"[1-9][0-9]{0,18}", re.ASCII)
 SERVER_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._\-]{0,63}", re.ASCII)
 
 
@@ -32,10 +32,19 @@ class AccountKey:
         return f"{self.login}@{self.server}" if self.server else str(self.login)
 
 
-def parse_login(text: str) -> int:
-    if not LOGIN_PATTERN.fullmatch(text) or int(text) > MAX_LOGIN:
-        raise BadAccountKey("login")
+def parse_id(text: str) -> int | None:
+    """A positive BIGINT as people and scripts write it (a login, a Telegram id, a row id): ASCII digits,
+    no sign, no leading zero, at most 2**63-1; None for anything else."""
+    if not ID_PATTERN.fullmatch(text) or int(text) > MAX_ID:
+        return None
     return int(text)
+
+
+def parse_login(text: str) -> int:
+    login = parse_id(text)
+    if login is None:
+        raise BadAccountKey("login")
+    return login
 
 
 def parse_server(text: str) -> str:
