@@ -230,8 +230,7 @@ class _ServerLog(logging.LoggerAdapter):  # type: ignore[type-arg]
 
     def _refused(self, error: HttpProcessingError, args: tuple[object, ...]) -> None:
         remote = args[0] if args else "unknown"
-        lines = str(error.message or "bad request").strip().splitlines() or ["bad request"]
-        reason = lines[0].rstrip(":")[:120]  # the first line: the rest quotes the request's bytes
+        reason = parser_reason(error)
         self.logger.info("refused malformed request from %s: %s %s", remote, error.code, reason)
 
 
@@ -251,13 +250,14 @@ class _DocumentedErrors(RequestHandler):
         if status >= 500:
             answer = error_response(status, "internal", "internal error")
         else:
-            answer = error_response(status, "invalid_request", _reason(exc))
+            answer = error_response(status, "invalid_request", parser_reason(exc))
         answer.force_close()
         return answer
 
 
-def _reason(exc: BaseException | None) -> str:
-    """The parser's reason, without the request bytes it quotes after it."""
+def parser_reason(exc: BaseException | None) -> str:
+    """The parser's reason, for the log and the answer alike: its first line up to the first colon,
+    without the request bytes it quotes after it."""
     text = str(exc.message) if isinstance(exc, HttpProcessingError) else ""
     first = (text.strip().splitlines() or ["malformed HTTP request"])[0]
     return first.split(":")[0].strip()[:120] or "malformed HTTP request"
