@@ -192,7 +192,7 @@ def _wire(
     admin = AdminService(uow, guard, cache, doorbell, settings.admin_telegram_ids, clock)
     bot_services = BotServices(
         settings=settings,
-        users=UserService(uow, clock),
+        users=UserService(uow),
         links=LinkService(uow, box, clock),
         queries=AccountQueries(uow, cache, settings.cache_ttl_seconds),
         admin=admin,

@@ -6,7 +6,7 @@ import re
 
 from core.domain.models import User
 from core.services.errors import InvalidInput
-from core.services.ports import Clock, UnitOfWorkFactory
+from core.services.ports import UnitOfWorkFactory
 
 SUPPORTED_LANGUAGES = ("en", "es", "ru")
 DEFAULT_LANGUAGE = "en"
@@ -20,9 +20,8 @@ def pick_language(language_code: str | None) -> str:
 
 
 class UserService:
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock) -> None:
+    def __init__(self, uow: UnitOfWorkFactory) -> None:
         self.uow = uow
-        self.clock = clock
 
     async def resolve(
         self, telegram_id: int, first_name: str, username: str | None, language_code: str | None

@@ -45,7 +45,7 @@ async def world() -> tuple[list[Store], AdminService, User]:
         return FakeUnitOfWork(store)
 
     guard = GuardService(GuardPolicy(GuardConfig(grace_seconds=0), (ADMIN,)), clock)
-    trader = await UserService(uow, clock).resolve(TRADER, "Ann", None, "en")
+    trader = await UserService(uow).resolve(TRADER, "Ann", None, "en")
     await LinkService(uow, SecretBox("k"), clock).link(trader, KEY.login, "Live")
     return store, AdminService(uow, guard, NullCache(), Recorder(), (ADMIN,), clock), trader
 

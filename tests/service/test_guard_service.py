@@ -85,7 +85,7 @@ async def world() -> World:
     bridge = BridgeService(
         BridgePorts(uow, MemoryNonces(), NullCache(), recorder, recorder), box, guard, clock
     )
-    user = await UserService(uow, clock).resolve(42, "Ann", None, "en")
+    user = await UserService(uow).resolve(42, "Ann", None, "en")
     linked = await LinkService(uow, box, clock).link(user, 5012345, "Live")
     device = store[0].devices[linked.device_id]
     monitor = GuardMonitor(uow, guard, NullCache(), clock)

@@ -61,7 +61,7 @@ async def world() -> World:
     def uow() -> FakeUnitOfWork:
         return FakeUnitOfWork(store)
 
-    users, links, doorbell = UserService(uow, clock), LinkService(uow, SecretBox("k"), clock), Recorder()
+    users, links, doorbell = UserService(uow), LinkService(uow, SecretBox("k"), clock), Recorder()
     ann = await users.resolve(1001, "Ann", None, "en")
     boris = await users.resolve(1002, "Boris", None, "es")
     await users.resolve(1003, "Carla, no account", None, "en")
