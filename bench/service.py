@@ -29,27 +29,18 @@ RATE_LIMIT_PREFIX = "telegram.ext.AIORateLimiter: Rate limit hit"
 
 
 def service_env(settings: Settings) -> dict[str, str]:
-    """The environment that makes `tradeguard run` read the same settings as `settings`."""
-    values: dict[str, object] = {
-        "TELEGRAM_BOT_TOKEN": settings.telegram_bot_token,
-        "TELEGRAM_API_BASE_URL": settings.telegram_api_base_url,
-        "DATABASE_URL": settings.database_url,
-        "REDIS_URL": settings.redis_url,
-        "SECRET_KEY": settings.secret_key,
-        "DATA_DIR": settings.data_dir,
-        "BRIDGE_HOST": settings.bridge_host,
-        "BRIDGE_PORT": settings.bridge_port,
-        "PUBLIC_BRIDGE_URL": settings.public_bridge_url,
-        "ADMIN_TELEGRAM_IDS": ",".join(str(admin) for admin in settings.admin_telegram_ids),
-        "LIQUIDATION_GRACE_SECONDS": settings.liquidation_grace_seconds,
-        "STALE_FEED_SECONDS": settings.stale_feed_seconds,
-        "LIQUIDATION_VERIFY_SECONDS": settings.liquidation_verify_seconds,
-        # one address plays every terminal: the per-IP connection cap must not stand in for a proxy
-        "HTTP_MAX_CONNECTIONS_PER_IP": settings.http_max_connections_per_ip,
-    }
+    """The environment that makes `tradeguard run` read the same settings as `settings`: every setting
+    that differs from its default, in the form the environment gives it (lists comma-separated)."""
+    values = settings.model_dump(exclude_defaults=True)
     env = {name: value for name, value in os.environ.items() if name not in SETTING_NAMES}
     env["PYTHONUNBUFFERED"] = "1"
-    return {**env, **{name: str(value) for name, value in values.items()}}
+    return {**env, **{name.upper(): _env_value(value) for name, value in values.items() if value is not None}}
+
+
+def _env_value(value: object) -> str:
+    if isinstance(value, tuple | list):
+        return ",".join(str(item) for item in value)
+    return str(value)
 
 
 class ServiceProcess:
