@@ -51,10 +51,10 @@ from bench.harness import (
 )
 from bench.service import ServiceProcess, service_process
 from bench.traders import Trader, bridge_load, link_traders
-from bot.demo import free_port
 from bot.runner import running
-from bot.standin import BotApiStandIn
 from core.config import Settings
+from sim.demo import free_port
+from sim.telegram import BotApiStandIn
 
 TOKEN = "7000000002:BENCH-not-a-real-token"
 ADMIN_ID = 900001

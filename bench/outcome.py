@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from bench.harness import Metric, percentile
 from bench.phases import Breach, OutboxRows
 from bot.i18n import catalog
-from bot.standin import BotApiStandIn
+from sim.telegram import BotApiStandIn
 
 TELEGRAM_RATE = 30
 CLOSE_ALL_SECONDS = 1.0

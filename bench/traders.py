@@ -19,9 +19,9 @@ from typing import Any
 import aiohttp
 
 from bot.app import Core
-from core.bridge.client import BridgeClient, BridgeError, decode_json, encode_json
-from core.bridge.scenarios import Quote, SimAccount, contract_size
-from core.bridge.simulator import closure_wire, snapshot_payload
+from sim.ea.client import BridgeClient, BridgeError, decode_json, encode_json
+from sim.ea.simulator import closure_wire, snapshot_payload
+from sim.scenarios import Quote, SimAccount, contract_size
 
 FIRST_CHAT_ID = 200_000_001
 FIRST_LOGIN = 70_000_001

@@ -41,14 +41,14 @@ async def run(args: argparse.Namespace) -> int:
 
 
 async def demo(args: argparse.Namespace) -> int:
-    from bot.demo import run_demo
+    from sim.demo import run_demo
 
     return await run_demo()
 
 
 async def simulate_ea(args: argparse.Namespace) -> int:
-    from core.bridge.client import BridgeClient
-    from core.bridge.simulator import run_simulated_ea
+    from sim.ea.client import BridgeClient
+    from sim.ea.simulator import run_simulated_ea
 
     secret = device_secret(args)
     url = args.url or Settings().public_bridge_url

@@ -17,7 +17,7 @@ from typing import Any
 from core.domain import guard as g
 from core.domain.commands import COMMAND_TTL_SECONDS, CommandRequest, CommandType
 from core.domain.deals import distinct_deals
-from core.domain.guard_day import balance_deals
+from core.domain.guard.day import balance_deals
 from core.domain.models import Alert, AuditEntry, SnapshotContext
 from core.domain.snapshot import Deal, Snapshot
 from core.services.admin_digest import add_to_admin_digest

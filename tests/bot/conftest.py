@@ -20,12 +20,12 @@ from sqlalchemy import Row, text
 
 from bot.app import Core
 from bot.runner import Running, running
-from bot.standin import BotApiStandIn, SentMessage, SimUser
-from core.bridge.client import BridgeClient
 from core.config import Settings
 from core.domain.models import Alert
 from db.redis_store import RedisDoorbell
 from db.uow import unit_of_work_factory
+from sim.ea.client import BridgeClient
+from sim.telegram import BotApiStandIn, SentMessage, SimUser
 from tests.api.helpers import snapshot_body
 from tests.conftest import clean_state, make_settings
 

@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from bot.standin import SentMessage, SimUser
-from core.bridge.client import BridgeClient
-from core.bridge.simulator import run_simulated_ea
+from sim.ea.client import BridgeClient
+from sim.ea.simulator import run_simulated_ea
+from sim.telegram import SentMessage, SimUser
 from tests.bot.conftest import ADMIN_ID, LOGIN, SERVER, Credentials, Stack
 
 REFUSED = "Sorry, that command is for admins only. The attempt has been recorded."

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.standin import BOT_USERNAME
+from sim.telegram import BOT_USERNAME
 from tests.bot.conftest import ADMIN_ID, LOGIN, SERVER, Stack
 
 REFUSED = "Sorry, that command is for admins only. The attempt has been recorded."

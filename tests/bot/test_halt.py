@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.standin import BotApiStandIn, SentMessage, SimUser
 from core.config import Settings
 from core.domain.commands import CommandRequest, CommandType
 from core.domain.halt import TradingHalted
+from sim.telegram import BotApiStandIn, SentMessage, SimUser
 from tests.bot.conftest import ADMIN_ID, Stack, start_stack
 from tests.bot.test_admin import REFUSED
 

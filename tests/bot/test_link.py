@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from core.bridge.client import BridgeClient, BridgeError
+from sim.ea.client import BridgeClient, BridgeError
 from tests.bot.conftest import LOGIN, PUBLIC_BRIDGE_URL, SERVER, Credentials, Stack
 
 SECRET = re.compile(r"^[0-9a-f]{64}$")

@@ -9,9 +9,9 @@ from pathlib import Path
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from bot.standin import BotApiStandIn
 from core.config import Settings
 from core.domain.models import Alert
+from sim.telegram import BotApiStandIn
 from tests.bot.conftest import LOGIN, SERVER, TOKEN, Stack, is_connected_alert, settings_for, start_stack
 from tests.conftest import TEST_DATABASE_URL
 

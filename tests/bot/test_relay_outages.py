@@ -18,14 +18,14 @@ import pytest
 from redis.asyncio import Redis
 from telegram import Bot
 
-from bot.demo import free_port
 from bot.relay import AlertRelay
-from bot.standin import BotApiStandIn
 from core.domain.models import Alert
 from core.services.alerts import AlertDelivery
 from core.services.health import Health, HealthBoard
 from db.engine import make_engine
 from db.uow import unit_of_work_factory
+from sim.demo import free_port
+from sim.telegram import BotApiStandIn
 from tests.bot.conftest import Stack, settings_for, start_stack
 from tests.conftest import FakeClock
 

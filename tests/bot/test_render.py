@@ -19,9 +19,9 @@ from telegram import Bot
 
 from bot.i18n import Raw, Translator, catalog, translator
 from bot.render import ALERT_KINDS, SAFE_LIMIT, TELEGRAM_LIMIT, render_alert, render_positions, split_message
-from bot.standin import BotApiStandIn, parse_html, utf16_len
 from core.domain.models import AccountView
 from core.services.users import SUPPORTED_LANGUAGES
+from sim.telegram import BotApiStandIn, parse_html, utf16_len
 from tests.bot.conftest import TOKEN
 
 LANGUAGES = list(SUPPORTED_LANGUAGES)

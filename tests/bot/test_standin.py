@@ -31,7 +31,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Conflict, Forbidden, InvalidToken, RetryAfter
 from telegram.ext import ApplicationBuilder, CommandHandler, ContextTypes
 
-from bot.standin import (
+from sim.telegram import (
     BOT_FIRST_NAME,
     BOT_ID,
     BOT_USERNAME,

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from babel.numbers import format_currency, format_decimal
 
-from core.bridge.simulator import run_simulated_ea
+from sim.ea.simulator import run_simulated_ea
 from tests.bot.conftest import LOGIN, SERVER, Stack, is_connected_alert, is_reply, position
 
 BOB_LOGIN, BOB_SERVER = 6023456, "Other-Demo"

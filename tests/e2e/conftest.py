@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from bot.demo import free_port
-from bot.standin import BotApiStandIn
+from sim.demo import free_port
+from sim.telegram import BotApiStandIn
 from tests.conftest import TEST_DATABASE_URL, clean_state
 from tests.e2e.harness import TOKEN, Database, Launch, Service, service_env
 

@@ -20,8 +20,8 @@ import aiohttp
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.standin import BOT_ID, BotApiStandIn, SentMessage, SimUser
 from core.config import Settings
+from sim.telegram import BOT_ID, BotApiStandIn, SentMessage, SimUser
 from tests.conftest import TEST_DATABASE_URL, TEST_REDIS_URL
 
 TOKEN = f"{BOT_ID}:E2E-stand-in-token"

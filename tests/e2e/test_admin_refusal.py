@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.standin import BotApiStandIn
+from sim.telegram import BotApiStandIn
 from tests.e2e.harness import Database, Launch, converse, link, simulate_ea
 
 pytestmark = pytest.mark.e2e

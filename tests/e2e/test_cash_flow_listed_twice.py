@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from bot.standin import BotApiStandIn
+from sim.telegram import BotApiStandIn
 from tests.e2e.harness import Database, Launch, converse, eventually, link, simulate_ea
 
 pytestmark = pytest.mark.e2e

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 
-from bot.standin import BotApiStandIn, SentMessage
+from sim.telegram import BotApiStandIn, SentMessage
 from tests.e2e.harness import ADMIN_ID, Database, Launch, converse, link, simulate_ea
 
 pytestmark = pytest.mark.e2e

@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from bot.standin import BotApiStandIn, SentMessage
-from core.bridge.client import BridgeClient
-from core.bridge.scenarios import SimAccount, build_scenario
-from core.bridge.simulator import SimulatedEA, snapshot_payload
+from sim.ea.client import BridgeClient
+from sim.ea.simulator import SimulatedEA, snapshot_payload
+from sim.scenarios import SimAccount, build_scenario
+from sim.telegram import BotApiStandIn, SentMessage
 from tests.e2e.harness import Credentials, Database, Launch, converse, eventually, link
 
 pytestmark = pytest.mark.e2e

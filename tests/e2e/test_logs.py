@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from bot.standin import BotApiStandIn
+from sim.telegram import BotApiStandIn
 from tests.e2e.harness import TOKEN, Launch, converse
 
 pytestmark = pytest.mark.e2e

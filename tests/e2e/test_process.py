@@ -8,7 +8,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from bot.standin import BotApiStandIn
+from sim.telegram import BotApiStandIn
 from tests.conftest import TEST_DATABASE_URL, TEST_REDIS_URL
 from tests.e2e.harness import Launch, base_env, tradeguard_command
 

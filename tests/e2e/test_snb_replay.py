@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from bot.standin import BotApiStandIn, SentMessage
+from sim.telegram import BotApiStandIn, SentMessage
 from tests.e2e.harness import Database, Launch, converse, link, simulate_ea
 
 pytestmark = pytest.mark.e2e

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from bot.standin import BotApiStandIn
+from sim.telegram import BotApiStandIn
 from tests.e2e.harness import Launch, converse, link, simulate_ea
 
 pytestmark = pytest.mark.e2e

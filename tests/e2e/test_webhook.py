@@ -5,8 +5,8 @@ from __future__ import annotations
 import aiohttp
 import pytest
 
-from bot.demo import free_port
-from bot.standin import SECRET_TOKEN_HEADER, BotApiStandIn
+from sim.demo import free_port
+from sim.telegram import SECRET_TOKEN_HEADER, BotApiStandIn
 from tests.e2e.harness import TOKEN, Launch, converse
 
 pytestmark = pytest.mark.e2e

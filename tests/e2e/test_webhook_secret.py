@@ -8,8 +8,8 @@ import re
 import aiohttp
 import pytest
 
-from bot.demo import free_port
-from bot.standin import SECRET_TOKEN_HEADER, BotApiStandIn
+from sim.demo import free_port
+from sim.telegram import SECRET_TOKEN_HEADER, BotApiStandIn
 from tests.e2e.harness import ADMIN_ID, Launch, converse, link, service_env, tradeguard_command
 
 pytestmark = pytest.mark.e2e

@@ -11,9 +11,9 @@ import pytest
 
 from bot.i18n import translator
 from bot.render import render_alert
-from core.domain import guard_events
 from core.domain.account_key import AccountKey
 from core.domain.guard import GuardConfig, GuardEvent, GuardState
+from core.domain.guard import events as guard_events
 from core.domain.models import User
 from core.services.guard import AccountRef, GuardEffects, GuardPolicy
 from tests.service.test_guard_service import ADMIN, TICKET, World, world  # noqa: F401

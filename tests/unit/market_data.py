@@ -1,7 +1,7 @@
 """Real market data as quotes, read lazily so a replay reads only the rows it needs.
 
 - EURCHF ticks of 15 January 2015, 09:00-09:59 UTC (the SNB day), as shipped with the reference
-  client (core/bridge/data/README.md).
+  client (sim/data/README.md).
 - tests/data/XAUUSD_M1_…csv: a native MT5 M1 export of gold, 16-27 February 2026, times as the
   broker's server wrote them; each bar's close is the bid, the ask is bid + spread points x 0.01.
 - tests/data/xauusd.zip: Oanda hourly gold bid and ask bars 2006-2019 (QuantConnect/Lean,
@@ -21,8 +21,8 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-from core.bridge.scenarios import REPLAY_TICKS_PATH
 from core.domain.snapshot import Quote
+from sim.scenarios import REPLAY_TICKS_PATH
 
 DATA = Path(__file__).parents[1] / "data"
 GOLD_M1 = DATA / "XAUUSD_M1_202602160207_202602272357_jan_feb.csv"

@@ -16,11 +16,11 @@ from typing import Any, NoReturn
 import pytest
 from aiohttp import web
 
-from core.bridge import scenarios
-from core.bridge.client import BridgeClient, BridgeError, encode_json
-from core.bridge.scenarios import ManualOrder, MarketStep, Quote, SimAccount, build_scenario
 from core.bridge.signing import NONCE_PATTERN, SIGNED_HEADERS, signature_matches
-from core.bridge.simulator import SimulatedEA, SimulationResult, run_simulated_ea
+from sim import scenarios
+from sim.ea.client import BridgeClient, BridgeError, encode_json
+from sim.ea.simulator import SimulatedEA, SimulationResult, run_simulated_ea
+from sim.scenarios import ManualOrder, MarketStep, Quote, SimAccount, build_scenario
 
 SECRET = "5e" * 32
 DEVICE = "dev_7Qx2"

@@ -7,7 +7,7 @@ from decimal import Decimal
 from hypothesis import given
 from hypothesis import strategies as st
 
-from core.domain.guard_rules import MAX_AMOUNT, rescale_for_cash_flow
+from core.domain.guard.rules import MAX_AMOUNT, rescale_for_cash_flow
 from tests.unit.guard_helpers import feed, snap
 
 amounts = st.decimals(min_value=Decimal("-9999999999999999.99"), max_value=MAX_AMOUNT, places=2)

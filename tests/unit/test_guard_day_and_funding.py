@@ -29,7 +29,7 @@ from core.domain.guard import (
     trading_day_start,
     validate_personal_limit,
 )
-from core.domain.guard_day import balance_deals
+from core.domain.guard.day import balance_deals
 from core.domain.snapshot import Deal, DealEntry, DealReason, DealType
 from tests.unit.guard_helpers import at, feed, of_type, snap
 

@@ -21,7 +21,7 @@ from core.domain.guard import (
     Observation,
     observe,
 )
-from core.domain.guard_fast import fast_move, remember
+from core.domain.guard.fast import fast_move, remember
 from tests.unit.guard_helpers import at, feed, kinds, of_type, snap
 
 GRACE_10 = GuardConfig(grace_seconds=10)

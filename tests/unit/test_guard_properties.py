@@ -27,7 +27,7 @@ from core.domain.guard import (
     observe,
     tick,
 )
-from core.domain.guard_state import WATCHING, BalanceDeal
+from core.domain.guard.state import WATCHING, BalanceDeal
 from tests.unit.guard_helpers import of_type
 
 CENT = Decimal("0.01")

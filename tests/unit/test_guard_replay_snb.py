@@ -14,7 +14,6 @@ from functools import cache
 
 import pytest
 
-from core.bridge.scenarios import REPLAY_TICKS_PATH
 from core.domain.guard import (
     BreachReason,
     CloseAllDue,
@@ -26,8 +25,9 @@ from core.domain.guard import (
     Observation,
     observe,
 )
+from sim.scenarios import REPLAY_TICKS_PATH
 
-TICKS = REPLAY_TICKS_PATH  # the real file, shipped in the repository (core/bridge/data/README.md)
+TICKS = REPLAY_TICKS_PATH  # the real file, shipped in the repository (sim/data/README.md)
 FLOOR_REMOVED = datetime(2015, 1, 15, 9, 30, 47, tzinfo=UTC)
 LOT = Decimal(100_000)
 START_EQUITY = Decimal(10_000)

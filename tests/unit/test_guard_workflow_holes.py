@@ -22,7 +22,7 @@ from core.domain.guard import (
     close_all_acknowledged,
     observe,
 )
-from core.domain.guard_liquidation import MAX_CLOSE_ATTEMPTS
+from core.domain.guard.liquidation import MAX_CLOSE_ATTEMPTS
 from tests.unit.guard_helpers import at, feed, of_type, snap, tick_at
 
 GRACE_0 = GuardConfig(grace_seconds=0)

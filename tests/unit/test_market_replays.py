@@ -60,7 +60,7 @@ def describe(event: MarketEvent) -> str:
 
 
 # -- SNB, 15 January 2015 --------------------------------------------------------------------------
-# The demo's model (core/bridge/scenarios.py, `crash_replay`): a 10,000 account buys 0.50 lot of
+# The demo's model (sim/scenarios/, `crash_replay`): a 10,000 account buys 0.50 lot of
 # EURCHF (100,000 units a lot) at the 09:30:00 ask; P&L at the bid, 1:1 in account currency.
 ENTRY_TIME = datetime(2015, 1, 15, 9, 30, tzinfo=UTC)
 FLOOR_REMOVED = datetime(2015, 1, 15, 9, 30, 47, tzinfo=UTC)

@@ -25,8 +25,8 @@ DEFAULT_CONTRACT_SIZE = Decimal(100_000)
 CONTRACT_SIZES = {"XAUUSD": Decimal(100)}
 PRICE_DIGITS = {"USDJPY": 3, "XAUUSD": 2}
 STOP_OUT_LEVEL = Decimal("0.5")
-REPLAY_TICKS_PATH = Path(__file__).parent / "data" / "eurchf_2015-01-15_09h_ticks.csv"
-GOLD_CLOSE_PATH = Path(__file__).parent / "data" / "xauusd_m1_2026-02-20_close.csv"
+REPLAY_TICKS_PATH = Path(__file__).parent.parent / "data" / "eurchf_2015-01-15_09h_ticks.csv"
+GOLD_CLOSE_PATH = Path(__file__).parent.parent / "data" / "xauusd_m1_2026-02-20_close.csv"
 
 
 def money(value: Decimal) -> Decimal:

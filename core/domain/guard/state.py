@@ -10,7 +10,7 @@ from enum import StrEnum
 from fractions import Fraction
 from typing import Any
 
-from core.domain.guard_events import BreachReason, CloseAckStatus
+from core.domain.guard.events import BreachReason, CloseAckStatus
 
 STATE_VERSION = 1
 HUNDRED = Decimal(100)
@@ -133,7 +133,7 @@ class GuardState:
     locked_at: datetime | None = None
     lock_exempt_tickets: tuple[int, ...] = ()
     close_requested_tickets: tuple[int, ...] = ()
-    # issue 7 (fast markets, liquidation): see guard_fast.py and guard_liquidation.py
+    # issue 7 (fast markets, liquidation): see fast.py and liquidation.py
     breach_drawdown_percent: Decimal | None = None
     last_close_at: datetime | None = None
     drawdown_history: tuple[tuple[datetime, Decimal], ...] = ()

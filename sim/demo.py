@@ -19,9 +19,9 @@ from decimal import Decimal
 from pathlib import Path
 
 from bot.runner import running
-from bot.standin import BotApiStandIn, IncomingUpdate, SentMessage, SimUser
-from core.bridge.simulator import SimulationResult, run_simulated_ea
 from core.config import Settings
+from sim.ea.simulator import SimulationResult, run_simulated_ea
+from sim.telegram import BotApiStandIn, IncomingUpdate, SentMessage, SimUser
 
 TOKEN = "7000000001:DEMO-not-a-real-token"
 ADMIN_ID = 900001

@@ -17,8 +17,8 @@ from decimal import Decimal
 from itertools import islice
 from typing import Any
 
-from core.bridge.client import BridgeClient, BridgeError, JSONObject
-from core.bridge.scenarios import (
+from sim.ea.client import BridgeClient, BridgeError, JSONObject
+from sim.scenarios import (
     LOT_STEP,
     TG_MAGIC,
     Closure,

@@ -16,10 +16,10 @@ from collections.abc import Iterable
 from datetime import timedelta
 from decimal import Decimal
 
-from core.domain.guard_config import DailyLossBase, GuardConfig, trading_day_start
-from core.domain.guard_events import GuardEvent, TradingDayOpenUnknown
-from core.domain.guard_rules import rescale_for_cash_flow
-from core.domain.guard_state import BalanceDeal, GuardState, Observation
+from core.domain.guard.config import DailyLossBase, GuardConfig, trading_day_start
+from core.domain.guard.events import GuardEvent, TradingDayOpenUnknown
+from core.domain.guard.rules import rescale_for_cash_flow
+from core.domain.guard.state import BalanceDeal, GuardState, Observation
 from core.domain.snapshot import Deal, DealType
 
 ZERO = Decimal(0)

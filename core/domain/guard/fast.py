@@ -14,9 +14,9 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from core.domain.guard_config import GuardConfig
-from core.domain.guard_events import FastMarketDetected, GuardEvent
-from core.domain.guard_state import GuardState
+from core.domain.guard.config import GuardConfig
+from core.domain.guard.events import FastMarketDetected, GuardEvent
+from core.domain.guard.state import GuardState
 
 History = tuple[tuple[datetime, Decimal], ...]
 

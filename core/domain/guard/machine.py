@@ -20,7 +20,7 @@ Decisions where the product rules are silent:
   snapshot's cash flows are already in its equity, so they move nothing.
 - The trading day only moves forward: a snapshot received late, stamped before the current day began,
   counts in the current day. A new day's opening balance is the balance at the boundary, rebuilt from
-  the deals done after it when the day's first snapshot comes late (`guard_day.open_new_day`).
+  the deals done after it when the day's first snapshot comes late (`day.open_new_day`).
 """
 
 from __future__ import annotations
@@ -28,14 +28,14 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from core.domain.guard_admin import (
+from core.domain.guard.admin import (
     GuardActionRejected,
     admin_liquidate,
     admin_lock,
     admin_reset_peak,
     admin_unlock,
 )
-from core.domain.guard_config import (
+from core.domain.guard.config import (
     DailyLossBase,
     GuardConfig,
     GuardConfigError,
@@ -44,8 +44,8 @@ from core.domain.guard_config import (
     trading_day_start,
     validate_personal_limit,
 )
-from core.domain.guard_day import day_base, open_new_day
-from core.domain.guard_events import (
+from core.domain.guard.day import day_base, open_new_day
+from core.domain.guard.events import (
     BreachReason,
     BreachWhileOffline,
     CloseAckStatus,
@@ -70,8 +70,8 @@ from core.domain.guard_events import (
     TradingLocked,
     TradingUnlocked,
 )
-from core.domain.guard_fast import watch_fast_market
-from core.domain.guard_liquidation import (
+from core.domain.guard.fast import watch_fast_market
+from core.domain.guard.liquidation import (
     Step,
     advance_liquidation,
     close_all_acknowledged,
@@ -79,7 +79,7 @@ from core.domain.guard_liquidation import (
     open_breach,
     reclose_if_open,
 )
-from core.domain.guard_rules import (
+from core.domain.guard.rules import (
     RETRY_MAX_SECONDS,
     bounded,
     breaches_at_once,
@@ -89,7 +89,7 @@ from core.domain.guard_rules import (
     still_funded,
     update_warnings,
 )
-from core.domain.guard_state import (
+from core.domain.guard.state import (
     BREACH_IN_PROGRESS,
     WATCHING,
     BalanceDeal,

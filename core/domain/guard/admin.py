@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 
-from core.domain.guard_events import (
+from core.domain.guard.events import (
     BreachReason,
     BreachWhileOffline,
     GuardEvent,
@@ -29,8 +29,8 @@ from core.domain.guard_events import (
     TradingLocked,
     TradingUnlocked,
 )
-from core.domain.guard_liquidation import Step, fresh_episode, issue_close_all, open_breach
-from core.domain.guard_state import BREACH_IN_PROGRESS, GuardState, GuardStatus, require_aware
+from core.domain.guard.liquidation import Step, fresh_episode, issue_close_all, open_breach
+from core.domain.guard.state import BREACH_IN_PROGRESS, GuardState, GuardStatus, require_aware
 
 
 class GuardActionRejected(ValueError):

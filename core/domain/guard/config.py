@@ -12,7 +12,7 @@ from decimal import ROUND_DOWN, Decimal
 from enum import StrEnum
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-# The drawdown history a fast market needs is kept per second of this window (guard_fast.py).
+# The drawdown history a fast market needs is kept per second of this window (guard/fast.py).
 MAX_FAST_MARKET_WINDOW_SECONDS = 300
 
 # A personal limit is kept to hundredths of a percent (what is stored), rounded toward the stricter side.

@@ -3,7 +3,7 @@
 ```
 normal/warning --breach--> liquidation_pending --grace ends--> liquidating --done ack + flat--> liquidated
 ```
-A breach is final: nothing here goes back to normal. Only an admin action does (guard_admin).
+A breach is final: nothing here goes back to normal. Only an admin action does (guard/admin.py).
 
 A grace never lets a crash run (`cut_grace_short`): during it, a fast market, a drawdown deepened by
 `fast_market_points` since the breach, a market guard firing on a held symbol, or the equity under
@@ -22,8 +22,8 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from core.domain.commands import COMMAND_TTL_SECONDS
-from core.domain.guard_config import GuardConfig
-from core.domain.guard_events import (
+from core.domain.guard.config import GuardConfig
+from core.domain.guard.events import (
     BreachReason,
     CloseAckStatus,
     CloseAllDue,
@@ -37,9 +37,9 @@ from core.domain.guard_events import (
     LiquidationOverdue,
     LiquidationTriggered,
 )
-from core.domain.guard_fast import FastMove
-from core.domain.guard_rules import retry_delay
-from core.domain.guard_state import GuardState, GuardStatus, Observation, require_aware
+from core.domain.guard.fast import FastMove
+from core.domain.guard.rules import retry_delay
+from core.domain.guard.state import GuardState, GuardStatus, Observation, require_aware
 
 Step = tuple[GuardState, list[GuardEvent]]
 # Re-closes because positions are still seen stop here (failed acks retry on: a market closed for the

@@ -7,9 +7,9 @@ from datetime import datetime, timedelta
 from decimal import ROUND_CEILING, Decimal, localcontext
 from fractions import Fraction
 
-from core.domain.guard_config import GuardConfig
-from core.domain.guard_events import BreachReason
-from core.domain.guard_state import GuardState, GuardStatus
+from core.domain.guard.config import GuardConfig
+from core.domain.guard.events import BreachReason
+from core.domain.guard.state import GuardState, GuardStatus
 
 REARM_MARGIN = Decimal(1)
 RETRY_BASE_SECONDS = 5
