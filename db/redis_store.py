@@ -20,6 +20,8 @@ from typing import Any
 from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
 
+from core.domain.codec import decode_optional_time, encode_optional_time
+from core.domain.models import AccountView
 from core.services.health import Health, best_effort
 
 PREFIX = "tg:v1"
@@ -54,6 +56,55 @@ def _dumps(value: JsonDict) -> str:
     return json.dumps(value, default=lambda o: str(o) if isinstance(o, Decimal) else o.isoformat())
 
 
+MONEY_FIELDS = ("balance", "equity", "margin", "peak_equity")
+
+
+def view_to_json(view: AccountView) -> JsonDict:
+    """A cached view as JSON (never pickle): Decimals as exact strings, the time in ISO 8601."""
+    data: JsonDict = {
+        "account_id": view.account_id,
+        "login": view.login,
+        "server": view.server,
+        "currency": view.currency,
+        "last_snapshot_at": encode_optional_time(view.last_snapshot_at),
+        "positions": list(view.positions),
+        "guard_status": view.guard_status,
+        "guard_stale": view.guard_stale,
+        "locked": view.locked,
+        "personal_limit": _decimal_out(view.personal_limit),
+        "shared": view.shared,
+        "owner_telegram_id": view.owner_telegram_id,
+    }
+    return data | {name: _decimal_out(getattr(view, name)) for name in MONEY_FIELDS}
+
+
+def view_from_json(data: JsonDict) -> AccountView:
+    money = {name: _decimal_in(data[name]) for name in MONEY_FIELDS}
+    return AccountView(
+        account_id=data["account_id"],
+        login=data["login"],
+        server=data["server"],
+        currency=data["currency"],
+        last_snapshot_at=decode_optional_time(data["last_snapshot_at"]),
+        positions=tuple(data["positions"]),
+        guard_status=data["guard_status"],
+        guard_stale=data["guard_stale"],
+        locked=data["locked"],
+        personal_limit=_decimal_in(data["personal_limit"]),
+        shared=bool(data.get("shared")),
+        owner_telegram_id=int(data.get("owner_telegram_id") or 0),
+        **money,
+    )
+
+
+def _decimal_out(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def _decimal_in(value: str | None) -> Decimal | None:
+    return None if value is None else Decimal(value)
+
+
 class RedisNonceStore:
     def __init__(self, redis: Redis) -> None:
         self.redis = redis
@@ -64,7 +115,8 @@ class RedisNonceStore:
 
 class RedisViewCache:
     """Cache-aside with versioned keys (an invalidation can never be undone by a slow loader) and a
-    short lock so that when an entry expires one caller loads it while the others wait for it."""
+    short lock so that when an entry expires one caller loads it while the others wait for it. Views are
+    stored as JSON (`view_to_json`)."""
 
     LOCK_MS = 2000
     WAIT_STEP = 0.02
@@ -75,14 +127,14 @@ class RedisViewCache:
         self.health = health or Health(CACHE_HEALTH)
 
     async def account_view(
-        self, account_id: int, ttl_seconds: int, load: Callable[[], Awaitable[JsonDict | None]]
-    ) -> JsonDict | None:
+        self, account_id: int, ttl_seconds: int, load: Callable[[], Awaitable[AccountView | None]]
+    ) -> AccountView | None:
         found = await best_effort(self.health, lambda: self._lookup(account_id), None)
         if found is None:  # Redis is down: the database answers
             return await load()
         key, cached, loader = found
         if cached is not None:
-            return json.loads(cached)  # type: ignore[no-any-return]
+            return view_from_json(json.loads(cached))
         if not loader:
             waited = await self._wait_for(key)
             if waited is not None:
@@ -100,17 +152,17 @@ class RedisViewCache:
             return key, cached, False
         return key, None, bool(await self.redis.set(Keys.lock(key), "1", nx=True, px=self.LOCK_MS))
 
-    async def _store(self, key: str, value: JsonDict | None, ttl_seconds: int) -> None:
+    async def _store(self, key: str, value: AccountView | None, ttl_seconds: int) -> None:
         if value is not None:
-            await self.redis.set(key, _dumps(value), ex=ttl_seconds)
+            await self.redis.set(key, _dumps(view_to_json(value)), ex=ttl_seconds)
         await self.redis.delete(Keys.lock(key))
 
-    async def _wait_for(self, key: str) -> JsonDict | None:
+    async def _wait_for(self, key: str) -> AccountView | None:
         for _ in range(int(self.max_wait_seconds / self.WAIT_STEP)):
             await asyncio.sleep(self.WAIT_STEP)
             cached = await best_effort(self.health, lambda: self.redis.get(key), None)
             if cached is not None:
-                return json.loads(cached)  # type: ignore[no-any-return]
+                return view_from_json(json.loads(cached))
             if not self.health.healthy:
                 return None
         return None

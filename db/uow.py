@@ -8,19 +8,18 @@ from typing import Self
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from db.halt import SqlHaltRepository
-from db.market import SqlMarketRepository
-from db.repositories import (
-    SqlAccountRepository,
-    SqlAccountStateRepository,
-    SqlAuditRepository,
-    SqlCommandRepository,
-    SqlDealRepository,
-    SqlDeviceRepository,
-    SqlOutboxRepository,
-    SqlUserRepository,
-)
-from db.tokens import SqlSealedSecretRepository, SqlTokenRepository
+from db.repositories.account_state import SqlAccountStateRepository
+from db.repositories.accounts import SqlAccountRepository
+from db.repositories.audit import SqlAuditRepository
+from db.repositories.commands import SqlCommandRepository
+from db.repositories.deals import SqlDealRepository
+from db.repositories.devices import SqlDeviceRepository
+from db.repositories.halt import SqlHaltRepository
+from db.repositories.market import SqlMarketRepository
+from db.repositories.outbox import SqlOutboxRepository
+from db.repositories.sealed_secrets import SqlSealedSecretRepository
+from db.repositories.tokens import SqlTokenRepository
+from db.repositories.users import SqlUserRepository
 
 
 class SqlUnitOfWork:

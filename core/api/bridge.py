@@ -22,8 +22,8 @@ from core.services.errors import (
 )
 
 MAX_BODY_BYTES = 256 * 1024
-# Ids are issued as "cmd_" + 20 hex digits (db/repositories.py) into a VARCHAR(40) column: anything else in
-# the path (NUL, other control or non-ASCII characters, thousands of characters) can name no command,
+# Ids are issued as "cmd_" + 20 hex digits (db/repositories/commands.py) into a VARCHAR(40) column: anything
+# else in the path (NUL, other control or non-ASCII characters, thousands of characters) can name no command,
 # and must not reach the driver, which cannot even encode some of them.
 COMMAND_ID = re.compile(r"cmd_[A-Za-z0-9_-]{1,36}")
 BRIDGE = web.AppKey("bridge", BridgeService)

@@ -8,6 +8,8 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
+from core.domain.guard.state import GuardState
+
 
 class Role(StrEnum):
     TRADER = "trader"
@@ -130,5 +132,5 @@ class SnapshotContext:
     chat_id: int
     personal_limit: Decimal | None
     last_seq: int | None  # of the device that sent this snapshot: a new device starts again
-    guard: dict[str, Any] | None
+    guard: GuardState | None
     has_state: bool = False  # some device of this account has reported before

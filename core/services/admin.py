@@ -107,7 +107,7 @@ class AdminService:
                 assert view is not None
                 guard = await uow.states.guard(link.id)
                 pending = await uow.commands.pending_count(link.id, self.clock())
-                details.append(AccountDetail(view, guard, pending))
+                details.append(AccountDetail(view, None if guard is None else guard.to_dict(), pending))
         return details
 
     async def accounts(self, actor: User, status: str | None, limit: int = 200) -> list[AccountView]:
@@ -177,8 +177,7 @@ async def _deepest_breached_at_once(
     """The deepest drawdown among the accounts `percent` would close out on their next snapshot."""
     deepest: Decimal | None = None
     for account_id in account_ids:
-        stored = await uow.states.guard(account_id)
-        state = g.GuardState.from_dict(stored) if stored else None
+        state = await uow.states.guard(account_id)
         if state is not None and g.breaches_at_once(state, percent):
             deepest = max(state.drawdown_percent, deepest or state.drawdown_percent)
     return deepest

@@ -13,7 +13,15 @@ from core.domain.snapshot import Snapshot, snapshot_to_json
 from core.services.errors import AuthenticationFailed, InvalidInput, ReplayedNonce, UnknownCommand
 from core.services.guard import GuardService
 from core.services.market import MarketGuardService
-from core.services.ports import Clock, Doorbell, LatestSnapshots, NonceStore, UnitOfWorkFactory, ViewCache
+from core.services.ports import (
+    Clock,
+    Doorbell,
+    LatestSnapshots,
+    NonceStore,
+    UnitOfWork,
+    UnitOfWorkFactory,
+    ViewCache,
+)
 from core.services.secrets import SecretBox
 
 TIMESTAMP_WINDOW_SECONDS = 30
@@ -110,7 +118,7 @@ class BridgeService:
             context = await uow.states.lock_for_snapshot(device.account_id, device.device_id)
             last_seq = context.last_seq
             if last_seq is not None and snapshot.seq <= last_seq:
-                return SnapshotAnswer(last_seq, True, await uow.commands.pending(device.account_id, now))
+                return SnapshotAnswer(last_seq, True, await _pending_bodies(uow, device.account_id, now))
             _check_seq_ahead(last_seq, snapshot.seq, now)
             new_deals = await uow.deals.add_new(device.account_id, snapshot.deals)
             market = await self.market.judge(uow, context.server, snapshot) if self.market else None
@@ -122,12 +130,12 @@ class BridgeService:
                 eventful = await self.market.apply(uow, context, snapshot, market, state, now) or eventful
             stored = snapshot_to_json(snapshot)
             await uow.states.save_snapshot(
-                device.account_id, device.device_id, snapshot, stored, state.to_dict(), due_at, now
+                device.account_id, device.device_id, snapshot, stored, state, due_at, now
             )
             first = not context.has_state
             if first:
                 await uow.outbox.add(_connected_alert(context, snapshot))
-            commands = await uow.commands.pending(device.account_id, now)
+            commands = await _pending_bodies(uow, device.account_id, now)
             await uow.commit()
         await self._after_commit(device.account_id, stored, ring=eventful or first)
         return SnapshotAnswer(snapshot.seq, False, commands)
@@ -143,7 +151,7 @@ class BridgeService:
 
     async def pending_commands(self, device: Device) -> list[dict[str, Any]]:
         async with self.ports.uow() as uow:
-            return await uow.commands.pending(device.account_id, self.clock())
+            return await _pending_bodies(uow, device.account_id, self.clock())
 
     async def acknowledge(self, device: Device, command_id: str, ack: dict[str, Any]) -> None:
         """Idempotent: an ack for a command already settled or cancelled (withdrawn by an admin's unlock,
@@ -163,6 +171,11 @@ class BridgeService:
                 )
             await uow.commit()
         await self._after_commit(device.account_id)
+
+
+async def _pending_bodies(uow: UnitOfWork, account_id: int, now: datetime) -> list[dict[str, Any]]:
+    """The pending commands as BRIDGE.md puts them in an answer: each one's body as issued."""
+    return [command.body for command in await uow.commands.pending(account_id, now)]
 
 
 def _check_seq_ahead(last_seq: int | None, seq: int, now: datetime) -> None:

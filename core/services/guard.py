@@ -300,8 +300,8 @@ class GuardService:
         self.clock = clock
 
     async def account_ref(self, uow: UnitOfWork, account_id: int) -> AccountRef:
-        login, server, chat_id, currency = await uow.accounts.guard_ref(account_id)
-        return AccountRef(account_id, login, server, chat_id, currency or "")
+        found = await uow.accounts.guard_ref(account_id)
+        return AccountRef(account_id, found.login, found.server, found.chat_id, found.currency or "")
 
     async def config(self, uow: UnitOfWork, account_id: int) -> g.GuardConfig:
         return self.policy.config_for(await uow.accounts.personal_limit(account_id))
@@ -318,7 +318,7 @@ class GuardService:
         """Judge an accepted snapshot; the caller holds the account's row lock and saves the state
         with the deadline returned (when the periodic worker must look at it next). The flag says
         whether anything happened (an alert, a command) that the relay should hear of at once."""
-        previous = g.GuardState.from_dict(context.guard) if context.guard else None
+        previous = context.guard
         config = self.policy.config_for(context.personal_limit)
         state, events = g.observe(previous, observation(snapshot, new_deals, now, market_alarm), config)
         ref = AccountRef(
@@ -331,17 +331,15 @@ class GuardService:
         """Store a state changed outside a snapshot; an account is looked at again at most once a second."""
         deadline = g.next_deadline(state, await self.config(uow, account_id))
         due_at = None if deadline is None else max(deadline, now + timedelta(seconds=1))
-        await uow.states.save_guard(account_id, state.to_dict(), due_at)
+        await uow.states.save_guard(account_id, state, due_at)
 
     async def on_close_all_ack(
         self, uow: UnitOfWork, account_id: int, status: str, breach_no: int | None, now: datetime
     ) -> None:
         stored = await uow.states.lock_guard(account_id)
-        if not stored:
+        if stored is None:
             return
-        state, events = g.close_all_acknowledged(
-            g.GuardState.from_dict(stored), g.CloseAckStatus(status), now, breach_no=breach_no
-        )
+        state, events = g.close_all_acknowledged(stored, g.CloseAckStatus(status), now, breach_no=breach_no)
         ref = await self.account_ref(uow, account_id)
         await GuardEffects(uow, self.policy, ref, now, f"ack{now.timestamp()}").apply(state, events)
         await self._save(uow, account_id, state, now)
@@ -349,9 +347,9 @@ class GuardService:
     async def tick(self, uow: UnitOfWork, account_id: int, now: datetime) -> bool:
         """One periodic look at an account; False when another worker holds it right now."""
         stored = await uow.states.lock_guard(account_id, skip_locked=True)
-        if not stored:
+        if stored is None:
             return False
-        state, events = g.tick(g.GuardState.from_dict(stored), now, await self.config(uow, account_id))
+        state, events = g.tick(stored, now, await self.config(uow, account_id))
         if events:
             ref = await self.account_ref(uow, account_id)
             await GuardEffects(uow, self.policy, ref, now, f"tick{now.timestamp()}").apply(state, events)
@@ -365,9 +363,9 @@ class GuardService:
         if act is None:
             raise ValueError(f"unknown admin action {action!r}: one of {', '.join(ADMIN_ACTIONS)}")
         stored = await uow.states.lock_guard(account_id)
-        if not stored:
+        if stored is None:
             raise g.GuardActionRejected("no snapshot from this account yet")
-        state, events = act(g.GuardState.from_dict(stored), now, note)
+        state, events = act(stored, now, note)
         ref = await self.account_ref(uow, account_id)
         await GuardEffects(uow, self.policy, ref, now, f"admin{now.timestamp()}").apply(state, events, actor)
         await self._save(uow, account_id, state, now)

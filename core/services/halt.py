@@ -1,8 +1,8 @@
 """The global halt (/halt, /resume): admins only, audited, and every trader is told once each way.
 
 Authorisation is AdminService.require_admin, injected: one refusal rule (audited) for every admin use
-case. The halt itself is enforced where commands are written (db.halt and migration 0006), so whatever
-issues an open_position later cannot forget to ask.
+case. The halt itself is enforced where commands are written (db.repositories.halt and migration 0006),
+so whatever issues an open_position later cannot forget to ask.
 """
 
 from __future__ import annotations

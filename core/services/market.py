@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from decimal import Decimal
 from typing import Any, Literal
 
 from core.domain import guard as g
@@ -21,7 +20,6 @@ from core.domain.market import (
     GapDetected,
     MarketConfig,
     MarketEvent,
-    MoveDirection,
     QuotesStale,
     SpreadBlowout,
     SymbolMarket,
@@ -33,7 +31,7 @@ from core.domain.models import Alert, AuditEntry, SnapshotContext
 from core.domain.snapshot import Position, Snapshot
 from core.services.admin_digest import add_to_admin_digest
 from core.services.event_params import event_params
-from core.services.ports import JsonDict, UnitOfWork
+from core.services.ports import SymbolMemory, UnitOfWork
 
 MarketAction = Literal["close", "alert"]
 COMMAND_TTL_SECONDS = 3600
@@ -67,15 +65,15 @@ class MarketGuardService:
         stored = await uow.market.lock(server, sorted(quotes))
         states: dict[str, SymbolMarket] = {}
         events: list[MarketEvent] = []
-        changed: dict[str, JsonDict] = {}
+        changed: dict[str, SymbolMemory] = {}
         for symbol in sorted(quotes):
-            row = stored.get(symbol) or {}
-            previous = SymbolMarket.from_dict(row["state"]) if row else None
+            memory = stored.get(symbol)
+            previous = memory.state if memory else None
             state, fired = observe_quote(previous, quotes[symbol], self.policy.config)
-            recent = _still_recent([*map(event_from_json, row.get("recent", [])), *fired], snapshot.time)
-            new_row = {"state": state.to_dict(), "recent": [event_to_json(event) for event in recent]}
-            if new_row != row:
-                changed[symbol] = new_row
+            recent = _still_recent([*(memory.recent if memory else ()), *fired], snapshot.time)
+            remembered = SymbolMemory(state, tuple(recent))
+            if remembered != memory:
+                changed[symbol] = remembered
             states[symbol] = state
             events += recent
         held = {position.symbol for position in snapshot.positions}
@@ -160,22 +158,3 @@ def _still_recent(events: list[MarketEvent], now: datetime) -> list[MarketEvent]
     horizon = now - timedelta(seconds=RECENT_SECONDS)
     unique = {(type(event), event.episode): event for event in events if event.time >= horizon}
     return list(unique.values())
-
-
-def event_to_json(event: MarketEvent) -> JsonDict:
-    return {"kind": KINDS[type(event)], **event_params(event)}
-
-
-def event_from_json(data: JsonDict) -> MarketEvent:
-    fields = {name: value for name, value in data.items() if name != "kind"}
-    for name in ("time", "previous_time", "unchanged_since"):
-        if name in fields:
-            fields[name] = datetime.fromisoformat(fields[name])
-    for name in ("previous_bid", "bid", "move_percent", "spread", "usual_spread", "multiple"):
-        if name in fields:
-            fields[name] = Decimal(fields[name])
-    if fields.get("direction") is not None:
-        fields["direction"] = MoveDirection(fields["direction"])
-    kind = {"gap": GapDetected, "spread": SpreadBlowout, "stale": QuotesStale}[data["kind"]]
-    event: MarketEvent = kind(**fields)
-    return event

@@ -89,9 +89,9 @@ async def test_two_different_deals_under_one_ticket_keep_the_first_and_are_logge
     await start_at_10000(bridge)
     first, forged = balance_deal(555004, "5000.00"), balance_deal(555004, "-9000.00")
     after = snapshot(seq=2, balance="15000.00", equity="15000.00")
-    with caplog.at_level(logging.WARNING, logger="db.repositories"):
+    with caplog.at_level(logging.WARNING, logger="db.repositories.deals"):
         answer = await accepted(await bridge.call("POST", SNAPSHOT, with_deals(after, first, forged)))
     assert answer["commands"] == []
     assert (await stored(core)).only_state.peak_equity == Decimal("15000.00")
-    warnings = [record.getMessage() for record in caplog.records if record.name == "db.repositories"]
+    warnings = [record.getMessage() for record in caplog.records if record.name == "db.repositories.deals"]
     assert len(warnings) == 1 and "555004" in warnings[0], warnings

@@ -33,7 +33,7 @@ async def test_cancelling_a_breachs_commands_leaves_other_breaches_settled_ones_
         after = {
             key: (await uow.commands.get_for(c.id, account_id)).status.value for key, c in issued.items() if c
         }  # type: ignore[union-attr]
-        still = [body["id"] for body in await uow.commands.pending(account_id, clock())]
+        still = [command.id for command in await uow.commands.pending(account_id, clock())]
     assert withdrawn == 2
     assert after == {
         f"close_all:{account_id}:1:0": "cancelled",

@@ -12,7 +12,7 @@ from sqlalchemy.exc import DBAPIError
 from bot.app import Core
 from core.domain.models import Alert, AuditEntry
 from core.services.admin_digest import DIGEST_WINDOW_SECONDS, add_to_admin_digest
-from db.repositories import GENESIS_HASH, audit_hash
+from db.repositories.audit import GENESIS_HASH, audit_hash
 from tests.conftest import FakeClock
 
 

@@ -14,7 +14,7 @@ from sqlalchemy import text
 
 from bot.app import Core, build_http_app, open_core
 from core.services.secrets import RotationReport, SecretBox, SecretRotation
-from db.tokens import SqlSealedSecretRepository
+from db.repositories.sealed_secrets import SqlSealedSecretRepository
 from db.uow import unit_of_work_factory
 from tests.api.conftest import Bridge, LinkedDevice, link_device
 from tests.api.wire import PING, accepted

@@ -1,7 +1,9 @@
-"""In-memory fakes of our own ports (core/services/ports.py), for the service tier.
+"""In-memory fakes of our own ports (core/services/ports/), for the service tier.
 
 They keep what the SQL repositories keep, with the same uniqueness rules (dedupe keys, deal tickets),
-and commit or discard like a unit of work: changes live in a copy until `commit()`.
+and commit or discard like a unit of work: changes live in a copy until `commit()`. The guard state is
+kept as the JSON the SQL repository stores (`GuardState.to_dict`), so a state that would not survive
+the round trip fails here too.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from types import TracebackType
 from typing import Any, Self
 
 from core.domain.commands import CommandRequest, CommandStatus, CommandType, IssuedCommand, wire_body
+from core.domain.guard.state import GuardState
 from core.domain.halt import Halt, TradingHalted, halt_stops
 from core.domain.models import (
     AccountView,
@@ -28,6 +31,7 @@ from core.domain.models import (
     User,
 )
 from core.domain.snapshot import Deal, Snapshot
+from core.services.ports import GuardRef
 
 JsonDict = dict[str, Any]
 
@@ -112,9 +116,9 @@ class FakeAccounts(FakeRepos):
         user_id = self.s.accounts[account_id].user_id
         return next(u.telegram_id for u in self.s.users.values() if u.id == user_id)
 
-    async def guard_ref(self, account_id: int) -> tuple[int, str, int, str | None]:
+    async def guard_ref(self, account_id: int) -> GuardRef:
         account = self.s.accounts[account_id]
-        return account.login, account.server, await self.owner_chat_id(account_id), "USD"
+        return GuardRef(account.login, account.server, await self.owner_chat_id(account_id), "USD")
 
     async def set_personal_limit(self, account_id: int, percent: Decimal | None) -> None:
         self.s.limits[account_id] = percent
@@ -159,7 +163,7 @@ class FakeStates(FakeRepos):
             chat_id,
             limit,
             state.get("last_seq") if state.get("device_id") == device_id else None,
-            state.get("guard"),
+            _guard_state(state.get("guard")),
             bool(state),
         )
 
@@ -169,22 +173,22 @@ class FakeStates(FakeRepos):
         device_id: str,
         snapshot: Snapshot,
         snapshot_json: JsonDict,
-        guard: JsonDict,
+        guard: GuardState,
         due_at: datetime | None,
         now: datetime,
     ) -> None:
-        state = {"last_seq": snapshot.seq, "device_id": device_id, "guard": guard, "due_at": due_at}
+        state = {"last_seq": snapshot.seq, "device_id": device_id, "guard": guard.to_dict(), "due_at": due_at}
         self.s.states[account_id] = state
 
-    async def guard(self, account_id: int) -> JsonDict | None:
+    async def guard(self, account_id: int) -> GuardState | None:
         state = self.s.states.get(account_id)
-        return state["guard"] if state else None
+        return _guard_state(state["guard"]) if state else None
 
-    async def lock_guard(self, account_id: int, skip_locked: bool = False) -> JsonDict | None:
+    async def lock_guard(self, account_id: int, skip_locked: bool = False) -> GuardState | None:
         return await self.guard(account_id)
 
-    async def save_guard(self, account_id: int, guard: JsonDict, due_at: datetime | None) -> None:
-        self.s.states[account_id] |= {"guard": guard, "due_at": due_at}
+    async def save_guard(self, account_id: int, guard: GuardState, due_at: datetime | None) -> None:
+        self.s.states[account_id] |= {"guard": guard.to_dict(), "due_at": due_at}
 
     async def due_for_tick(self, now: datetime, limit: int) -> list[int]:
         due = [key for key, state in self.s.states.items() if state["due_at"] and state["due_at"] <= now]
@@ -201,6 +205,10 @@ class FakeStates(FakeRepos):
         )  # fmt: skip
 
 
+def _guard_state(stored: JsonDict | None) -> GuardState | None:
+    return GuardState.from_dict(stored) if stored else None
+
+
 class FakeDeals(FakeRepos):
     async def add_new(self, account_id: int, deals: tuple[Deal, ...]) -> list[Deal]:
         new = [d for d in deals if (account_id, d.ticket) not in self.s.deals]
@@ -209,9 +217,9 @@ class FakeDeals(FakeRepos):
 
 
 class FakeCommands(FakeRepos):
-    async def pending(self, account_id: int, now: datetime) -> list[JsonDict]:
+    async def pending(self, account_id: int, now: datetime) -> list[IssuedCommand]:
         return [
-            c.body for c, expires, _ in self.s.commands.values()
+            c for c, expires, _ in self.s.commands.values()
             if c.account_id == account_id and c.status is CommandStatus.PENDING and expires > now
         ]  # fmt: skip
 
@@ -365,8 +373,8 @@ class FakeUnitOfWork:
 
 class NullCache:
     async def account_view(
-        self, account_id: int, ttl_seconds: int, load: Callable[[], Awaitable[JsonDict | None]]
-    ) -> JsonDict | None:
+        self, account_id: int, ttl_seconds: int, load: Callable[[], Awaitable[AccountView | None]]
+    ) -> AccountView | None:
         return await load()
 
     async def invalidate_account(self, account_id: int) -> None:

@@ -36,8 +36,8 @@ def upgrade() -> None:
     )
     # The last word, whoever writes to `commands`: an open_position is refused while a halt is open
     # (core.domain.halt.STOPPED_BY_HALT; a test checks the two agree). The shared lock waits for a /halt
-    # being committed (db.halt takes it exclusively), and the check after it sees that halt: a PL/pgSQL
-    # function's queries each take a fresh snapshot.
+    # being committed (db.repositories.halt takes it exclusively), and the check after it sees that
+    # halt: a PL/pgSQL function's queries each take a fresh snapshot.
     op.execute(
         """
         CREATE FUNCTION commands_refuse_while_halted() RETURNS trigger AS $$

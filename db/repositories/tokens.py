@@ -1,4 +1,4 @@
-"""SQL for operator tokens (core.services.tokens) and for re-sealing device secrets (SecretRotation)."""
+"""Operator API tokens (core.services.tokens): every one issued, and when it was revoked."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.services.tokens import TokenRecord
-from db.tables import DeviceRow, OperatorTokenRow
+from db.tables import OperatorTokenRow
 
 
 def _record(row: OperatorTokenRow) -> TokenRecord:
@@ -52,26 +52,3 @@ class SqlTokenRepository:
     async def all(self) -> list[TokenRecord]:
         rows = await self.session.scalars(select(OperatorTokenRow).order_by(OperatorTokenRow.issued_at))
         return [_record(row) for row in rows]
-
-
-class SqlSealedSecretRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
-    async def batch_after(self, device_id: str, limit: int) -> list[tuple[str, bytes]]:
-        rows = await self.session.execute(
-            select(DeviceRow.device_id, DeviceRow.secret_encrypted)
-            .where(DeviceRow.device_id > device_id)
-            .order_by(DeviceRow.device_id)
-            .limit(limit)
-        )
-        return [(found_id, sealed) for found_id, sealed in rows]
-
-    async def replace(self, device_id: str, old: bytes, new: bytes) -> bool:
-        stored = await self.session.scalar(
-            update(DeviceRow)
-            .where(DeviceRow.device_id == device_id, DeviceRow.secret_encrypted == old)
-            .values(secret_encrypted=new)
-            .returning(DeviceRow.device_id)
-        )
-        return stored is not None

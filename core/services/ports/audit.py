@@ -1,0 +1,13 @@
+"""The audit log: who did what to which account or user."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Protocol
+
+from core.domain.models import AuditEntry
+
+
+class AuditRepository(Protocol):
+    async def append(self, entry: AuditEntry, now: datetime) -> None: ...
+    async def append_many(self, entries: list[AuditEntry], now: datetime) -> None: ...

@@ -1,0 +1,41 @@
+"""One transaction over every repository: the services open one per use case and commit once."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from types import TracebackType
+from typing import Protocol, Self
+
+from core.services.ports.account_state import AccountStateRepository
+from core.services.ports.accounts import AccountRepository
+from core.services.ports.audit import AuditRepository
+from core.services.ports.commands import CommandRepository
+from core.services.ports.deals import DealRepository
+from core.services.ports.devices import DeviceRepository
+from core.services.ports.halt import HaltRepository
+from core.services.ports.market import MarketRepository
+from core.services.ports.outbox import OutboxRepository
+from core.services.ports.users import UserRepository
+
+
+class UnitOfWork(Protocol):
+    users: UserRepository
+    accounts: AccountRepository
+    devices: DeviceRepository
+    states: AccountStateRepository
+    deals: DealRepository
+    commands: CommandRepository
+    outbox: OutboxRepository
+    audit: AuditRepository
+    market: MarketRepository
+
+    halt: HaltRepository
+
+    async def __aenter__(self) -> Self: ...
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None: ...
+    async def commit(self) -> None: ...
+
+
+UnitOfWorkFactory = Callable[[], UnitOfWork]
