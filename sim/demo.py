@@ -26,7 +26,7 @@ from sim.telegram import BotApiStandIn, IncomingUpdate, SentMessage, SimUser
 TOKEN = "7000000001:DEMO-not-a-real-token"
 ADMIN_ID = 900001
 DEMO_DIR = Path(".tradeguard") / "demo"
-NAMES: dict[int, str] = {}
+NAMES: dict[int | None, str] = {}  # None: an update no user sent
 
 
 def free_port() -> int:
@@ -53,7 +53,7 @@ def show_message(message: SentMessage) -> None:
 
 def demo_settings(port: int, stand_in_url: str) -> Settings:
     return Settings(
-        _env_file=None,  # type: ignore[call-arg]
+        _env_file=None,
         telegram_bot_token=TOKEN,
         telegram_api_base_url=f"{stand_in_url}/bot",
         admin_telegram_ids=(ADMIN_ID,),

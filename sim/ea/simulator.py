@@ -18,25 +18,24 @@ from itertools import islice
 from typing import Any
 
 from sim.ea.client import BridgeClient, BridgeError, JSONObject
-from sim.scenarios import (
-    LOT_STEP,
-    TG_MAGIC,
-    Closure,
-    Deal,
-    MarketStep,
-    Position,
-    Quote,
-    SimAccount,
-    build_scenario,
-    money,
-    price,
-)
+from sim.ea.commands import CommandExecutor, Outcome
+from sim.ea.wire import closure_wire, snapshot_payload
+from sim.scenarios import Deal, MarketStep, SimAccount, build_scenario, money
+
+# closure_wire and snapshot_payload are imported from here by the benchmark and the e2e tests.
+__all__ = [
+    "SimulatedEA",
+    "SimulationResult",
+    "closure_wire",
+    "run_simulated_ea",
+    "snapshot_payload",
+    "utc_now",
+]
 
 Out = Callable[[str], None]
 MAX_DEALS_PER_SNAPSHOT = 1000
 MAX_FOLLOW_UPS = 5
 MIN_HEARTBEAT_SECONDS = 0.1
-MT5_COMMENT_LENGTH = 31
 
 
 def utc_now() -> datetime:
@@ -53,116 +52,6 @@ class SimulationResult:
     final_equity: Decimal = Decimal("0.00")
     peak_equity: Decimal = Decimal("0.00")  # the highest equity a sent snapshot showed (cash flows aside)
     errors: list[str] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What acting on a command did: the ack to send, and a line for the operator."""
-
-    status: str
-    summary: str
-    results: tuple[JSONObject, ...] = ()
-    message: str = ""
-    traded: bool = False
-
-
-# ---- the wire form of the account (BRIDGE.md, POST /v1/bridge/snapshot) ------------------------
-
-
-def snapshot_payload(account: SimAccount, seq: int, now: datetime, deals: Iterable[Deal]) -> JSONObject:
-    return {
-        "seq": seq,
-        "time": now,
-        "account": account_wire(account),
-        "positions": [position_wire(position) for position in account.positions.values()],
-        "deals": [deal_wire(deal) for deal in deals],
-        "quotes": [quote_wire(quote, now) for quote in account.quotes.values()],
-    }
-
-
-def account_wire(account: SimAccount) -> JSONObject:
-    return {
-        "login": account.login,
-        "server": account.server,
-        "currency": account.currency,
-        "balance": money(account.balance),
-        "equity": money(account.equity),
-        "margin": money(account.margin),
-        "free_margin": money(account.free_margin),
-        "leverage": account.leverage,
-    }
-
-
-def position_wire(position: Position) -> JSONObject:
-    symbol = position.symbol
-    return {
-        "ticket": position.ticket,
-        "symbol": symbol,
-        "side": position.side,
-        "volume": position.volume.quantize(LOT_STEP),
-        "open_price": price(symbol, position.open_price),
-        "open_time": position.open_time,
-        "sl": None if position.sl is None else price(symbol, position.sl),
-        "tp": None if position.tp is None else price(symbol, position.tp),
-        "price": price(symbol, position.price),
-        "swap": money(position.swap),
-        "profit": money(position.profit),
-        "magic": position.magic,
-        "comment": position.comment,
-    }
-
-
-def deal_wire(deal: Deal) -> JSONObject:
-    return {
-        "ticket": deal.ticket,
-        "position": deal.position,
-        "symbol": deal.symbol,
-        "type": deal.type,
-        "entry": deal.entry,
-        "reason": deal.reason,
-        "volume": deal.volume.quantize(LOT_STEP),
-        "price": price(deal.symbol, deal.price),
-        "time": deal.time,
-        "profit": money(deal.profit),
-        "commission": money(deal.commission),
-        "swap": money(deal.swap),
-        "magic": deal.magic,
-        "comment": deal.comment,
-    }
-
-
-def quote_wire(quote: Quote, now: datetime) -> JSONObject:
-    return {
-        "symbol": quote.symbol,
-        "bid": price(quote.symbol, quote.bid),
-        "ask": price(quote.symbol, quote.ask),
-        "time": quote.time or now,  # a replay keeps its data's own spacing between quotes
-    }
-
-
-def closure_wire(closure: Closure) -> JSONObject:
-    return {
-        "ticket": closure.ticket,
-        "closed_volume": closure.closed_volume.quantize(LOT_STEP),
-        "price": closure.price,
-        "profit": money(closure.profit),
-    }
-
-
-def _decimal(value: Any) -> Decimal:
-    if isinstance(value, bool) or not isinstance(value, Decimal | int | str):
-        raise ValueError(f"not a decimal: {value!r}")
-    number = Decimal(value)
-    if not number.is_finite():
-        raise ValueError(f"not a finite number: {value!r}")
-    return number
-
-
-def _optional_decimal(value: Any) -> Decimal | None:
-    return None if value is None else _decimal(value)
-
-
-# ---- the Expert Advisor's loop -----------------------------------------------------------------
 
 
 class SimulatedEA:
@@ -187,11 +76,11 @@ class SimulatedEA:
         # Milliseconds since the epoch: a restarted terminal still sends a greater seq.
         self._seq = (time.time_ns() // 1_000_000 if first_seq is None else first_seq) - 1
         self._outcomes: dict[str, Outcome] = {}
-        self._tickets_at_lock: frozenset[int] | None = None
+        self._executor = CommandExecutor(account, now, self._say)
 
     @property
     def locked(self) -> bool:
-        return self._tickets_at_lock is not None
+        return self._executor.locked
 
     async def run(
         self, *, interval: float = 2.0, steps: int | None = None, linger: float = 0.0
@@ -211,7 +100,7 @@ class SimulatedEA:
         """Apply one market step (None: a heartbeat), send a snapshot and obey the answer."""
         if step is not None:
             self._report(self.account.apply(step, self._now()))
-        self._enforce_lock()
+        self._executor.enforce_lock()
         commands = await self._send_snapshot()
         for _ in range(MAX_FOLLOW_UPS):
             if not await self._obey(commands):
@@ -279,7 +168,7 @@ class SimulatedEA:
         return traded
 
     def _act(self, command_id: str, command: JSONObject) -> Outcome:
-        outcome = self._execute(command)
+        outcome = self._executor.execute(command)
         self._outcomes[command_id] = outcome
         self.result.commands_executed.append(command_id)
         reason = f" ({command['reason']})" if command.get("reason") else ""
@@ -294,73 +183,6 @@ class SimulatedEA:
             self._fail(f"ack {command_id}", error)
             return
         self.result.acks_sent.append((command_id, outcome.status))
-
-    def _execute(self, command: JSONObject) -> Outcome:
-        handlers: dict[str, Callable[[JSONObject], Outcome]] = {
-            "close_all": self._close_all,
-            "close_position": self._close_position,
-            "open_position": self._open_position,
-            "lock": self._lock,
-            "unlock": self._unlock,
-        }
-        handler = handlers.get(str(command.get("type")))
-        if handler is None:
-            return Outcome(
-                "failed", "not understood", message=f"unknown command type {command.get('type')!r}"
-            )
-        try:
-            return handler(command)
-        except (KeyError, TypeError, ValueError, ArithmeticError) as error:
-            return Outcome("failed", "not executed", message=f"invalid command: {error}")
-
-    def _close_all(self, command: JSONObject) -> Outcome:
-        closures = self.account.close_all(self._now(), reason="expert")
-        results = tuple(closure_wire(closure) for closure in closures)
-        return Outcome("done", f"closed {len(closures)} position(s)", results, traded=bool(closures))
-
-    def _close_position(self, command: JSONObject) -> Outcome:
-        ticket = int(command["ticket"])
-        volume = _optional_decimal(command.get("volume"))
-        closure = self.account.close(ticket, self._now(), reason="expert", volume=volume)
-        summary = f"closed {closure.closed_volume} of #{ticket} at {closure.price}"
-        return Outcome("done", summary, (closure_wire(closure),), traded=True)
-
-    def _open_position(self, command: JSONObject) -> Outcome:
-        if self.locked:
-            return Outcome("failed", "refused", message="account is locked")
-        signal_id = str(command.get("signal_id") or "")
-        comment = (f"tg:{signal_id}" if signal_id else "tg")[:MT5_COMMENT_LENGTH]
-        position = self.account.open(
-            str(command["symbol"]),
-            str(command["side"]),
-            _decimal(command["volume"]),
-            self._now(),
-            reason="expert",
-            magic=TG_MAGIC,
-            comment=comment,
-            sl=_optional_decimal(command.get("sl")),
-            tp=_optional_decimal(command.get("tp")),
-        )
-        result = {"ticket": position.ticket, "volume": position.volume, "price": position.open_price}
-        summary = f"opened #{position.ticket} {position.symbol} {position.side} {position.volume}"
-        return Outcome("done", summary, (result,), traded=True)
-
-    def _lock(self, command: JSONObject) -> Outcome:
-        if self._tickets_at_lock is None:
-            self._tickets_at_lock = frozenset(self.account.positions)
-        return Outcome("done", "locked")
-
-    def _unlock(self, command: JSONObject) -> Outcome:
-        self._tickets_at_lock = None
-        return Outcome("done", "unlocked")
-
-    def _enforce_lock(self) -> None:
-        """While locked, a position that appears (opened by hand) is closed at once."""
-        if self._tickets_at_lock is None:
-            return
-        for ticket in [t for t in self.account.positions if t not in self._tickets_at_lock]:
-            closure = self.account.close(ticket, self._now(), reason="expert")
-            self._say(f"locked: closed #{ticket} at {closure.price}, profit {closure.profit}")
 
     def _report(self, deals: list[Deal]) -> None:
         for deal in deals:
