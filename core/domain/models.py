@@ -8,6 +8,8 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
+from core.domain.drawdown import percent_below
+
 
 class Role(StrEnum):
     TRADER = "trader"
@@ -81,9 +83,10 @@ class AccountView:
 
     @property
     def drawdown_percent(self) -> Decimal | None:
+        """The guard's drawdown (`percent_below`, rounded as in its alerts); never below 0 here."""
         if self.equity is None or not self.peak_equity:
             return None
-        return max(Decimal(0), (self.peak_equity - self.equity) / self.peak_equity * 100)
+        return max(Decimal(0), percent_below(self.peak_equity, self.equity))
 
     @property
     def margin_level_percent(self) -> Decimal | None:

@@ -10,11 +10,10 @@ from enum import StrEnum
 from fractions import Fraction
 from typing import Any
 
+from core.domain.drawdown import exact_percent_below, percent_below
 from core.domain.guard.events import BreachReason, CloseAckStatus
 
 STATE_VERSION = 1
-HUNDRED = Decimal(100)
-PERCENT_QUANTUM = Decimal("1e-12")
 
 
 class GuardStatus(StrEnum):
@@ -32,29 +31,6 @@ WATCHING = frozenset({GuardStatus.NORMAL, GuardStatus.WARNING})
 def require_aware(moment: datetime, name: str) -> None:
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise ValueError(f"{name} must be a timezone-aware datetime, got {moment!r}")
-
-
-def exact_percent_below(reference: Decimal, value: Decimal) -> Fraction:
-    """How far `value` is below `reference`, in percent of it, exactly; 0 with no positive reference.
-
-    Every limit and warning level is compared with this, never with a rounded percent: 19.9999999999996 %
-    is short of 20 % however large the balance. (A reference moved for a cash flow is rounded toward the
-    stricter side, see `rescale_for_cash_flow`, so no rounding there carries a result across a limit.)
-    """
-    if reference <= 0:
-        return Fraction(0)
-    return (Fraction(reference) - Fraction(value)) / Fraction(reference) * 100
-
-
-def percent_below(reference: Decimal, value: Decimal) -> Decimal:
-    """`exact_percent_below` as a Decimal to show (events and alerts), rounded to 1e-12 %. Nothing
-    compares it with a limit."""
-    if reference <= 0:
-        return Decimal(0)
-    percent = (reference - value) / reference * HUNDRED
-    if percent.adjusted() >= 12:  # absurdly deep (a tiny peak, a huge loss): too long to round
-        return percent
-    return percent.quantize(PERCENT_QUANTUM)
 
 
 @dataclass(frozen=True)
