@@ -5,15 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from enum import StrEnum
 from typing import Any
 
 from core.domain.drawdown import percent_below
-
-
-class Role(StrEnum):
-    TRADER = "trader"
-    ADMIN = "admin"
 
 
 @dataclass(frozen=True)

@@ -120,10 +120,6 @@ class Snapshot:
     deals: tuple[Deal, ...] = ()
     quotes: tuple[Quote, ...] = field(default=())
 
-    @property
-    def is_flat(self) -> bool:
-        return not self.positions
-
 
 def _encode(value: object) -> object:
     if isinstance(value, Decimal):
