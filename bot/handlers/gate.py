@@ -8,22 +8,16 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import ApplicationHandlerStop, BaseHandler, CommandHandler, TypeHandler
 
+from bot.commands_menu import ADMIN_COMMANDS
 from bot.context import Context, reply, services, set_current_user, tr
 from core.services.errors import Forbidden
-
-ADMIN_COMMANDS = frozenset(
-    {
-        "admin", "accounts_all", "account", "liquidate", "lock", "unlock", "halt", "resume",
-        "fraud", "payouts", "attribution", "audit", "stats", "broadcast",
-    }
-)  # fmt: skip
 
 
 async def _never_called(update: Update, context: Context) -> None:
     raise AssertionError("used only to resolve commands")
 
 
-_ADMIN_RESOLVER = CommandHandler(sorted(ADMIN_COMMANDS), _never_called)
+_ADMIN_RESOLVER = CommandHandler(ADMIN_COMMANDS, _never_called)
 
 
 def command_of(update: Update) -> str | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -17,7 +18,6 @@ from core.api.bridge import BRIDGE, CLOCK, RATE_LIMIT, add_bridge_routes, read_l
 from core.api.errors import ERROR_CODE, HttpError, error_response, json_response
 from core.api.operator import QUERIES, TOKENS, add_operator_routes
 from core.api.server import GUARD, ConnectionGuard, HttpLimits, RequestBodyTimeout, slow_client_middleware
-from core.config import WEBHOOK_SECRET_PATTERN
 from core.services.bridge import BridgeService
 from core.services.queries import AccountQueries
 from core.services.tokens import OperatorTokens
@@ -27,6 +27,8 @@ Check = Callable[[], Awaitable[None]]
 SECRET_TOKEN_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 # Telegram's deepest updates (a reply to a message quoting another) are about ten levels deep.
 MAX_UPDATE_DEPTH = 32
+# The characters and length Telegram accepts for setWebhook's secret_token (the settings check it too).
+WEBHOOK_SECRET_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 
 class InvalidUpdate(ValueError):

@@ -12,8 +12,9 @@ from core.api.errors import HttpError, json_response
 from core.api.openapi import add_openapi_route
 from core.api.schemas import AckIn, InvalidJson, SnapshotIn, parse_json, to_snapshot, validate
 from core.bridge.signing import SIGNED_HEADERS
+from core.domain.codec import encode_time
 from core.domain.models import Device
-from core.services.bridge import BridgeService, SignedRequest, utc_iso
+from core.services.bridge import BridgeService, SignedRequest
 from core.services.errors import (
     AuthenticationFailed,
     InvalidInput,
@@ -98,7 +99,7 @@ def invalid(error: InvalidInput) -> HttpError:
 
 
 def server_time(request: web.Request) -> str:
-    return utc_iso(request.app[CLOCK]())
+    return encode_time(request.app[CLOCK](), "milliseconds")
 
 
 async def snapshot(request: web.Request) -> web.Response:

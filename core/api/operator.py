@@ -10,8 +10,8 @@ from aiohttp import web
 
 from core.api.errors import HttpError, json_response
 from core.domain.account_key import AccountKey, BadAccountKey, parse_account_key, parse_id
+from core.domain.codec import encode_optional_time
 from core.domain.models import AccountView
-from core.services.bridge import utc_iso
 from core.services.errors import AmbiguousAccount, NotFound
 from core.services.queries import AccountQueries
 from core.services.tokens import (
@@ -95,7 +95,7 @@ async def account_status(request: web.Request) -> web.Response:
             "peak_equity": view.peak_equity,
             "drawdown_percent": view.drawdown_percent,
             "margin_level_percent": view.margin_level_percent,
-            "last_snapshot_at": utc_iso(view.last_snapshot_at) if view.last_snapshot_at else None,
+            "last_snapshot_at": encode_optional_time(view.last_snapshot_at, "milliseconds"),
         }
     )
 

@@ -41,14 +41,14 @@ def decode_optional_time(text: str | None) -> datetime | None:
 
 def to_json(value: object) -> object:
     """A JSON-safe copy of `value` (see the module's docstring); dicts and lists are walked."""
+    if isinstance(value, Enum):  # before str and int: a StrEnum or IntEnum member becomes its plain value
+        return value.value
     if isinstance(value, bool | int | str) or value is None:
         return value
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, datetime):
         return encode_time(value)
-    if isinstance(value, Enum):
-        return value.value
     if isinstance(value, tuple | list):
         return [to_json(item) for item in value]
     if isinstance(value, dict):

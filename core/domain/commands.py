@@ -7,6 +7,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from core.domain.codec import encode_time
+
 # A command expires one hour after it was created (BRIDGE.md, Settled details).
 COMMAND_TTL_SECONDS = 3600
 
@@ -61,10 +63,6 @@ def wire_body(
         "type": request.type.value,
         "reason": request.reason,
         **request.fields,
-        "created_at": _iso(created_at),
-        "expires_at": _iso(expires_at),
+        "created_at": encode_time(created_at, "seconds"),  # BRIDGE.md: whole seconds
+        "expires_at": encode_time(expires_at, "seconds"),
     }
-
-
-def _iso(moment: datetime) -> str:
-    return moment.isoformat(timespec="seconds").replace("+00:00", "Z")

@@ -5,15 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from enum import StrEnum
 from typing import Any
 
+from core.domain.drawdown import percent_below
 from core.domain.guard.state import GuardState
-
-
-class Role(StrEnum):
-    TRADER = "trader"
-    ADMIN = "admin"
 
 
 @dataclass(frozen=True)
@@ -83,9 +78,10 @@ class AccountView:
 
     @property
     def drawdown_percent(self) -> Decimal | None:
+        """The guard's drawdown (`percent_below`, rounded as in its alerts); never below 0 here."""
         if self.equity is None or not self.peak_equity:
             return None
-        return max(Decimal(0), (self.peak_equity - self.equity) / self.peak_equity * 100)
+        return max(Decimal(0), percent_below(self.peak_equity, self.equity))
 
     @property
     def margin_level_percent(self) -> Decimal | None:

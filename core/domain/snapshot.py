@@ -7,6 +7,8 @@ from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 
+from core.domain.codec import encode_time, to_json
+
 
 class Side(StrEnum):
     BUY = "buy"
@@ -120,34 +122,23 @@ class Snapshot:
     deals: tuple[Deal, ...] = ()
     quotes: tuple[Quote, ...] = field(default=())
 
-    @property
-    def is_flat(self) -> bool:
-        return not self.positions
-
-
-def _encode(value: object) -> object:
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, datetime):
-        return value.isoformat().replace("+00:00", "Z")
-    if isinstance(value, StrEnum):
-        return value.value
-    return value
-
 
 def position_to_json(position: Position) -> dict[str, object]:
-    return {name: _encode(getattr(position, name)) for name in position.__dataclass_fields__}
+    return _record(position)
 
 
 def snapshot_to_json(snapshot: Snapshot) -> dict[str, object]:
-    """The snapshot as stored (latest state): decimals as strings, times as ISO 8601 UTC."""
-    account = snapshot.account
+    """The snapshot as stored (latest state): decimals as strings, times as ISO 8601 UTC (the codec)."""
     return {
         "seq": snapshot.seq,
-        "time": _encode(snapshot.time),
-        "account": {name: _encode(getattr(account, name)) for name in account.__dataclass_fields__},
+        "time": encode_time(snapshot.time),
+        "account": _record(snapshot.account),
         "positions": [position_to_json(p) for p in snapshot.positions],
-        "quotes": [
-            {name: _encode(getattr(q, name)) for name in q.__dataclass_fields__} for q in snapshot.quotes
-        ],
+        "quotes": [_record(q) for q in snapshot.quotes],
     }
+
+
+def _record(record: AccountInfo | Position | Quote) -> dict[str, object]:
+    encoded = to_json(record)
+    assert isinstance(encoded, dict)
+    return encoded

@@ -12,10 +12,9 @@ from core.domain.account_key import AccountKey
 from core.domain.models import AccountView, AuditEntry, LinkedAccount, User
 from core.services.account_lookup import links_named
 from core.services.errors import Forbidden, InvalidInput, NotFound
-from core.services.guard import GuardService
+from core.services.guard import ADMIN_ACTIONS, GuardService
 from core.services.ports import Clock, Doorbell, UnitOfWork, UnitOfWorkFactory, ViewCache
 
-ACTIONS = ("liquidate", "lock", "unlock", "reset_peak")
 GUARD_STATES = tuple(status.value for status in g.GuardStatus)
 
 
@@ -61,8 +60,8 @@ class AdminService:
         """Liquidate, lock, unlock or reset the peak of every link of one login@server (a shared pair is
         one broker account). Refused as a whole only when no link's state allows it."""
         await self.require_admin(actor, action)
-        if action not in ACTIONS:
-            raise InvalidInput("action")
+        if action not in ADMIN_ACTIONS:  # refused before anything is read or written, never mapped
+            raise InvalidInput(f"unknown admin action {action!r}: one of {', '.join(ADMIN_ACTIONS)}")
         async with self.uow() as uow:
             links = await links_named(uow, key)
         done: list[g.GuardState] = []

@@ -206,7 +206,3 @@ def _connected_alert(ref: SnapshotContext, snapshot: Snapshot) -> Alert:
         "currency": account.currency,
     }
     return Alert(f"connected:{ref.account_id}", ref.chat_id, "account_connected", params)
-
-
-def utc_iso(moment: datetime) -> str:
-    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")

@@ -47,7 +47,3 @@ class ReplayedNonce(ServiceError):
 
 class UnknownCommand(ServiceError):
     code = "unknown_command"
-
-
-class Unavailable(ServiceError):
-    code = "unavailable"

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from bot.app import Core
-from core.services.bridge import utc_iso
+from core.domain.codec import encode_time
 from tests.api.conftest import Bridge
 from tests.api.state import deal_rows, stored
 from tests.api.wire import (
@@ -46,7 +46,7 @@ async def test_ping_answers_ok_the_server_time_in_utc_and_the_linked_account(bri
     answer = await accepted(await bridge.call("GET", PING))
     assert answer == {
         "ok": True,
-        "server_time": utc_iso(bridge.clock()),
+        "server_time": encode_time(bridge.clock(), "milliseconds"),
         "login": bridge.device.login,
         "server": bridge.device.server,
     }
@@ -63,7 +63,7 @@ async def test_an_accepted_snapshot_answers_accepted_its_seq_the_server_time_and
     assert answer == {
         "accepted": True,
         "seq": 1842,
-        "server_time": utc_iso(bridge.clock()),
+        "server_time": encode_time(bridge.clock(), "milliseconds"),
         "commands": [],
     }
     assert ISO_UTC_MILLIS.match(answer["server_time"])

@@ -3,6 +3,7 @@ stops a liquidation, positions closed again, and every guard event with an effec
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import inspect
 from decimal import Decimal
@@ -15,6 +16,7 @@ from core.domain.account_key import AccountKey
 from core.domain.guard import GuardConfig, GuardEvent, GuardState
 from core.domain.guard import events as guard_events
 from core.domain.models import User
+from core.services.errors import InvalidInput
 from core.services.guard import AccountRef, GuardEffects, GuardPolicy
 from tests.service.test_guard_service import ADMIN, TICKET, World, world  # noqa: F401
 
@@ -142,6 +144,20 @@ async def test_an_unknown_admin_action_is_an_error_not_a_peak_reset(world: World
     async with world.uow() as uow:
         with pytest.raises(ValueError, match="unknown admin action 'reset'"):
             await world.bridge.guard.admin_action(uow, world.device.account_id, "reset", "admin:900", "", now)
+
+
+async def test_an_unknown_admin_action_is_refused_by_the_admin_service_and_changes_nothing(
+    world: World,  # noqa: F811
+) -> None:
+    await world.snapshot("10000")
+    store = world.store[0]
+    before = copy.deepcopy((store.states, store.commands, store.outbox, store.audit))
+
+    with pytest.raises(InvalidInput, match="unknown admin action 'reset': one of liquidate, lock, unlock"):
+        await world.admin.act(ADMIN_USER, AccountKey(5012345), "reset")
+
+    store = world.store[0]
+    assert (store.states, store.commands, store.outbox, store.audit) == before
 
 
 def every_guard_event_type() -> list[type[GuardEvent]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -47,13 +48,40 @@ def test_the_stored_state_keeps_money_exact_and_times_in_iso() -> None:
     assert data["peak_equity"] == "10000.00"
     assert data["last_equity"] == "7900"
     assert data["warned_levels"] == ["10", "15"]
-    assert data["grace_until"] == "2026-01-14T12:00:13+00:00"
+    assert data["grace_until"] == "2026-01-14T12:00:13Z"  # the codec: UTC with a Z
     assert (data["status"], data["breach_reason"]) == ("liquidating", "max_drawdown")
     assert (data["close_ack"], data["close_attempts"], data["stale"]) == (
         None,
         2,
         True,
     )  # retried, then silent
+
+
+def with_offsets(value: Any) -> Any:
+    """`value` as states were stored before the codec: times ending `+00:00` instead of `Z`."""
+    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d\d-\d\dT[\d:.]+Z", value):
+        return value.removesuffix("Z") + "+00:00"
+    if isinstance(value, list):
+        return [with_offsets(item) for item in value]
+    if isinstance(value, dict):
+        return {key: with_offsets(item) for key, item in value.items()}
+    return value
+
+
+@pytest.mark.parametrize("index", range(6))
+def test_a_state_stored_with_offsets_before_the_codec_reads_the_same(index: int) -> None:
+    state = states_along_a_liquidation()[index]
+    old = with_offsets(state.to_dict())
+
+    assert "+00:00" in json.dumps(old)
+    assert GuardState.from_dict(old) == state
+
+
+def test_a_stored_time_without_a_time_zone_is_refused() -> None:
+    data = {**states_along_a_liquidation()[0].to_dict(), "last_snapshot_at": "2026-01-14T12:00:00"}
+
+    with pytest.raises(ValueError, match="time zone"):
+        GuardState.from_dict(data)
 
 
 def test_a_state_of_an_unknown_version_is_refused() -> None:

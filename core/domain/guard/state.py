@@ -10,11 +10,11 @@ from enum import StrEnum
 from fractions import Fraction
 from typing import Any
 
+from core.domain.codec import decode_optional_time, decode_time, encode_optional_time, encode_time
+from core.domain.drawdown import exact_percent_below, percent_below
 from core.domain.guard.events import BreachReason, CloseAckStatus
 
 STATE_VERSION = 1
-HUNDRED = Decimal(100)
-PERCENT_QUANTUM = Decimal("1e-12")
 
 
 class GuardStatus(StrEnum):
@@ -32,29 +32,6 @@ WATCHING = frozenset({GuardStatus.NORMAL, GuardStatus.WARNING})
 def require_aware(moment: datetime, name: str) -> None:
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise ValueError(f"{name} must be a timezone-aware datetime, got {moment!r}")
-
-
-def exact_percent_below(reference: Decimal, value: Decimal) -> Fraction:
-    """How far `value` is below `reference`, in percent of it, exactly; 0 with no positive reference.
-
-    Every limit and warning level is compared with this, never with a rounded percent: 19.9999999999996 %
-    is short of 20 % however large the balance. (A reference moved for a cash flow is rounded toward the
-    stricter side, see `rescale_for_cash_flow`, so no rounding there carries a result across a limit.)
-    """
-    if reference <= 0:
-        return Fraction(0)
-    return (Fraction(reference) - Fraction(value)) / Fraction(reference) * 100
-
-
-def percent_below(reference: Decimal, value: Decimal) -> Decimal:
-    """`exact_percent_below` as a Decimal to show (events and alerts), rounded to 1e-12 %. Nothing
-    compares it with a limit."""
-    if reference <= 0:
-        return Decimal(0)
-    percent = (reference - value) / reference * HUNDRED
-    if percent.adjusted() >= 12:  # absurdly deep (a tiny peak, a huge loss): too long to round
-        return percent
-    return percent.quantize(PERCENT_QUANTUM)
 
 
 @dataclass(frozen=True)
@@ -175,7 +152,8 @@ class GuardState:
         return max(self.warned_levels, default=None)
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-able dict: Decimals as strings, datetimes in ISO 8601, enums as their values."""
+        """A JSON-able dict: Decimals as strings, times as the codec writes them (ISO 8601 UTC with a `Z`;
+        states stored before it, with `+00:00`, read the same), enums as their values."""
         return {
             "version": STATE_VERSION,
             "status": self.status.value,
@@ -183,7 +161,7 @@ class GuardState:
             "last_equity": str(self.last_equity),
             "last_balance": str(self.last_balance),
             "last_open_tickets": list(self.last_open_tickets),
-            "last_snapshot_at": self.last_snapshot_at.isoformat(),
+            "last_snapshot_at": encode_time(self.last_snapshot_at),
             "day_key": self.day_key,
             "day_open_balance": str(self.day_open_balance),
             "stale": self.stale,
@@ -191,20 +169,20 @@ class GuardState:
             "breach_no": self.breach_no,
             "breach_reason": None if self.breach_reason is None else self.breach_reason.value,
             "breach_note": self.breach_note,
-            "breach_at": _iso(self.breach_at),
-            "grace_until": _iso(self.grace_until),
-            "close_issued_at": _iso(self.close_issued_at),
+            "breach_at": encode_optional_time(self.breach_at),
+            "grace_until": encode_optional_time(self.grace_until),
+            "close_issued_at": encode_optional_time(self.close_issued_at),
             "close_ack": None if self.close_ack is None else self.close_ack.value,
             "close_attempts": self.close_attempts,
-            "next_retry_at": _iso(self.next_retry_at),
+            "next_retry_at": encode_optional_time(self.next_retry_at),
             "overdue_reported": self.overdue_reported,
             "locked": self.locked,
-            "locked_at": _iso(self.locked_at),
+            "locked_at": encode_optional_time(self.locked_at),
             "lock_exempt_tickets": list(self.lock_exempt_tickets),
             "close_requested_tickets": list(self.close_requested_tickets),
             **_issue7_to_dict(self),
             "funded": self.funded,
-            "warning_rearm_since": [[str(level), moment.isoformat()] for level, moment in self.rearming],
+            "warning_rearm_since": [[str(level), encode_time(moment)] for level, moment in self.rearming],
         }
 
     @classmethod
@@ -218,7 +196,7 @@ class GuardState:
             last_equity=Decimal(data["last_equity"]),
             last_balance=Decimal(data["last_balance"]),
             last_open_tickets=_tickets(data["last_open_tickets"]),
-            last_snapshot_at=_moment(data["last_snapshot_at"]),
+            last_snapshot_at=decode_time(data["last_snapshot_at"]),
             day_key=str(data["day_key"]),
             day_open_balance=Decimal(data["day_open_balance"]),
             stale=bool(data["stale"]),
@@ -226,21 +204,21 @@ class GuardState:
             breach_no=int(data["breach_no"]),
             breach_reason=None if reason is None else BreachReason(reason),
             breach_note=str(data["breach_note"]),
-            breach_at=_optional_moment(data["breach_at"]),
-            grace_until=_optional_moment(data["grace_until"]),
-            close_issued_at=_optional_moment(data["close_issued_at"]),
+            breach_at=decode_optional_time(data["breach_at"]),
+            grace_until=decode_optional_time(data["grace_until"]),
+            close_issued_at=decode_optional_time(data["close_issued_at"]),
             close_ack=None if ack is None else CloseAckStatus(ack),
             close_attempts=int(data["close_attempts"]),
-            next_retry_at=_optional_moment(data["next_retry_at"]),
+            next_retry_at=decode_optional_time(data["next_retry_at"]),
             overdue_reported=bool(data["overdue_reported"]),
             locked=bool(data["locked"]),
-            locked_at=_optional_moment(data["locked_at"]),
+            locked_at=decode_optional_time(data["locked_at"]),
             lock_exempt_tickets=_tickets(data["lock_exempt_tickets"]),
             close_requested_tickets=_tickets(data["close_requested_tickets"]),
             **_issue7_from_dict(data),
             funded=bool(data.get("funded", True)),  # states stored before issue 7 were judged as funded
             warning_rearm_since=tuple(
-                (Decimal(level), _moment(since)) for level, since in data.get("warning_rearm_since", [])
+                (Decimal(level), decode_time(since)) for level, since in data.get("warning_rearm_since", [])
             ),
         )
 
@@ -249,12 +227,12 @@ def _issue7_to_dict(state: GuardState) -> dict[str, Any]:
     breach, history = state.breach_drawdown_percent, state.drawdown_history
     return {
         "breach_drawdown_percent": None if breach is None else str(breach),
-        "last_close_at": _iso(state.last_close_at),
-        "drawdown_history": [[moment.isoformat(), str(percent)] for moment, percent in history],
-        "fast_market_at": _iso(state.fast_market_at),
+        "last_close_at": encode_optional_time(state.last_close_at),
+        "drawdown_history": [[encode_time(moment), str(percent)] for moment, percent in history],
+        "fast_market_at": encode_optional_time(state.fast_market_at),
         "fast_market_episode": state.fast_market_episode,
         "close_position_round": state.close_position_round,
-        "close_position_at": _iso(state.close_position_at),
+        "close_position_at": encode_optional_time(state.close_position_at),
         "min_equity_armed": state.min_equity_armed,
     }
 
@@ -264,34 +242,20 @@ def _issue7_from_dict(data: Mapping[str, Any]) -> dict[str, Any]:
     breach = data.get("breach_drawdown_percent")
     return {
         "breach_drawdown_percent": None if breach is None else Decimal(breach),
-        "last_close_at": _optional_moment(data.get("last_close_at")),
+        "last_close_at": decode_optional_time(data.get("last_close_at")),
         "drawdown_history": tuple(
-            (_moment(moment), Decimal(percent)) for moment, percent in data.get("drawdown_history", ())
+            (decode_time(moment), Decimal(percent)) for moment, percent in data.get("drawdown_history", ())
         ),
-        "fast_market_at": _optional_moment(data.get("fast_market_at")),
+        "fast_market_at": decode_optional_time(data.get("fast_market_at")),
         "fast_market_episode": int(data.get("fast_market_episode", 0)),
         "close_position_round": int(data.get("close_position_round", 0)),
-        "close_position_at": _optional_moment(data.get("close_position_at")),
+        "close_position_at": decode_optional_time(data.get("close_position_at")),
         "min_equity_armed": bool(data.get("min_equity_armed", True)),
     }
 
 
 def _named(cash_flows: tuple[Decimal, ...]) -> list[tuple[str, Decimal]]:
     return [(f"cash_flows[{index}]", flow) for index, flow in enumerate(cash_flows)]
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return None if moment is None else moment.isoformat()
-
-
-def _moment(text: str) -> datetime:
-    moment = datetime.fromisoformat(text)
-    require_aware(moment, "a stored guard time")
-    return moment
-
-
-def _optional_moment(text: str | None) -> datetime | None:
-    return None if text is None else _moment(text)
 
 
 def _tickets(values: list[int]) -> tuple[int, ...]:
