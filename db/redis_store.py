@@ -20,7 +20,7 @@ from typing import Any
 from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
 
-from core.domain.codec import decode_optional_time, encode_optional_time
+from core.domain.codec import decode_optional_time, encode_optional_time, to_json
 from core.domain.models import AccountView
 from core.services.health import Health, best_effort
 
@@ -53,7 +53,7 @@ class Keys:
 
 
 def _dumps(value: JsonDict) -> str:
-    return json.dumps(value, default=lambda o: str(o) if isinstance(o, Decimal) else o.isoformat())
+    return json.dumps(to_json(value))
 
 
 MONEY_FIELDS = ("balance", "equity", "margin", "peak_equity")

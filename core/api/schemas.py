@@ -69,7 +69,7 @@ def _utc_time(value: Any) -> Any:
             raise ValueError("Unix seconds out of range") from error
     if isinstance(value, str):
         try:
-            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            parsed = datetime.fromisoformat(value)  # 3.11 reads "Z"
         except ValueError as error:
             raise ValueError("must be ISO 8601 UTC or Unix seconds") from error
         if parsed.tzinfo is None:

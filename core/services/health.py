@@ -17,6 +17,8 @@ from typing import TypeVar
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
+from core.domain.codec import encode_time
+
 log = logging.getLogger(__name__)
 BEST_EFFORT_SECONDS = 1.0  # a best-effort call gives up after this (a client may retry for longer)
 T = TypeVar("T")
@@ -94,7 +96,7 @@ class Health:
     def describe(self) -> str:
         if self.since is None:
             return "ok"
-        since = self.since.isoformat(timespec="seconds").replace("+00:00", "Z")
+        since = encode_time(self.since, "seconds")
         return f"degraded since {since} ({self.last_error}, {self.streak} failed tries)"
 
 

@@ -19,6 +19,8 @@ GENESIS_HASH = "0" * 64
 
 
 def audit_hash(prev_hash: str, at: datetime, entry: AuditEntry) -> str:
+    """The chain's hash input, frozen: `isoformat()` (not the codec) because every stored row was hashed
+    with it, and a verifier must recompute exactly what was written."""
     body = json.dumps(
         [prev_hash, at.isoformat(), entry.actor, entry.action, entry.subject, entry.details],
         sort_keys=True,

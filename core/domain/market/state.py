@@ -12,6 +12,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from core.domain.codec import decode_optional_time, decode_time, encode_optional_time, encode_time
 from core.domain.market.events import MoveDirection
 
 
@@ -102,8 +103,8 @@ class SymbolMarket:
             "symbol": self.symbol,
             "last_bid": str(self.last_bid),
             "last_ask": str(self.last_ask),
-            "last_time": self.last_time.isoformat(),
-            "last_change_time": self.last_change_time.isoformat(),
+            "last_time": encode_time(self.last_time),
+            "last_change_time": encode_time(self.last_change_time),
             "spreads": self.spreads.to_dict(),
             "gaps": self.gaps.to_dict(),
             "blowouts": self.blowouts.to_dict(),
@@ -116,8 +117,8 @@ class SymbolMarket:
             symbol=data["symbol"],
             last_bid=Decimal(data["last_bid"]),
             last_ask=Decimal(data["last_ask"]),
-            last_time=datetime.fromisoformat(data["last_time"]),
-            last_change_time=datetime.fromisoformat(data["last_change_time"]),
+            last_time=decode_time(data["last_time"]),
+            last_change_time=decode_time(data["last_change_time"]),
             spreads=SpreadSamples.from_dict(data["spreads"]),
             gaps=GapEpisodes.from_dict(data["gaps"]),
             blowouts=BlowoutEpisodes.from_dict(data["blowouts"]),
@@ -126,11 +127,11 @@ class SymbolMarket:
 
 
 def _time_out(value: datetime | None) -> str | None:
-    return None if value is None else value.isoformat()
+    return encode_optional_time(value)
 
 
 def _time_in(value: str | None) -> datetime | None:
-    return None if value is None else datetime.fromisoformat(value)
+    return decode_optional_time(value)
 
 
 def _decimal_out(value: Decimal | None) -> str | None:
