@@ -8,6 +8,8 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
+from core.domain.alerts import AlertBody, UndecodableAlert
+
 
 class Role(StrEnum):
     TRADER = "trader"
@@ -98,16 +100,16 @@ class Alert:
 
     dedupe_key: str
     chat_id: int
-    kind: str
-    params: dict[str, Any] = field(default_factory=dict)
+    body: AlertBody
 
 
 @dataclass(frozen=True)
 class PendingAlert:
+    """An outbox row claimed for delivery; a row no alert type reads (`UndecodableAlert`) is not sent."""
+
     id: int
     chat_id: int
-    kind: str
-    params: dict[str, Any]
+    body: AlertBody | UndecodableAlert
     language: str
     attempts: int
 
