@@ -188,7 +188,7 @@ def _wire(
     doorbell = RedisDoorbell(redis_client, redis_cache)
     latest = RedisLatestSnapshots(redis_client, health=redis_cache)
     ports = BridgePorts(uow, RedisNonceStore(redis_client), cache, latest, doorbell)
-    guard = GuardService(guard_policy(settings), clock)
+    guard = GuardService(guard_policy(settings))
     admin = AdminService(uow, guard, cache, doorbell, settings.admin_telegram_ids, clock)
     bot_services = BotServices(
         settings=settings,

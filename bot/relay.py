@@ -21,6 +21,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 
 from bot.i18n import translator
 from bot.render import render_alert, split_message
+from core.domain.alerts import UndecodableAlert
 from core.domain.models import PendingAlert
 from core.services.alerts import AlertDelivery
 from core.services.health import HealthBoard
@@ -95,9 +96,13 @@ class AlertRelay:
             await self._deliver(alert)
 
     async def _deliver(self, alert: PendingAlert) -> None:
+        if isinstance(alert.body, UndecodableAlert):  # written by another version, or damaged
+            log.error("alert %s cannot be read: %s", alert.id, alert.body.reason)
+            await self.delivery.undeliverable(alert, alert.body.reason)
+            return
         async with self.sending:
             try:
-                text = render_alert(translator(alert.language), alert.kind, alert.params)
+                text = render_alert(translator(alert.language), alert.body)
                 for part in split_message(text):
                     await self.bot.send_message(alert.chat_id, part, parse_mode="HTML")
             except Forbidden as error:
@@ -110,7 +115,7 @@ class AlertRelay:
             except (NetworkError, TelegramError) as error:  # each alert backs off on its own row
                 self.telegram_health.failed(error)
                 await self.delivery.retry_later(alert, str(error))
-            except (KeyError, ValueError) as error:
+            except (LookupError, ValueError) as error:
                 log.error("alert %s cannot be rendered: %r", alert.id, error)
                 await self.delivery.undeliverable(alert, repr(error))
             else:

@@ -16,6 +16,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     Numeric,
+    SmallInteger,
     String,
     Text,
     UniqueConstraint,
@@ -142,7 +143,8 @@ class OutboxRow(Base):
     dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
     chat_id: Mapped[int] = mapped_column(BigInteger)
     kind: Mapped[str] = mapped_column(String(48))
-    params: Mapped[dict[str, Any]] = mapped_column()
+    version: Mapped[int] = mapped_column(SmallInteger, server_default="1")  # of the payload's shape
+    params: Mapped[dict[str, Any]] = mapped_column()  # the alert's payload (core.domain.alerts)
     status: Mapped[str] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(server_default=func.now())

@@ -7,6 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from core.domain.alerts import AlertBody, UndecodableAlert
 from core.domain.drawdown import percent_below
 from core.domain.guard.state import GuardState
 
@@ -96,16 +97,16 @@ class Alert:
 
     dedupe_key: str
     chat_id: int
-    kind: str
-    params: dict[str, Any] = field(default_factory=dict)
+    body: AlertBody
 
 
 @dataclass(frozen=True)
 class PendingAlert:
+    """An outbox row claimed for delivery; a row no alert type reads (`UndecodableAlert`) is not sent."""
+
     id: int
     chat_id: int
-    kind: str
-    params: dict[str, Any]
+    body: AlertBody | UndecodableAlert
     language: str
     attempts: int
 

@@ -4,9 +4,10 @@ guard at once (a broker outage must not bury the admins in messages)."""
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
 
+from core.domain.alerts import AdminDigest, AnyDigestItem
 from core.domain.models import Alert
 from core.services.ports import UnitOfWork
 
@@ -15,7 +16,7 @@ WINDOWS_AHEAD = 3  # a window already sent passes its items to the next one, the
 
 
 async def add_to_admin_digest(
-    uow: UnitOfWork, admin_ids: tuple[int, ...], items: list[dict[str, Any]], now: datetime
+    uow: UnitOfWork, admin_ids: tuple[int, ...], items: Sequence[AnyDigestItem], now: datetime
 ) -> None:
     """Take this last in a transaction: every account's transaction in the window updates the same
     digest row and holds its lock until commit, so the later it is taken, the less they queue.
@@ -25,19 +26,16 @@ async def add_to_admin_digest(
     if not items:
         return
     window = int(now.timestamp()) // DIGEST_WINDOW_SECONDS * DIGEST_WINDOW_SECONDS
+    digest = AdminDigest(tuple(items))
     for admin in admin_ids:
-        await _add_for(uow, admin, items, window)
+        await _add_for(uow, admin, digest, window)
 
 
-async def _add_for(uow: UnitOfWork, admin: int, items: list[dict[str, Any]], window: int) -> None:
-    params = {"items": items}
+async def _add_for(uow: UnitOfWork, admin: int, digest: AdminDigest, window: int) -> None:
     for ahead in range(WINDOWS_AHEAD):
         start = window + ahead * DIGEST_WINDOW_SECONDS
         deliver_at = datetime.fromtimestamp(start + DIGEST_WINDOW_SECONDS + 1, UTC)
-        alert = Alert(f"digest:liq:{admin}:{start}", admin, "admin_liquidation_digest", params)
-        if await uow.outbox.add_to_digest(alert, deliver_at):
+        if await uow.outbox.add_to_digest(Alert(f"digest:liq:{admin}:{start}", admin, digest), deliver_at):
             return
-    late = Alert(
-        f"digest:liq:{admin}:{window}:late:{secrets.token_hex(6)}", admin, "admin_liquidation_digest", params
-    )
+    late = Alert(f"digest:liq:{admin}:{window}:late:{secrets.token_hex(6)}", admin, digest)
     await uow.outbox.add(late)  # never lost, whatever the relay did meanwhile

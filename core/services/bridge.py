@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from core.bridge.signing import NONCE_PATTERN, signature_matches
+from core.domain.alerts import AccountConnected
 from core.domain.commands import CommandStatus, CommandType
 from core.domain.models import Alert, Device, SnapshotContext
 from core.domain.snapshot import Snapshot, snapshot_to_json
@@ -198,11 +199,11 @@ def _check_account_matches(device: Device, snapshot: Snapshot) -> None:
 
 def _connected_alert(ref: SnapshotContext, snapshot: Snapshot) -> Alert:
     account = snapshot.account
-    params = {
-        "login": ref.login,
-        "server": ref.server,
-        "equity": str(account.equity),
-        "balance": str(account.balance),
-        "currency": account.currency,
-    }
-    return Alert(f"connected:{ref.account_id}", ref.chat_id, "account_connected", params)
+    connected = AccountConnected(
+        login=ref.login,
+        server=ref.server,
+        currency=account.currency,
+        equity=account.equity,
+        balance=account.balance,
+    )
+    return Alert(f"connected:{ref.account_id}", ref.chat_id, connected)

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime
 
 from core.domain import halt as h
+from core.domain.alerts import HaltEnded, HaltStarted
 from core.domain.models import Alert, AuditEntry, User
 from core.services.ports import Clock, Doorbell, UnitOfWork, UnitOfWorkFactory
 
@@ -50,7 +50,8 @@ class HaltService:
             h.check_can_halt(await uow.halt.lock())
             halt = await uow.halt.start(who, note, now)
             withdrawn = tuple(await uow.halt.withdraw_pending(h.STOPPED_BY_HALT, now))
-            told = await _tell_traders(uow, "trading_halted", h.halted_alert_key, halt)
+            alert = HaltStarted(halt=halt.number, since=halt.since)
+            told = await _tell_traders(uow, alert, h.halted_alert_key, halt)
             details = {"halt": halt.number, "note": note, "withdrawn": list(withdrawn), "traders_told": told}
             await uow.audit.append(AuditEntry(who, "admin.halt", SUBJECT, details), now)
             await uow.commit()
@@ -63,7 +64,8 @@ class HaltService:
         now, who = self.clock(), f"admin:{actor.telegram_id}"
         async with self.uow() as uow:
             halt = await uow.halt.end(h.check_can_resume(await uow.halt.lock()), who, now)
-            told = await _tell_traders(uow, "trading_resumed", h.resumed_alert_key, halt)
+            resumed = HaltEnded(halt=halt.number, since=halt.since, until=now)
+            told = await _tell_traders(uow, resumed, h.resumed_alert_key, halt)
             details = {"halt": halt.number, "since": halt.since.isoformat(), "traders_told": told}
             await uow.audit.append(AuditEntry(who, "admin.resume", SUBJECT, details), now)
             await uow.commit()
@@ -71,21 +73,11 @@ class HaltService:
         return HaltChange(halt, told)
 
 
-async def _tell_traders(uow: UnitOfWork, kind: str, key: Callable[[h.Halt, int], str], halt: h.Halt) -> int:
+async def _tell_traders(
+    uow: UnitOfWork, alert: HaltStarted | HaltEnded, key: Callable[[h.Halt, int], str], halt: h.Halt
+) -> int:
     """One alert per trader with a linked account, keyed by the halt's number: told once each way."""
-    params = _alert_params(halt)
     told = 0
     for chat_id in await uow.halt.trader_chats():
-        told += await uow.outbox.add(Alert(key(halt, chat_id), chat_id, kind, params))
+        told += await uow.outbox.add(Alert(key(halt, chat_id), chat_id, alert))
     return told
-
-
-def _alert_params(halt: h.Halt) -> dict[str, object]:
-    params: dict[str, object] = {"halt": halt.number, "since": _iso(halt.since)}
-    if halt.resumed_at is not None:
-        params["until"] = _iso(halt.resumed_at)
-    return params
-
-
-def _iso(moment: datetime) -> str:
-    return moment.isoformat()

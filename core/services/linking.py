@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from core.domain.account_key import BadAccountKey, parse_login, parse_server
+from core.domain.alerts import AccountShared
 from core.domain.models import Alert, AuditEntry, LinkedAccount, User
 from core.services.errors import InvalidInput
 from core.services.ports import Clock, UnitOfWork, UnitOfWorkFactory
@@ -76,9 +77,9 @@ async def _flag_shared(
     """Flag every link of the pair (admins and the fraud checks read it), tell the earlier owners."""
     await uow.accounts.mark_shared(account.login, account.server)
     for other in others:
-        params = {"login": account.login, "server": account.server}
+        shared = AccountShared(login=account.login, server=account.server)
         key = f"shared:{other.id}:{account.id}"
-        await uow.outbox.add(Alert(key, other.owner_telegram_id, "account_shared", params))
+        await uow.outbox.add(Alert(key, other.owner_telegram_id, shared))
     details = {
         "login": account.login,
         "server": account.server,

@@ -12,9 +12,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Literal
 
+from core.domain import alerts as a
 from core.domain import guard as g
+from core.domain.codec import to_json
 from core.domain.commands import CommandRequest, CommandType
 from core.domain.market import (
     GapDetected,
@@ -30,14 +32,17 @@ from core.domain.market import (
 from core.domain.models import Alert, AuditEntry, SnapshotContext
 from core.domain.snapshot import Position, Snapshot
 from core.services.admin_digest import add_to_admin_digest
-from core.services.event_params import event_params
 from core.services.ports import SymbolMemory, UnitOfWork
 
 MarketAction = Literal["close", "alert"]
 COMMAND_TTL_SECONDS = 3600
 RECENT_SECONDS = 120
 REASONS: dict[type, str] = {GapDetected: "market_gap", SpreadBlowout: "spread"}
-KINDS: dict[type, str] = {GapDetected: "gap", SpreadBlowout: "spread", QuotesStale: "stale"}
+KINDS: dict[type, a.MarketGuardKind] = {
+    GapDetected: a.MarketGuardKind.GAP,
+    SpreadBlowout: a.MarketGuardKind.SPREAD,
+    QuotesStale: a.MarketGuardKind.STALE,
+}
 
 
 @dataclass(frozen=True)
@@ -97,23 +102,25 @@ class MarketGuardService:
     ) -> bool:
         """Alerts and closes for this account, once per episode; True when anything was recorded."""
         acted = False
-        digest: list[dict[str, Any]] = []
-        account = {"login": context.login, "server": context.server, "currency": snapshot.account.currency}
+        digest: list[a.AnyDigestItem] = []
+        currency = snapshot.account.currency
+        account = a.AccountFields(login=context.login, server=context.server, currency=currency)
         for event in judgement.events:
             exposed = exposed_to(event, snapshot.positions)
             if not exposed:
                 continue
             kind = KINDS[type(event)]
-            tickets = [p.ticket for p in exposed] if self._closes(event, guard) else []
+            tickets = tuple(p.ticket for p in exposed) if self._closes(event, guard) else ()
             for ticket in tickets:
                 await self._close(uow, context.account_id, ticket, event, now)
-            params = {**account, **event_params(event), "closed_tickets": tickets}
-            params["action"] = _action(event, tickets)
+            alert = market_alert(event, account, tickets, _action(event, tickets))
             key = f"market:{context.account_id}:{event.symbol}:{kind}:{event.episode}"
-            if await uow.outbox.add(Alert(key, context.chat_id, f"market_{kind}", params)):
-                item = {"event": "market", "kind": kind, "symbol": event.symbol, "closed": len(tickets)}
-                digest.append({**account, **item})
-                entry = AuditEntry("market_guard", f"market.{kind}", f"account:{context.login}", params)
+            if await uow.outbox.add(Alert(key, context.chat_id, alert)):
+                item = a.MarketGuardFired(**account, kind=kind, symbol=event.symbol, closed=len(tickets))
+                digest.append(item)
+                details = to_json(alert)
+                assert isinstance(details, dict)
+                entry = AuditEntry("market_guard", f"market.{kind}", f"account:{context.login}", details)
                 await uow.audit.append(entry, now)
                 acted = True
         await add_to_admin_digest(uow, self.policy.admin_chat_ids, digest, now)
@@ -139,10 +146,34 @@ class MarketGuardService:
         await uow.commands.issue(account_id, request, now, COMMAND_TTL_SECONDS)
 
 
-def _action(event: MarketEvent, tickets: list[int]) -> str:
+def _action(event: MarketEvent, tickets: tuple[int, ...]) -> a.MarketResponse:
     if isinstance(event, QuotesStale):
-        return "watch"
-    return "closed" if tickets else "alerted"
+        return a.MarketResponse.WATCH
+    return a.MarketResponse.CLOSED if tickets else a.MarketResponse.ALERTED
+
+
+def market_alert(
+    event: MarketEvent, account: a.AccountFields, tickets: tuple[int, ...], action: a.MarketResponse
+) -> a.MarketAlert:
+    """The trader's alert: the guard's event as reported, and what was done about it."""
+    if isinstance(event, GapDetected):
+        return a.MarketGap(
+            **account, symbol=event.symbol, time=event.time, episode=event.episode,
+            closed_tickets=tickets, action=action,
+            previous_bid=event.previous_bid, previous_time=event.previous_time, bid=event.bid,
+            move_percent=event.move_percent, direction=event.direction,
+        )  # fmt: skip
+    if isinstance(event, SpreadBlowout):
+        return a.MarketSpread(
+            **account, symbol=event.symbol, time=event.time, episode=event.episode,
+            closed_tickets=tickets, action=action,
+            spread=event.spread, usual_spread=event.usual_spread, multiple=event.multiple,
+            direction=event.direction, move_percent=event.move_percent,
+        )  # fmt: skip
+    return a.MarketStale(
+        **account, symbol=event.symbol, time=event.time, episode=event.episode,
+        closed_tickets=tickets, action=action, unchanged_since=event.unchanged_since,
+    )  # fmt: skip
 
 
 def exposed_to(event: MarketEvent, positions: tuple[Position, ...]) -> list[Position]:

@@ -11,6 +11,7 @@ from sqlalchemy import func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.domain.alerts import AlertBody, StoredAlert, UndecodableAlert, encode_alert, read_stored
 from core.domain.models import Alert, PendingAlert
 from db.tables import OutboxRow, UserRow
 
@@ -25,11 +26,13 @@ class SqlOutboxRepository:
         self.session = session
 
     async def add(self, alert: Alert) -> bool:
+        stored = encode_alert(alert.body)
         params = {
             "dedupe_key": alert.dedupe_key,
             "chat_id": alert.chat_id,
-            "kind": alert.kind,
-            "params": alert.params,
+            "kind": stored.kind,
+            "version": stored.version,
+            "params": stored.payload,
             "next_attempt_at": DUE_AT_ONCE,
             "status": "pending",
             "attempts": 0,
@@ -37,22 +40,25 @@ class SqlOutboxRepository:
         return (await self.session.scalar(ADD_ALERT, params)) is not None
 
     async def add_to_digest(self, alert: Alert, deliver_at: datetime) -> bool:
-        """Append `alert.params["items"]` to the pending digest with this key (or start it); False when
-        that digest is already being sent or was sent (nothing is added: the caller picks another)."""
+        """Append the digest's `items` to the pending digest with this key (or start it); False when
+        that digest is already being sent or was sent, or has another payload version (nothing is
+        added: the caller picks another)."""
+        stored = encode_alert(alert.body)
         appended = await self.session.scalar(
             text(
-                "INSERT INTO outbox (dedupe_key, chat_id, kind, params, status, attempts, next_attempt_at)"
-                " VALUES (:key, :chat, :kind, CAST(:params AS jsonb), 'pending', 0, :at)"
-                " ON CONFLICT (dedupe_key) DO UPDATE"
+                "INSERT INTO outbox (dedupe_key, chat_id, kind, version, params, status, attempts,"
+                " next_attempt_at) VALUES (:key, :chat, :kind, :version, CAST(:params AS jsonb), 'pending',"
+                " 0, :at) ON CONFLICT (dedupe_key) DO UPDATE"
                 " SET params = jsonb_set(outbox.params, '{items}',"
                 " (outbox.params -> 'items') || (excluded.params -> 'items'))"
-                " WHERE outbox.status = 'pending' RETURNING id"
+                " WHERE outbox.status = 'pending' AND outbox.version = excluded.version RETURNING id"
             ),
             {
                 "key": alert.dedupe_key,
                 "chat": alert.chat_id,
-                "kind": alert.kind,
-                "params": json.dumps(alert.params),
+                "kind": stored.kind,
+                "version": stored.version,
+                "params": json.dumps(stored.payload),
                 "at": deliver_at,
             },
         )
@@ -84,7 +90,7 @@ class SqlOutboxRepository:
             .order_by(OutboxRow.id)
         )
         return [
-            PendingAlert(row.id, row.chat_id, row.kind, row.params, language or "en", row.attempts)
+            PendingAlert(row.id, row.chat_id, _read_alert(row), language or "en", row.attempts)
             for row, language in (await self.session.execute(statement)).all()
         ]
 
@@ -106,3 +112,8 @@ class SqlOutboxRepository:
     async def counts(self) -> dict[str, int]:
         rows = await self.session.execute(select(OutboxRow.status, func.count()).group_by(OutboxRow.status))
         return {status: int(count) for status, count in rows.all()}
+
+
+def _read_alert(row: OutboxRow) -> AlertBody | UndecodableAlert:
+    """A row no alert type reads comes back as such: the relay marks it undeliverable, the rest go."""
+    return read_stored(StoredAlert(row.kind, row.version, row.params))

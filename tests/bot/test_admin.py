@@ -250,12 +250,12 @@ async def test_accounts_all_filters_by_guard_state_and_refuses_an_unknown_state(
     bogus = await stack.ask(admin, "/accounts_all bogus")
 
     assert ea.errors == []
-    assert everything.text.startswith("Accounts (2, state: *)")
+    assert everything.text.startswith("Accounts (2 accounts, state: *)")
     assert str(LOGIN) in everything.text and str(BOB_LOGIN) in everything.text
-    assert liquidated.text.startswith("Accounts (1, state: liquidated)")
+    assert liquidated.text.startswith("Accounts (1 account, state: liquidated)")
     assert f"• {LOGIN} {SERVER} — ⛔ liquidated, trading locked" in liquidated.text
     assert str(BOB_LOGIN) not in liquidated.text
-    assert normal.text.startswith("Accounts (1, state: normal)") and str(LOGIN) not in normal.text
+    assert normal.text.startswith("Accounts (1 account, state: normal)") and str(LOGIN) not in normal.text
     assert pending.text == "No accounts match."
     assert bogus.text == (
         "Usage: /accounts_all [state], state one of: "

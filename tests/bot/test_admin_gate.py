@@ -59,7 +59,7 @@ async def test_an_admin_gets_the_same_command_with_punctuation(stack: Stack) -> 
     listing = await stack.ask(admin, "/accounts_all,")
     detail = await stack.ask(admin, f"/account, {LOGIN}")
 
-    assert listing.text.startswith("Accounts (1, state: *)")
+    assert listing.text.startswith("Accounts (1 account, state: *)")
     assert detail.text.startswith(f"Account {LOGIN} ({SERVER})")
 
 

@@ -153,5 +153,5 @@ async def test_a_halt_survives_a_restart_and_is_shown_at_the_top_of_accounts_all
 
     assert listing.text.startswith("Halt #1 ⏸ new trades halted since ")
     assert "Note: restart test" in listing.text.split("\n")[0]
-    assert listing.text.split("\n")[1] == "Accounts (2, state: *)"
+    assert listing.text.split("\n")[1] == "Accounts (2 accounts, state: *)"
     assert refused == "refused"

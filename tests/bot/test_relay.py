@@ -4,33 +4,35 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from decimal import Decimal
 from pathlib import Path
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from core.config import Settings
+from core.domain.alerts import DrawdownWarning, TradingLocked
 from core.domain.models import Alert
 from sim.telegram import BotApiStandIn
 from tests.bot.conftest import LOGIN, SERVER, TOKEN, Stack, is_connected_alert, settings_for, start_stack
 from tests.conftest import TEST_DATABASE_URL
 
-ACCOUNT = {"login": LOGIN, "server": SERVER, "currency": "USD"}
-
 
 def locked_alert(key: str, chat_id: int, login: int = LOGIN) -> Alert:
-    return Alert(key, chat_id, "trading_locked", {**ACCOUNT, "login": login})
+    return Alert(key, chat_id, TradingLocked(login=login, server=SERVER, currency="USD"))
 
 
 def warning(key: str, chat_id: int, level: int) -> Alert:
-    params = {
-        **ACCOUNT,
-        "level": str(level),
-        "drawdown_percent": f"{level}.50",
-        "equity": "9000.00",
-        "peak_equity": "10000.00",
-    }
-    return Alert(key, chat_id, "drawdown_warning", params)
+    alert = DrawdownWarning(
+        login=LOGIN,
+        server=SERVER,
+        currency="USD",
+        level=Decimal(level),
+        drawdown_percent=Decimal(f"{level}.50"),
+        equity=Decimal("9000.00"),
+        peak_equity=Decimal("10000.00"),
+    )
+    return Alert(key, chat_id, alert)
 
 
 async def delivered_probe(stack: Stack, key: str) -> None:

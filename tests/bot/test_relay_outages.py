@@ -19,6 +19,7 @@ from redis.asyncio import Redis
 from telegram import Bot
 
 from bot.relay import AlertRelay
+from core.domain.alerts import TradingLocked
 from core.domain.models import Alert
 from core.services.alerts import AlertDelivery
 from core.services.health import Health, HealthBoard
@@ -31,7 +32,7 @@ from tests.conftest import FakeClock
 
 NEEDS_REDIS_SERVER = pytest.mark.skipif(shutil.which("redis-server") is None, reason="needs redis-server")
 
-ACCOUNT = {"login": 5012345, "server": "Broker-Live", "currency": "USD"}
+LOCKED = TradingLocked(login=5012345, server="Broker-Live", currency="USD")
 OUTAGE_SECONDS = 4.0
 
 
@@ -80,7 +81,7 @@ async def own_redis(tmp_path: Path) -> AsyncIterator[OwnRedis]:
 
 
 def alert(key: str, chat_id: int) -> Alert:
-    return Alert(key, chat_id, "trading_locked", {**ACCOUNT})
+    return Alert(key, chat_id, LOCKED)
 
 
 async def record(stack: Stack, *alerts: Alert) -> None:

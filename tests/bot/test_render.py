@@ -10,15 +10,16 @@ import string
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from telegram import Bot
 
-from bot.i18n import Raw, Translator, catalog, translator
-from bot.render import ALERT_KINDS, SAFE_LIMIT, TELEGRAM_LIMIT, render_alert, render_positions, split_message
+from bot.i18n import Raw, Translator, catalog, plural_catalog, translator
+from bot.render import SAFE_LIMIT, TELEGRAM_LIMIT, render_alert, render_positions, split_message
+from core.domain.alerts import ClosedPosition, LiquidationWarning, UnknownAlert
+from core.domain.guard.events import BreachReason
 from core.domain.models import AccountView
 from core.services.users import SUPPORTED_LANGUAGES
 from sim.telegram import BotApiStandIn, parse_html, utf16_len
@@ -69,96 +70,27 @@ def test_every_message_with_hostile_values_is_html_telegram_accepts_and_shows_th
             assert hostile.strip() in shown, key
 
 
-def alert_params(hostile: str) -> dict[str, Any]:
-    """Every parameter any alert kind reads, with the free-text ones hostile."""
-    moment = datetime(2026, 11, 27, 21, 0, tzinfo=UTC).isoformat()
-    closed = [
-        {"ticket": 123456, "closed_volume": "0.10", "price": "1.08400", "profit": "-15.00"},
-        {"ticket": 123457, "closed_volume": "1.50", "price": None, "profit": "262.50"},
-    ]
-    fast = {"episode": 1, "from_percent": "9.5", "to_percent": "16.25", "seconds": 4}
-    items = [
-        {"event": "started", "login": 5012345, "server": hostile, "currency": "USD", "reason": "admin"},
-        {"event": "completed", "login": 5012345, "server": hostile, "currency": "USD", "realised": "-9.5"},
-        {"event": "stale", "login": 5012345, "server": hostile, "currency": "USD", "last_contact": moment},
-        {"event": "fast_market", "login": 5012345, "server": hostile, "currency": "USD", **fast},
-        {
-            "event": "market",
-            "login": 5012345,
-            "server": hostile,
-            "kind": "spread",
-            "symbol": hostile,
-            "closed": 1,
-        },
-    ]
-    return {
-        "login": 5012345,
-        "server": hostile,
-        "currency": "USD",
-        "text": hostile,
-        "equity": "9850.50",
-        "balance": "10000.00",
-        "peak_equity": "12000.00",
-        "level": "15",
-        "drawdown_percent": "17.91",
-        "reason": "max_drawdown",
-        "grace_seconds": 10,
-        "attempt": 2,
-        "next_retry_at": moment,
-        "last_contact": moment,
-        "since": moment,
-        "until": moment,
-        "during_breach": True,
-        "open_tickets": [123456, 123457],
-        "closed": closed,
-        "realised": "247.50",
-        "items": items,
-        **fast,
-        "cause": "market_alarm",
-        "symbols": [hostile, "EURCHF"],
-        "day": "2026-11-28",
-        "day_open_balance": "10000.00",
-        # the market guards' alerts
-        "symbol": hostile,
-        "action": "closed",
-        "closed_tickets": [123456],
-        "previous_bid": "1.20080",
-        "bid": "1.13000",
-        "move_percent": "-5.9",
-        "direction": "down",
-        "spread": "0.00104",
-        "usual_spread": "0.00007",
-        "multiple": "14.86",
-        "unchanged_since": moment,
-    }
-
-
 @pytest.mark.parametrize("hostile", HOSTILE, ids=["script", "amp", "quote", "entities", "tags", "5000"])
 @pytest.mark.parametrize("language", LANGUAGES)
-@pytest.mark.parametrize("kind", ALERT_KINDS)
-def test_every_alert_kind_renders_in_every_language_as_html_telegram_accepts(
-    kind: str, language: str, hostile: str
+def test_every_plural_message_with_hostile_values_is_html_telegram_accepts_in_each_of_its_forms(
+    language: str, hostile: str
 ) -> None:
-    text = render_alert(translator(language), kind, alert_params(hostile))
+    t = Translator(language)
+    for key, forms in plural_catalog("en").items():
+        names = set().union(*map(fields, forms)) - {"count"}
+        for count in (0, 1, 2, 5, 21, 123456789012345):
+            text = t.plural(key, count, **dict.fromkeys(names, hostile))
 
-    shown = visible(text)
+            shown = visible(text)
 
-    assert "5012345" in shown or kind in ("broadcast", "trading_halted", "trading_resumed")
-    if kind == "broadcast" or "server" in fields(catalog("en")[f"alert.{kind}"]):
-        assert hostile.strip() in shown
-
-
-@pytest.mark.parametrize("language", LANGUAGES)
-def test_a_broadcast_renders_from_its_text_alone(language: str) -> None:
-    """A broadcast is about no account: it carries only its text."""
-    text = render_alert(translator(language), "broadcast", {"text": "Maintenance at 22:00 <UTC> & back soon"})
-
-    assert visible(text) == "📣 Maintenance at 22:00 <UTC> & back soon"
+            assert str(count) in shown, key
+            if names:
+                assert hostile.strip() in shown, key
 
 
-def test_an_unknown_alert_kind_is_refused_rather_than_sent_half_rendered() -> None:
-    with pytest.raises(ValueError, match="no renderer"):
-        render_alert(translator("en"), "no_such_kind", {"login": 1, "server": "S"})
+def test_a_value_that_is_no_registered_alert_type_is_refused_rather_than_sent_half_rendered() -> None:
+    with pytest.raises(UnknownAlert, match="not a registered alert type"):
+        render_alert(translator("en"), ClosedPosition(1))  # type: ignore[arg-type]
 
 
 lines_strategy = st.lists(
@@ -270,11 +202,26 @@ def test_raw_fragments_are_placed_as_they_are_and_everything_else_is_escaped() -
     assert text == "#1 &lt;b&gt; <i>buy</i> 1 @ 2 → 3: <b>&amp;</b>"
 
 
-@pytest.mark.parametrize(("grace", "says"), [(0, "being closed now"), (10, "will be closed in 10 s")])
-def test_a_breach_without_a_grace_says_the_positions_are_being_closed_now(grace: int, says: str) -> None:
-    params = {**alert_params("Broker-Live"), "grace_seconds": grace}
+def breach(grace_seconds: int) -> LiquidationWarning:
+    return LiquidationWarning(
+        login=5012345,
+        server="Broker-Live",
+        currency="USD",
+        breach_no=1,
+        reason=BreachReason.MAX_DRAWDOWN,
+        drawdown_percent=Decimal("21.5"),
+        equity=Decimal("7850.00"),
+        grace_until=datetime(2026, 11, 27, 21, tzinfo=UTC),
+        grace_seconds=grace_seconds,
+    )
 
-    text = visible(render_alert(translator("en"), "liquidation_warning", params))
+
+@pytest.mark.parametrize(
+    ("grace", "says"),
+    [(0, "being closed now"), (1, "will be closed in 1 second "), (10, "will be closed in 10 seconds")],
+)
+def test_a_breach_without_a_grace_says_the_positions_are_being_closed_now(grace: int, says: str) -> None:
+    text = visible(render_alert(translator("en"), breach(grace)))
 
     assert says in text
     assert "in 0 s" not in text

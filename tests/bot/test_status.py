@@ -129,7 +129,7 @@ async def test_positions_lists_ticket_symbol_side_volume_prices_and_pnl(stack: S
     answer = await stack.ask(ann, "/positions")
 
     lines = answer.text.split("\n")
-    assert lines[0] == f"Account {LOGIN}: 2 open position(s)"
+    assert lines[0] == f"Account {LOGIN}: 2 open positions"
     assert lines[1] == "#123456 EURUSD buy 0.10 @ 1.08550 → 1.08400: -$15.00"
     assert lines[2] == "#123457 XAUUSD sell 1.50 @ 2,650.10 → 2,648.35: $262.50"
 
@@ -199,6 +199,6 @@ async def test_positions_for_500_positions_arrive_as_several_messages_in_order(s
 
     answers = [m for m in stack.standin.sent[mark:] if m.chat_id == 1001 and is_reply(m)]
     assert len(answers) > 1
-    assert answers[0].text.startswith(f"Account {LOGIN}: 500 open position(s)")
+    assert answers[0].text.startswith(f"Account {LOGIN}: 500 open positions")
     tickets = [word for m in answers for word in m.text.split() if word.startswith("#")]
     assert tickets == [f"#{900_000 + n}" for n in range(500)]

@@ -3,30 +3,39 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from bot.app import Core
+from core.domain.alerts import AdminDigest, TradingLocked, WentSilent
 from core.domain.models import Alert, AuditEntry
 from core.services.admin_digest import DIGEST_WINDOW_SECONDS, add_to_admin_digest
 from db.repositories.audit import GENESIS_HASH, audit_hash
 from tests.conftest import FakeClock
 
 
+def locked(login: int) -> TradingLocked:
+    return TradingLocked(login=login, server="Broker-Live", currency="USD")
+
+
+def went_silent(login: int) -> WentSilent:
+    return WentSilent(login=login, server="Broker-Live", last_contact=datetime(2026, 11, 27, 21, tzinfo=UTC))
+
+
 async def add_alerts(core: Core, count: int, chat_id: int = 77) -> None:
     async with core.bot_services.users.uow() as uow:
         for n in range(count):
-            await uow.outbox.add(Alert(f"test:{n}", chat_id, "broadcast", {"text": f"n{n}"}))
+            await uow.outbox.add(Alert(f"test:{n}", chat_id, locked(n)))
         await uow.commit()
 
 
 async def test_an_alert_recorded_twice_with_one_dedupe_key_is_stored_once(core: Core) -> None:
     async with core.bot_services.users.uow() as uow:
-        first = await uow.outbox.add(Alert("same-key", 1, "broadcast", {"text": "a"}))
-        second = await uow.outbox.add(Alert("same-key", 1, "broadcast", {"text": "b"}))
+        first = await uow.outbox.add(Alert("same-key", 1, locked(1)))
+        second = await uow.outbox.add(Alert("same-key", 1, locked(2)))
         await uow.commit()
     assert (first, second) == (True, False)
     assert (await core.delivery.backlog()) == {"pending": 1}
@@ -86,13 +95,14 @@ async def test_digest_items_for_one_window_become_one_alert(core: Core, clock: F
     deliver_at = clock() + timedelta(seconds=10)
     async with core.bot_services.users.uow() as uow:
         for login in (1, 2, 3):
-            alert = Alert("digest:test", 5, "admin_liquidation_digest", {"items": [{"login": login}]})
+            alert = Alert("digest:test", 5, AdminDigest((went_silent(login),)))
             await uow.outbox.add_to_digest(alert, deliver_at)
         await uow.commit()
     assert await core.delivery.claim() == []
     clock.advance(11)
     (digest,) = await core.delivery.claim()
-    assert [item["login"] for item in digest.params["items"]] == [1, 2, 3]
+    assert isinstance(digest.body, AdminDigest)
+    assert [item.login for item in digest.body.items] == [1, 2, 3]
 
 
 async def test_a_digest_item_arriving_while_the_digest_is_being_sent_joins_the_next_window(
@@ -100,7 +110,7 @@ async def test_a_digest_item_arriving_while_the_digest_is_being_sent_joins_the_n
 ) -> None:
     async def add(n: int) -> None:
         async with core.bot_services.users.uow() as uow:
-            await add_to_admin_digest(uow, (5,), [{"n": n}], clock())
+            await add_to_admin_digest(uow, (5,), [went_silent(n)], clock())
             await uow.commit()
 
     await add(1)
@@ -111,8 +121,9 @@ async def test_a_digest_item_arriving_while_the_digest_is_being_sent_joins_the_n
     assert await core.delivery.claim() == []  # waits for its own window: one message, not one each
     clock.advance(DIGEST_WINDOW_SECONDS + 1)
     (next_window,) = await core.delivery.claim()
-    assert [i["n"] for i in sending.params["items"]] == [1]
-    assert [i["n"] for i in next_window.params["items"]] == [2, 3]
+    assert isinstance(sending.body, AdminDigest) and isinstance(next_window.body, AdminDigest)
+    assert [item.login for item in sending.body.items] == [1]
+    assert [item.login for item in next_window.body.items] == [2, 3]
 
 
 async def append(core: Core, clock: FakeClock, subject: str, action: str) -> None:

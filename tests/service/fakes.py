@@ -17,6 +17,7 @@ from decimal import Decimal
 from types import TracebackType
 from typing import Any, Self
 
+from core.domain.alerts import encode_alert
 from core.domain.commands import CommandRequest, CommandStatus, CommandType, IssuedCommand, wire_body
 from core.domain.guard.state import GuardState
 from core.domain.halt import Halt, TradingHalted, halt_stops
@@ -275,21 +276,35 @@ class FakeCommands(FakeRepos):
 
 
 class FakeOutbox(FakeRepos):
+    """Rows as the outbox table holds them (kind, version, JSON payload as `params`), and the typed
+    alert that was added as `alert` (for a digest: the last one)."""
+
     async def add(self, alert: Alert) -> bool:
         if alert.dedupe_key in self.s.outbox:
             return False
+        stored = encode_alert(alert.body)
         self.s.outbox[alert.dedupe_key] = {
             "chat_id": alert.chat_id,
-            "kind": alert.kind,
-            "params": alert.params,
+            "kind": stored.kind,
+            "version": stored.version,
+            "params": stored.payload,
+            "alert": alert.body,
         }
         return True
 
     async def add_to_digest(self, alert: Alert, deliver_at: datetime) -> bool:
+        stored = encode_alert(alert.body)
         row = self.s.outbox.setdefault(
-            alert.dedupe_key, {"chat_id": alert.chat_id, "kind": alert.kind, "params": {"items": []}}
+            alert.dedupe_key,
+            {
+                "chat_id": alert.chat_id,
+                "kind": stored.kind,
+                "version": stored.version,
+                "params": {"items": []},
+            },
         )
-        row["params"]["items"] += alert.params["items"]
+        row["params"]["items"] += stored.payload["items"]  # type: ignore[operator]
+        row["alert"] = alert.body
         return True
 
     async def claim_due(self, now: datetime, limit: int, lease_seconds: int) -> list[PendingAlert]:

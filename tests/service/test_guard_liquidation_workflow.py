@@ -53,7 +53,7 @@ async def test_with_a_10_s_grace_a_crash_is_closed_in_the_answer_to_that_snapsho
         ("lock", "max_drawdown"),
     ]
     (told,) = world.alerts("liquidation_now")
-    text = render_alert(translator("en"), "liquidation_now", told["params"])
+    text = render_alert(translator("en"), told["alert"])
     assert "NOW" in text and "deepened from 21.00% to 26.00%" in text
     assert "7,400.00" in text
 
@@ -68,7 +68,7 @@ async def test_a_fast_market_is_told_to_the_trader_once_and_to_the_admins_in_the
 
     (told,) = world.alerts("fast_market")
     assert told["chat_id"] == 42 and told["params"]["episode"] == 1
-    text = render_alert(translator("es"), "fast_market", told["params"])
+    text = render_alert(translator("es"), told["alert"])
     assert "mercado rápido" in text
     (digest,) = world.alerts("admin_liquidation_digest")
     assert [item["event"] for item in digest["params"]["items"]] == ["fast_market"]

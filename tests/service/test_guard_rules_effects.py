@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from core.domain import guard as g
+from core.domain.codec import encode_time
 from core.services.guard import AccountRef, GuardEffects, GuardPolicy
 from tests.service.fakes import FakeUnitOfWork, Store
 
@@ -45,4 +46,4 @@ async def test_an_unknown_trading_day_is_told_to_the_trader_and_the_admins_once(
     unknown = [row for row in store.outbox.values() if row["kind"] == "trading_day_unknown"]
     assert sorted(row["chat_id"] for row in unknown) == [TRADER, ADMIN]
     told = {name: unknown[0]["params"][name] for name in ("day", "day_open_balance", "last_contact")}
-    assert told == {"day": "2026-11-28", "day_open_balance": "9400", "last_contact": T0.isoformat()}
+    assert told == {"day": "2026-11-28", "day_open_balance": "9400", "last_contact": encode_time(T0)}

@@ -79,9 +79,7 @@ async def world() -> World:
 
     box = SecretBox("service-tier-key")
     recorder = Recorder()
-    guard = GuardService(
-        GuardPolicy(GuardConfig(grace_seconds=0, verify_timeout_seconds=60), (ADMIN,)), clock
-    )
+    guard = GuardService(GuardPolicy(GuardConfig(grace_seconds=0, verify_timeout_seconds=60), (ADMIN,)))
     bridge = BridgeService(
         BridgePorts(uow, MemoryNonces(), NullCache(), recorder, recorder), box, guard, clock
     )

@@ -68,7 +68,7 @@ async def world() -> World:
     olga = await users.resolve(ADMIN, "Olga", None, "ru")
     device_id = (await links.link(ann, 5012345, "Live")).device_id
     await links.link(boris, 6023456, "Live")
-    guard = GuardService(GuardPolicy(GuardConfig(grace_seconds=0), (ADMIN,)), clock)
+    guard = GuardService(GuardPolicy(GuardConfig(grace_seconds=0), (ADMIN,)))
     admin = AdminService(uow, guard, NullCache(), doorbell, (ADMIN,), clock)
     account_id = store[0].devices[device_id].account_id
     halts = HaltService(uow, admin.require_admin, doorbell, clock)

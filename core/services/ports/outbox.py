@@ -14,7 +14,7 @@ class OutboxRepository(Protocol):
         ...
 
     async def add_to_digest(self, alert: Alert, deliver_at: datetime) -> bool:
-        """Append `alert.params["items"]` to the pending digest with this key, or start it; False (and
+        """Append the digest's `items` to the pending digest with this key, or start it; False (and
         nothing added) when that digest has already been claimed for sending."""
         ...
 

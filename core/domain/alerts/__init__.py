@@ -1,0 +1,105 @@
+"""Alerts as types: one frozen dataclass per kind of message the service owes a chat, registered once
+(`registry`) against its kind, its message and its payload version, and stored in the outbox through
+`payload` (the one JSON codec, core.domain.codec).
+
+A new kind of alert: a dataclass in the module of its feature, a line in `REGISTRY`, a renderer in
+bot/render/alerts.py and its message in every catalog; tests/bot/test_alert_types.py walks them all.
+"""
+
+from core.domain.alerts.account import (
+    AccountConnected,
+    AccountShared,
+    FeedRestored,
+    FeedStale,
+    TradingDayUnknown,
+    TradingLocked,
+    TradingUnlocked,
+)
+from core.domain.alerts.base import (
+    AccountAlert,
+    AccountFields,
+    AlertBody,
+    ClosedPosition,
+    MarketGuardKind,
+    MarketResponse,
+)
+from core.domain.alerts.digest import (
+    AdminDigest,
+    AnyDigestItem,
+    DigestItem,
+    FastMarketSeen,
+    LiquidationDone,
+    LiquidationStarted,
+    MarketGuardFired,
+    WentSilent,
+)
+from core.domain.alerts.halt import HaltEnded, HaltStarted
+from core.domain.alerts.liquidation import (
+    BreachOffline,
+    DrawdownWarning,
+    FastMarket,
+    Liquidated,
+    LiquidationNow,
+    LiquidationOverdue,
+    LiquidationRetrying,
+    LiquidationWarning,
+)
+from core.domain.alerts.market import MarketAlert, MarketGap, MarketSpread, MarketStale
+from core.domain.alerts.payload import (
+    StoredAlert,
+    UndecodableAlert,
+    decode_alert,
+    encode_alert,
+    from_json,
+    read_stored,
+)
+from core.domain.alerts.registry import BY_KIND, REGISTRY, AlertSpec, UnknownAlert, spec_of
+
+__all__ = [
+    "BY_KIND",
+    "REGISTRY",
+    "AccountAlert",
+    "AccountConnected",
+    "AccountFields",
+    "AccountShared",
+    "AdminDigest",
+    "AlertBody",
+    "AlertSpec",
+    "AnyDigestItem",
+    "BreachOffline",
+    "ClosedPosition",
+    "DigestItem",
+    "DrawdownWarning",
+    "FastMarket",
+    "FastMarketSeen",
+    "FeedRestored",
+    "FeedStale",
+    "HaltEnded",
+    "HaltStarted",
+    "Liquidated",
+    "LiquidationDone",
+    "LiquidationNow",
+    "LiquidationOverdue",
+    "LiquidationRetrying",
+    "LiquidationStarted",
+    "LiquidationWarning",
+    "MarketAlert",
+    "MarketGap",
+    "MarketGuardFired",
+    "MarketGuardKind",
+    "MarketResponse",
+    "MarketSpread",
+    "MarketStale",
+    "StoredAlert",
+    "TradingDayUnknown",
+    "TradingLocked",
+    "TradingUnlocked",
+    "UndecodableAlert",
+    "UnknownAlert",
+    "WentSilent",
+    "decode_alert",
+    "encode_alert",
+    "from_json",
+    "read_stored",
+    "spec_of",
+]
