@@ -371,5 +371,5 @@ def _without_min_equity(config: GuardConfig) -> GuardConfig:
 
 
 def _without_money(events: list[GuardEvent]) -> list[tuple[str, dict[str, Any]]]:
-    money = {"equity", "peak_equity", "previous_peak"}
+    money = {"equity", "peak_equity", "previous_peak", "day_open_balance"}  # amounts scale with the money
     return [(type(e).__name__, {k: v for k, v in asdict(e).items() if k not in money}) for e in events]
