@@ -1,7 +1,9 @@
 """The outbox relay: claims due alerts, renders them in the recipient's language, sends, records.
 
 Pacing (≈30 messages/s overall, ≈1/s per chat) and RetryAfter are handled by PTB's AIORateLimiter on
-the Bot; this loop sends in parallel so the limiter, not this loop, sets the pace.
+the Bot; this loop sends to different chats in parallel so the limiter, not this loop, sets the pace,
+and to one chat one alert at a time, in order (several relays, one per worker, never share a chat:
+core.services.alerts claims per chat).
 
 The outbox table is the record and the doorbell only a wake-up: while Redis is down the relay polls
 the table every `idle_seconds` and tries the doorbell again after a back-off; while Postgres is down
@@ -23,7 +25,7 @@ from bot.i18n import translator
 from bot.render import render_alert, split_message
 from core.domain.alerts import UndecodableAlert
 from core.domain.models import PendingAlert
-from core.services.alerts import AlertDelivery
+from core.services.alerts import LEASE_SECONDS, AlertDelivery
 from core.services.health import HealthBoard
 
 log = logging.getLogger(__name__)
@@ -83,23 +85,34 @@ class AlertRelay:
         self.doorbell_health.succeeded()
 
     async def drain_once(self) -> int:
-        """Chats are served in parallel; one chat's alerts go in order (a 10% warning before 15%)."""
+        """Chats are served in parallel; one chat's alerts go one after another, in id order (a 10%
+        warning before 15%, a warning before the liquidation), each sent only once the one before it was
+        delivered or given up. The claim is per chat, so no other relay sends this chat's alerts."""
         claimed = await self.delivery.claim(self.batch)
+        claimed_at = asyncio.get_running_loop().time()
         by_chat: dict[int, list[PendingAlert]] = defaultdict(list)
         for alert in claimed:
             by_chat[alert.chat_id].append(alert)
-        await asyncio.gather(*(self._deliver_in_order(alerts) for alerts in by_chat.values()))
+        await asyncio.gather(*(self._deliver_in_order(alerts, claimed_at) for alerts in by_chat.values()))
         return len(claimed)
 
-    async def _deliver_in_order(self, alerts: list[PendingAlert]) -> None:
-        for alert in sorted(alerts, key=lambda a: a.id):
-            await self._deliver(alert)
+    async def _deliver_in_order(self, alerts: list[PendingAlert], claimed_at: float) -> None:
+        """Stop at an alert that failed (it holds the chat until its retry) or when half the lease has
+        gone (another relay may take the chat once it ends): the rest are given back, unsent."""
+        queue = sorted(alerts, key=lambda a: a.id)
+        loop = asyncio.get_running_loop()
+        while queue and loop.time() - claimed_at < LEASE_SECONDS / 2:
+            if not await self._deliver(queue.pop(0)):
+                break
+        await self.delivery.release(queue)
 
-    async def _deliver(self, alert: PendingAlert) -> None:
+    async def _deliver(self, alert: PendingAlert) -> bool:
+        """True once the alert is delivered or given up; False when the chat must wait (a retry later,
+        or a chat that blocked the bot and has nothing owed any more)."""
         if isinstance(alert.body, UndecodableAlert):  # written by another version, or damaged
             log.error("alert %s cannot be read: %s", alert.id, alert.body.reason)
             await self.delivery.undeliverable(alert, alert.body.reason)
-            return
+            return True
         async with self.sending:
             try:
                 text = render_alert(translator(alert.language), alert.body)
@@ -107,20 +120,24 @@ class AlertRelay:
                     await self.bot.send_message(alert.chat_id, part, parse_mode="HTML")
             except Forbidden as error:
                 await self.delivery.recipient_blocked(alert, str(error))
+                return False
             except RetryAfter as error:
                 await self.delivery.retry_later(alert, str(error), _seconds(error.retry_after))
+                return False
             except BadRequest as error:
                 log.error("alert %s refused by Telegram: %s", alert.id, error)
                 await self.delivery.undeliverable(alert, str(error))
-            except (NetworkError, TelegramError) as error:  # each alert backs off on its own row
+            except (NetworkError, TelegramError) as error:  # each chat backs off on its failed alert
                 self.telegram_health.failed(error)
                 await self.delivery.retry_later(alert, str(error))
+                return False
             except (LookupError, ValueError) as error:
                 log.error("alert %s cannot be rendered: %r", alert.id, error)
                 await self.delivery.undeliverable(alert, repr(error))
             else:
                 self.telegram_health.succeeded()
                 await self.delivery.delivered(alert)
+            return True
 
 
 async def _first_of(*waits: Awaitable[object]) -> None:

@@ -1,7 +1,11 @@
-"""Delivery bookkeeping for the outbox relay: claim what is due, record what happened."""
+"""Delivery bookkeeping for the outbox relay: claim what is due, record what happened.
+
+Claims are per chat: a relay holds a chat while it sends the chat's alerts in order, and an alert that
+failed holds the chat (the later ones wait) until it is delivered or given up."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 
 from core.domain.models import PendingAlert
@@ -9,6 +13,8 @@ from core.services.ports import Clock, UnitOfWorkFactory
 
 MAX_ATTEMPTS = 12
 LEASE_SECONDS = 60
+# A chat's alerts go one after another at about one a second: ten are sent well inside the lease.
+PER_CHAT = 10
 
 
 def backoff_seconds(attempts: int) -> int:
@@ -23,7 +29,7 @@ class AlertDelivery:
 
     async def claim(self, limit: int = 100) -> list[PendingAlert]:
         async with self.uow() as uow:
-            claimed = await uow.outbox.claim_due(self.clock(), limit, LEASE_SECONDS)
+            claimed = await uow.outbox.claim_due(self.clock(), limit, LEASE_SECONDS, PER_CHAT)
             await uow.commit()
         return claimed
 
@@ -41,9 +47,20 @@ class AlertDelivery:
             await uow.commit()
 
     async def recipient_blocked(self, alert: PendingAlert, error: str) -> None:
+        """The chat blocked the bot: everything still owed to it is dropped at once."""
         async with self.uow() as uow:
             await uow.users.mark_blocked(alert.chat_id, True)
             await uow.outbox.mark_failed(alert.id, error, None)
+            await uow.outbox.drop_chat(alert.chat_id, error)
+            await uow.commit()
+
+    async def release(self, alerts: Sequence[PendingAlert]) -> None:
+        """Claimed but not sent (an earlier alert of the chat failed): due again once that one is
+        settled, and not counted as an attempt."""
+        if not alerts:
+            return
+        async with self.uow() as uow:
+            await uow.outbox.release([(alert.id, alert.attempts) for alert in alerts], self.clock())
             await uow.commit()
 
     async def undeliverable(self, alert: PendingAlert, error: str) -> None:

@@ -4,11 +4,12 @@ the relay (core.services.alerts)."""
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, text, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import BigInteger, bindparam, func, select, text, update
+from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.domain.alerts import AlertBody, StoredAlert, UndecodableAlert, encode_alert, read_stored
@@ -19,6 +20,41 @@ OUTBOX = OutboxRow.__table__
 ADD_ALERT = insert(OUTBOX).on_conflict_do_nothing(index_elements=[OUTBOX.c.dedupe_key]).returning(OUTBOX.c.id)
 # A new alert is due at once, whatever the clocks of the database and of the relay say.
 DUE_AT_ONCE = datetime(2000, 1, 1, tzinfo=UTC)
+OPEN = ("pending", "sending")
+CHAT_LOCKS = 7302  # advisory lock namespace (two-key form): a relay claiming one chat's rows
+
+# The chats that have a due row and nothing that holds them (a leased row, a row waiting for its
+# retry), oldest due row first; each is locked for this transaction, or skipped if another relay's
+# claim holds it. The lock only orders two claims of one chat: the second, once it gets the lock,
+# reads in a new statement what the first leased, and finds the chat held.
+LOCK_READY_CHATS = text(
+    "SELECT chat_id FROM ("
+    " SELECT chat_id, min(id) FILTER (WHERE next_attempt_at <= :now) AS first_due FROM outbox"
+    " WHERE status IN ('pending', 'sending') GROUP BY chat_id"
+    " HAVING bool_or(next_attempt_at <= :now) AND NOT bool_or(attempts > 0 AND next_attempt_at > :now)"
+    " ORDER BY first_due"
+    f") AS ready WHERE pg_try_advisory_xact_lock({CHAT_LOCKS}, hashtext(chat_id::text)) LIMIT :chats"
+)
+# Under the chat locks, in a fresh snapshot: the first `per_chat` due rows of each chat still free.
+# The UPDATE checks each row again, so a row marked sent meanwhile stays sent.
+LEASE_CHAT_ROWS = text(
+    "WITH open_rows AS ("
+    " SELECT id, chat_id, attempts, next_attempt_at FROM outbox"
+    " WHERE chat_id = ANY(:chats) AND status IN ('pending', 'sending')),"
+    " free_chats AS (SELECT chat_id FROM open_rows GROUP BY chat_id"
+    " HAVING NOT bool_or(attempts > 0 AND next_attempt_at > :now)),"
+    " picked AS (SELECT id FROM ("
+    " SELECT id, row_number() OVER (PARTITION BY chat_id ORDER BY id) AS place FROM open_rows"
+    " WHERE chat_id IN (SELECT chat_id FROM free_chats) AND next_attempt_at <= :now) AS ranked"
+    " WHERE place <= :per_chat ORDER BY place, id LIMIT :limit)"
+    " UPDATE outbox SET status = 'sending', next_attempt_at = :lease_until, attempts = outbox.attempts + 1"
+    " WHERE id IN (SELECT id FROM picked) AND status IN ('pending', 'sending') AND next_attempt_at <= :now"
+    " RETURNING id"
+).bindparams(bindparam("chats", type_=ARRAY(BigInteger)))
+RELEASE = text(
+    "UPDATE outbox SET status = 'pending', attempts = attempts - 1, next_attempt_at = :now"
+    " WHERE id = :id AND attempts = :attempts AND status = 'sending'"
+)
 
 
 class SqlOutboxRepository:
@@ -64,25 +100,24 @@ class SqlOutboxRepository:
         )
         return appended is not None
 
-    async def claim_due(self, now: datetime, limit: int, lease_seconds: int) -> list[PendingAlert]:
-        """Lease due rows (status `sending` until the lease ends): a relay that dies mid-send leaves them
-        to be claimed again after the lease, and a digest being sent takes no more items."""
-        due = (
-            select(OutboxRow.id)
-            .where(OutboxRow.status.in_(("pending", "sending")), OutboxRow.next_attempt_at <= now)
-            .order_by(OutboxRow.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
+    async def claim_due(
+        self, now: datetime, limit: int, lease_seconds: int, per_chat: int
+    ) -> list[PendingAlert]:
+        """Lease the due rows of chats no other relay holds (status `sending` until the lease ends), at
+        most `per_chat` of each chat, first ones first: one relay at a time sends a chat's alerts, in id
+        order. A chat is held while any of its rows is leased or waits for a retry (it blocks the rows
+        after it); a row due later that was never tried (a digest's window) holds nothing. After a crash
+        the lease ends and the rows are claimed again, by whichever relay comes first."""
+        chats = list((await self.session.scalars(LOCK_READY_CHATS, {"now": now, "chats": limit})).all())
+        if not chats:
+            return []
+        lease = {"now": now, "chats": chats, "per_chat": per_chat, "limit": limit}
+        leased = await self.session.scalars(
+            LEASE_CHAT_ROWS, lease | {"lease_until": now + timedelta(seconds=lease_seconds)}
         )
-        ids = list((await self.session.scalars(due)).all())
+        ids = list(leased.all())
         if not ids:
             return []
-        lease_until = now + timedelta(seconds=lease_seconds)
-        await self.session.execute(
-            update(OutboxRow)
-            .where(OutboxRow.id.in_(ids))
-            .values(status="sending", next_attempt_at=lease_until, attempts=OutboxRow.attempts + 1)
-        )
         statement = (
             select(OutboxRow, UserRow.language)
             .outerjoin(UserRow, UserRow.telegram_id == OutboxRow.chat_id)
@@ -93,6 +128,21 @@ class SqlOutboxRepository:
             PendingAlert(row.id, row.chat_id, _read_alert(row), language or "en", row.attempts)
             for row, language in (await self.session.execute(statement)).all()
         ]
+
+    async def release(self, alerts: Sequence[tuple[int, int]], now: datetime) -> None:
+        """Give back leased rows that were not sent, as they were before the claim (the attempt does not
+        count), due at once; the rows of (id, attempts) another relay has claimed since are left alone."""
+        if alerts:
+            await self.session.execute(RELEASE, [{"id": i, "attempts": a, "now": now} for i, a in alerts])
+
+    async def drop_chat(self, chat_id: int, error: str) -> int:
+        """Every alert still owed to this chat becomes undeliverable (it blocked the bot)."""
+        dropped = await self.session.execute(
+            update(OutboxRow)
+            .where(OutboxRow.chat_id == chat_id, OutboxRow.status.in_(OPEN))
+            .values(status="undeliverable", last_error=error[:500])
+        )
+        return int(getattr(dropped, "rowcount", 0))
 
     async def mark_sent(self, alert_id: int, now: datetime) -> None:
         await self.session.execute(

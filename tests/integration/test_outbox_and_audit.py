@@ -25,10 +25,10 @@ def went_silent(login: int) -> WentSilent:
     return WentSilent(login=login, server="Broker-Live", last_contact=datetime(2026, 11, 27, 21, tzinfo=UTC))
 
 
-async def add_alerts(core: Core, count: int, chat_id: int = 77) -> None:
+async def add_alerts(core: Core, count: int, chat_id: int = 77, prefix: str = "test") -> None:
     async with core.bot_services.users.uow() as uow:
         for n in range(count):
-            await uow.outbox.add(Alert(f"test:{n}", chat_id, locked(n)))
+            await uow.outbox.add(Alert(f"{prefix}:{n}", chat_id, locked(n)))
         await uow.commit()
 
 
@@ -41,12 +41,20 @@ async def test_an_alert_recorded_twice_with_one_dedupe_key_is_stored_once(core: 
     assert (await core.delivery.backlog()) == {"pending": 1}
 
 
-async def test_two_relays_claiming_at_once_never_get_the_same_alert(core: Core) -> None:
-    await add_alerts(core, 50)
+async def test_two_relays_claiming_at_once_never_share_a_chat_and_take_each_chats_first_alerts(
+    core: Core,
+) -> None:
+    for chat in range(1, 11):
+        await add_alerts(core, 5, chat_id=chat, prefix=f"chat{chat}")
     first, second = await asyncio.gather(core.delivery.claim(30), core.delivery.claim(30))
     ids = [a.id for a in first] + [a.id for a in second]
-    assert len(ids) == 50
-    assert len(set(ids)) == 50
+    assert len(ids) == len(set(ids)) == 30
+    assert not {a.chat_id for a in first} & {a.chat_id for a in second}
+    for chat in range(1, 11):
+        claimed = [a.id for a in first + second if a.chat_id == chat]
+        owed = (chat - 1) * 5 + 1
+        assert claimed == list(range(owed, owed + len(claimed)))  # its oldest, in order
+    assert await core.delivery.claim(30) == []  # every chat is held by a claim
 
 
 async def test_a_claimed_alert_is_claimed_again_only_after_its_lease_ends(
@@ -118,6 +126,7 @@ async def test_a_digest_item_arriving_while_the_digest_is_being_sent_joins_the_n
     (sending,) = await core.delivery.claim()
     await add(2)
     await add(3)
+    await core.delivery.delivered(sending)
     assert await core.delivery.claim() == []  # waits for its own window: one message, not one each
     clock.advance(DIGEST_WINDOW_SECONDS + 1)
     (next_window,) = await core.delivery.claim()

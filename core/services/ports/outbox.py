@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
@@ -18,7 +19,21 @@ class OutboxRepository(Protocol):
         nothing added) when that digest has already been claimed for sending."""
         ...
 
-    async def claim_due(self, now: datetime, limit: int, lease_seconds: int) -> list[PendingAlert]: ...
+    async def claim_due(
+        self, now: datetime, limit: int, lease_seconds: int, per_chat: int
+    ) -> list[PendingAlert]:
+        """Lease up to `limit` due alerts, at most `per_chat` of a chat, of chats no other relay holds:
+        a chat is held while one of its alerts is leased or waits for a retry."""
+        ...
+
+    async def release(self, alerts: Sequence[tuple[int, int]], now: datetime) -> None:
+        """Give back leased alerts, as (id, attempts) from their claim, unsent and due at once."""
+        ...
+
+    async def drop_chat(self, chat_id: int, error: str) -> int:
+        """Mark every alert still owed to this chat undeliverable; how many there were."""
+        ...
+
     async def mark_sent(self, alert_id: int, now: datetime) -> None: ...
     async def mark_failed(self, alert_id: int, error: str, retry_at: datetime | None) -> None: ...
     async def counts(self) -> dict[str, int]: ...
