@@ -7,8 +7,10 @@ request and counts answers, so the client costs far less per request than any Py
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import os
+import resource
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -79,6 +81,7 @@ class WrkResult:
     p90_ms: float
     p99_ms: float
     max_ms: float
+    cpu: float = 0.0  # wrk's own CPU time over the run's wall time (1.0 = its core kept busy)
 
     @property
     def refused(self) -> int:
@@ -138,8 +141,12 @@ class Wrk:
         ]
         if self.cores is not None and shutil.which("taskset"):
             command = ["taskset", "-c", ",".join(str(core) for core in sorted(self.cores)), *command]
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         process = await asyncio.create_subprocess_exec(
             *command, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
         )
         output, _ = await process.communicate()
-        return WrkResult.parse(output.decode(errors="replace"))
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)  # wrk is the only child reaped meanwhile
+        result = WrkResult.parse(output.decode(errors="replace"))
+        busy = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+        return dataclasses.replace(result, cpu=busy / result.seconds)
