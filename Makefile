@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: install demo test lint run
+.PHONY: install demo test lint run bench
 
 $(BIN)/tradeguard: requirements-dev.lock requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,3 +28,7 @@ lint: install
 
 run: install
 	$(BIN)/tradeguard run
+
+bench: install
+	$(BIN)/python -m bench.ingest
+	$(BIN)/python -m bench.liquidation

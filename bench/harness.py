@@ -101,6 +101,8 @@ def _value(number: float, unit: str) -> str:
         return f"{number:.1f} msg/s"
     if unit == "%":
         return f"{number:.0f} %"
+    if unit == "x":  # a count per something, e.g. transactions per snapshot
+        return f"{number:.2f}"
     return f"{number:,.0f}"
 
 

@@ -42,6 +42,7 @@ class Trader:
     signer: BridgeClient  # only signs: the requests go over the shared session
     seq: int = 0
     commands: list[dict[str, Any]] = field(default_factory=list)
+    secret_hex: str = ""  # the device secret, for clients that sign outside BridgeClient (bench/ingest.py)
 
     def snapshot_body(self) -> tuple[bytes, set[int]]:
         """The next snapshot (a new seq) and the deal tickets it carries."""
@@ -77,7 +78,8 @@ async def link_traders(core: Core, count: int, concurrency: int = 25) -> list[Tr
             linked = await links.link(user, login, SERVER_NAME)
         account = SimAccount(login, SERVER_NAME)
         account.set_quote(Quote(SYMBOL, OPEN_BID, OPEN_BID + SPREAD))
-        return Trader(chat_id, account, BridgeClient(base_url, linked.device_id, linked.secret_hex))
+        signer = BridgeClient(base_url, linked.device_id, linked.secret_hex)
+        return Trader(chat_id, account, signer, secret_hex=linked.secret_hex)
 
     return list(await asyncio.gather(*(one(index) for index in range(count))))
 
