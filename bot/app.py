@@ -192,7 +192,7 @@ def _wire(
     admin = AdminService(uow, guard, cache, doorbell, settings.admin_telegram_ids, clock)
     bot_services = BotServices(
         settings=settings,
-        users=UserService(uow),
+        users=UserService(uow, settings.user_cache_seconds),
         links=LinkService(uow, box, clock),
         queries=AccountQueries(uow, cache, settings.cache_ttl_seconds),
         admin=admin,

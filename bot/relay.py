@@ -40,6 +40,7 @@ class AlertRelay:
         concurrency: int = 64,
         idle_seconds: float = 1.0,
         health: HealthBoard | None = None,
+        on_blocked: Callable[[int], None] | None = None,
     ) -> None:
         self.bot = bot
         self.delivery = delivery
@@ -47,6 +48,7 @@ class AlertRelay:
         self.batch = batch
         self.sending = asyncio.Semaphore(concurrency)
         self.idle_seconds = idle_seconds
+        self.on_blocked = on_blocked  # the user cache forgets the chat's user: talking again unblocks
         board = health or HealthBoard()
         self.health = board.track("relay")
         self.doorbell_health = board.track("doorbell")
@@ -107,6 +109,8 @@ class AlertRelay:
                     await self.bot.send_message(alert.chat_id, part, parse_mode="HTML")
             except Forbidden as error:
                 await self.delivery.recipient_blocked(alert, str(error))
+                if self.on_blocked is not None:
+                    self.on_blocked(alert.chat_id)
             except RetryAfter as error:
                 await self.delivery.retry_later(alert, str(error), _seconds(error.retry_after))
             except BadRequest as error:

@@ -71,7 +71,13 @@ async def _every(
 @contextlib.asynccontextmanager
 async def worker(core: Core, application: Application, tick_seconds: float = 1.0) -> AsyncIterator[None]:  # type: ignore[type-arg]
     doorbell = RedisDoorbellListener(core.redis)
-    relay = AlertRelay(application.bot, core.delivery, doorbell, health=core.health)
+    relay = AlertRelay(
+        application.bot,
+        core.delivery,
+        doorbell,
+        health=core.health,
+        on_blocked=core.bot_services.users.forget,
+    )
     monitor = core.health.track("guard-monitor")
     stop = asyncio.Event()
     tasks = [
