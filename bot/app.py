@@ -30,6 +30,7 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 
 from bot import handlers
 from bot.context import BotServices
+from bot.updates import PerChatUpdateProcessor
 from core.api.app import ApiDeps, InvalidUpdate, Webhook, create_app
 from core.api.operator import operator_key
 from core.api.server import HttpLimits
@@ -232,6 +233,7 @@ def build_application(settings: Settings, bot_services: BotServices) -> Applicat
         .token(settings.telegram_bot_token)
         .base_url(settings.telegram_api_base_url)
         .base_file_url(settings.telegram_api_base_url.replace("/bot", "/file/bot"))
+        .concurrent_updates(PerChatUpdateProcessor(settings.bot_concurrent_updates))
         .rate_limiter(
             AIORateLimiter(
                 overall_max_rate=1, overall_time_period=1 / TELEGRAM_MESSAGES_PER_SECOND, max_retries=3

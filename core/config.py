@@ -53,6 +53,8 @@ class Settings(BaseSettings):
     # The bot resolves the sender of every update from a per-process cache (0: from Postgres each time);
     # a change made in another process (the relay finding the bot blocked) is seen within this time.
     user_cache_seconds: float = Field(default=60, ge=0)
+    # Updates of different chats handled at once (one chat's always in order).
+    bot_concurrent_updates: int = Field(default=256, ge=1)
 
     affiliate_commission_tier_1: Decimal = Decimal("0.30")
     affiliate_commission_tier_2: Decimal = Decimal("0.15")
