@@ -26,9 +26,10 @@ from prometheus_client import CollectorRegistry
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 from telegram import Update
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
+from telegram.ext import Application, ApplicationBuilder
 
 from bot import handlers
+from bot.budget import TelegramBudget
 from bot.context import BotServices
 from bot.updates import PerChatUpdateProcessor
 from core.api.app import ApiDeps, InvalidUpdate, Webhook, create_app
@@ -64,10 +65,10 @@ from db.uow import unit_of_work_factory
 
 log = logging.getLogger(__name__)
 PARTS = ("bot", "api", "worker")
-# Telegram allows about 30 messages a second overall. Sends are paced one at a time, just under that:
-# AIORateLimiter(overall_max_rate=30) is a bucket of 30, so a burst of 30 then 30/s puts 60 in the first
-# second, and even an even 30/s crosses the line whenever one send's network delay is shorter than the
-# send 30 before it; each 429 then pauses every send for a second.
+# Telegram allows about 30 messages a second overall. Sends are paced one at a time, just under that
+# (bot/budget.py): a burst of 30 then 30/s puts 60 in the first second, and even an even 30/s crosses
+# the line whenever one send's network delay is shorter than the send 30 before it; each 429 then
+# pauses every send for a second.
 TELEGRAM_MESSAGES_PER_SECOND = 29
 RELAY_POOL_SIZE = 2
 # PTB logs every Bot API call with its parameters and result at DEBUG: that would write each device
@@ -234,11 +235,7 @@ def build_application(settings: Settings, bot_services: BotServices) -> Applicat
         .base_url(settings.telegram_api_base_url)
         .base_file_url(settings.telegram_api_base_url.replace("/bot", "/file/bot"))
         .concurrent_updates(PerChatUpdateProcessor(settings.bot_concurrent_updates))
-        .rate_limiter(
-            AIORateLimiter(
-                overall_max_rate=1, overall_time_period=1 / TELEGRAM_MESSAGES_PER_SECOND, max_retries=3
-            )
-        )
+        .rate_limiter(TelegramBudget(TELEGRAM_MESSAGES_PER_SECOND, max_retries=3))
     )
     if settings.telegram_webhook_url:
         builder = builder.updater(None)  # updates arrive through our own HTTP server
