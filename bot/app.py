@@ -237,8 +237,9 @@ def build_application(settings: Settings, bot_services: BotServices) -> Applicat
         .concurrent_updates(PerChatUpdateProcessor(settings.bot_concurrent_updates))
         .rate_limiter(TelegramBudget(TELEGRAM_MESSAGES_PER_SECOND, max_retries=3))
     )
-    if settings.telegram_webhook_url:
-        builder = builder.updater(None)  # updates arrive through our own HTTP server
+    # Updates arrive through our own HTTP server (webhook) or our own poller (bot/polling.py), which
+    # confirms to Telegram only what was handled; PTB's Updater confirms what it fetched.
+    builder = builder.updater(None)
     for name in BOT_API_CALL_LOGGERS:
         logging.getLogger(name).setLevel(logging.INFO)
     application = builder.build()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from telegram import Update
@@ -37,6 +37,7 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         self._tails: dict[int, asyncio.Future[None]] = {}
         self.in_hand = 0  # taken by the processor and not yet finished (waiting or running)
         self.running = 0
+        self.listeners: list[Callable[[object], None]] = []  # told of each update once it is done
 
     async def initialize(self) -> None:
         pass
@@ -70,3 +71,5 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
             done.set_result(None)
             if chat is not None and self._tails.get(chat) is done:
                 del self._tails[chat]
+            for listener in self.listeners:
+                listener(update)

@@ -55,6 +55,8 @@ class Settings(BaseSettings):
     user_cache_seconds: float = Field(default=60, ge=0)
     # Updates of different chats handled at once (one chat's always in order).
     bot_concurrent_updates: int = Field(default=256, ge=1)
+    # Long polling fetches no more while the updates in hand span this many ids: Telegram keeps the rest.
+    bot_updates_in_hand: int = Field(default=100, ge=1, le=100)
 
     affiliate_commission_tier_1: Decimal = Decimal("0.30")
     affiliate_commission_tier_2: Decimal = Decimal("0.15")
