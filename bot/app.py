@@ -31,6 +31,7 @@ from telegram.ext import Application, ApplicationBuilder
 from bot import handlers
 from bot.budget import TelegramBudget
 from bot.context import BotServices
+from bot.metrics import BotMetrics
 from bot.updates import PerChatUpdateProcessor
 from core.api.app import ApiDeps, InvalidUpdate, Webhook, create_app
 from core.api.operator import operator_key
@@ -245,6 +246,10 @@ def build_application(settings: Settings, bot_services: BotServices) -> Applicat
     application = builder.build()
     application.bot_data["services"] = bot_services
     handlers.register(application)
+    metrics = BotMetrics(application, bot_services.users)
+    application.bot_data["metrics"] = metrics
+    if isinstance(application.update_processor, PerChatUpdateProcessor):
+        application.update_processor.listeners.append(metrics.observe)
     return application
 
 
@@ -282,6 +287,8 @@ def build_http_app(core: Core, application: Application | None) -> web.Applicati
         readiness["telegram"] = application.bot.get_me
     registry = CollectorRegistry()
     registry.register(core.health)  # tradeguard_loop_healthy{loop=}, tradeguard_loop_failures_total
+    if application is not None:  # per command, the user cache, Telegram's budget, updates in hand
+        registry.register(application.bot_data["metrics"])
     deps = ApiDeps(
         bridge=core.bridge,
         queries=core.bot_services.queries,

@@ -52,7 +52,7 @@ class BoundedPoller:
         """What Telegram may forget: every update below the oldest one still in hand."""
         return min(self.in_hand) if self.in_hand else self.next_id
 
-    def handled(self, update: object) -> None:
+    def handled(self, update: object, _seconds: float = 0.0) -> None:
         if isinstance(update, Update):
             self.in_hand.discard(update.update_id)
             self._finished.set()

@@ -53,6 +53,7 @@ async def telegram_front(
         processor = application.update_processor
         if isinstance(processor, PerChatUpdateProcessor):
             processor.listeners.append(poller.handled)
+        application.bot_data["metrics"].poller = poller
         await poller.start()
     await publish_command_menus(application.bot, settings.admin_telegram_ids)
     try:

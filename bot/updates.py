@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -37,7 +38,8 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         self._tails: dict[int, asyncio.Future[None]] = {}
         self.in_hand = 0  # taken by the processor and not yet finished (waiting or running)
         self.running = 0
-        self.listeners: list[Callable[[object], None]] = []  # told of each update once it is done
+        # Told of each update once it is done, with the seconds since it was taken (its turn included).
+        self.listeners: list[Callable[[object, float], None]] = []
 
     async def initialize(self) -> None:
         pass
@@ -53,6 +55,7 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         if chat is not None:
             self._tails[chat] = done
         self.in_hand += 1
+        taken = time.monotonic()
         started = False
         try:
             if before is not None:
@@ -71,5 +74,6 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
             done.set_result(None)
             if chat is not None and self._tails.get(chat) is done:
                 del self._tails[chat]
+            seconds = time.monotonic() - taken
             for listener in self.listeners:
-                listener(update)
+                listener(update, seconds)
