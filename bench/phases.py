@@ -148,10 +148,10 @@ async def outbox_rows(engine: AsyncEngine, after_id: int) -> OutboxRows:
 
 
 class RateLimitLog(logging.Handler):
-    """Counts the 429s PTB's AIORateLimiter waited out (it logs each RetryAfter it honours, and the last
-    one it hands to the relay, which then reschedules the row after Telegram's retry_after)."""
+    """Counts the 429s the bot's Telegram budget waited out (bot/budget.py logs each RetryAfter: every
+    send pauses and the refused one keeps its place, so none is handed to the relay any more)."""
 
-    LOGGER = "telegram.ext.AIORateLimiter"
+    LOGGER = "bot.budget"
 
     def __init__(self) -> None:
         super().__init__(logging.INFO)
@@ -173,10 +173,7 @@ class RateLimitLog(logging.Handler):
         logger.propagate = True
 
     def emit(self, record: logging.LogRecord) -> None:
-        message = record.getMessage()
-        if message.startswith("Rate limit hit after maximum"):
-            self.handed_to_relay += 1
-        elif message.startswith("Rate limit hit"):
+        if record.getMessage().startswith("Telegram asked to wait"):
             self.retried += 1
 
     @property

@@ -25,7 +25,7 @@ START_TIMEOUT = 60.0  # migrations + PTB start-up on a loaded 2-core machine
 STOP_TIMEOUT = 30.0
 # Settings the service reads from the environment: none may leak in from the developer's shell.
 SETTING_NAMES = frozenset(name.upper() for name in Settings.model_fields)
-RATE_LIMIT_PREFIX = "telegram.ext.AIORateLimiter: Rate limit hit"
+RATE_LIMIT_PREFIX = "bot.budget: Telegram asked to wait"  # bot/budget.py, one line per 429
 
 
 def service_env(settings: Settings) -> dict[str, str]:
@@ -112,7 +112,7 @@ class ServiceProcess:
         return (cpu - since[0]) / max(wall - since[1], 1e-9)
 
     def rate_limit_log_lines(self) -> int:
-        """429s PTB's AIORateLimiter waited out or handed to the relay, as the service logged them."""
+        """429s the bot's Telegram budget waited out, as the service logged them."""
         return sum(1 for line in self.log().splitlines() if RATE_LIMIT_PREFIX in line)
 
     async def terminate(self, timeout: float = STOP_TIMEOUT) -> int:

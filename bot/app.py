@@ -26,10 +26,13 @@ from prometheus_client import CollectorRegistry
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 from telegram import Update
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
+from telegram.ext import Application, ApplicationBuilder
 
 from bot import handlers
+from bot.budget import TelegramBudget
 from bot.context import BotServices
+from bot.metrics import BotMetrics
+from bot.updates import PerChatUpdateProcessor
 from core.api.app import ApiDeps, InvalidUpdate, Webhook, create_app
 from core.api.operator import operator_key
 from core.api.server import HttpLimits
@@ -63,10 +66,10 @@ from db.uow import unit_of_work_factory
 
 log = logging.getLogger(__name__)
 PARTS = ("bot", "api", "worker")
-# Telegram allows about 30 messages a second overall. Sends are paced one at a time, just under that:
-# AIORateLimiter(overall_max_rate=30) is a bucket of 30, so a burst of 30 then 30/s puts 60 in the first
-# second, and even an even 30/s crosses the line whenever one send's network delay is shorter than the
-# send 30 before it; each 429 then pauses every send for a second.
+# Telegram allows about 30 messages a second overall. Sends are paced one at a time, just under that
+# (bot/budget.py): a burst of 30 then 30/s puts 60 in the first second, and even an even 30/s crosses
+# the line whenever one send's network delay is shorter than the send 30 before it; each 429 then
+# pauses every send for a second.
 TELEGRAM_MESSAGES_PER_SECOND = 29
 RELAY_POOL_SIZE = 2
 # PTB logs every Bot API call with its parameters and result at DEBUG: that would write each device
@@ -192,7 +195,7 @@ def _wire(
     admin = AdminService(uow, guard, cache, doorbell, settings.admin_telegram_ids, clock)
     bot_services = BotServices(
         settings=settings,
-        users=UserService(uow),
+        users=UserService(uow, settings.user_cache_seconds),
         links=LinkService(uow, box, clock),
         queries=AccountQueries(uow, cache, settings.cache_ttl_seconds),
         admin=admin,
@@ -232,19 +235,21 @@ def build_application(settings: Settings, bot_services: BotServices) -> Applicat
         .token(settings.telegram_bot_token)
         .base_url(settings.telegram_api_base_url)
         .base_file_url(settings.telegram_api_base_url.replace("/bot", "/file/bot"))
-        .rate_limiter(
-            AIORateLimiter(
-                overall_max_rate=1, overall_time_period=1 / TELEGRAM_MESSAGES_PER_SECOND, max_retries=3
-            )
-        )
+        .concurrent_updates(PerChatUpdateProcessor(settings.bot_concurrent_updates))
+        .rate_limiter(TelegramBudget(TELEGRAM_MESSAGES_PER_SECOND, max_retries=3))
     )
-    if settings.telegram_webhook_url:
-        builder = builder.updater(None)  # updates arrive through our own HTTP server
+    # Updates arrive through our own HTTP server (webhook) or our own poller (bot/polling.py), which
+    # confirms to Telegram only what was handled; PTB's Updater confirms what it fetched.
+    builder = builder.updater(None)
     for name in BOT_API_CALL_LOGGERS:
         logging.getLogger(name).setLevel(logging.INFO)
     application = builder.build()
     application.bot_data["services"] = bot_services
     handlers.register(application)
+    metrics = BotMetrics(application, bot_services.users)
+    application.bot_data["metrics"] = metrics
+    if isinstance(application.update_processor, PerChatUpdateProcessor):
+        application.update_processor.listeners.append(metrics.observe)
     return application
 
 
@@ -282,6 +287,8 @@ def build_http_app(core: Core, application: Application | None) -> web.Applicati
         readiness["telegram"] = application.bot.get_me
     registry = CollectorRegistry()
     registry.register(core.health)  # tradeguard_loop_healthy{loop=}, tradeguard_loop_failures_total
+    if application is not None:  # per command, the user cache, Telegram's budget, updates in hand
+        registry.register(application.bot_data["metrics"])
     deps = ApiDeps(
         bridge=core.bridge,
         queries=core.bot_services.queries,

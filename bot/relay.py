@@ -1,9 +1,10 @@
 """The outbox relay: claims due alerts, renders them in the recipient's language, sends, records.
 
-Pacing (≈30 messages/s overall, ≈1/s per chat) and RetryAfter are handled by PTB's AIORateLimiter on
-the Bot; this loop sends to different chats in parallel so the limiter, not this loop, sets the pace,
-and to one chat one alert at a time, in order (several relays, one per worker, never share a chat:
-core.services.alerts claims per chat).
+Pacing (≈30 messages/s overall, ≈1/s per chat) and RetryAfter are handled by the Bot's rate limiter
+(bot/budget.py), which replies share: each alert goes with its type's priority (a liquidation before
+a waiting reply, a warning after it). This loop sends to different chats in parallel so the limiter,
+not this loop, sets the pace, and to one chat one alert at a time, in order (several relays, one per
+worker, never share a chat: core.services.alerts claims per chat).
 
 The outbox table is the record and the doorbell only a wake-up: while Redis is down the relay polls
 the table every `idle_seconds` and tries the doorbell again after a back-off; while Postgres is down
@@ -20,10 +21,12 @@ from collections.abc import Awaitable, Callable
 
 from telegram import Bot
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.ext import ExtBot
 
 from bot.i18n import translator
 from bot.render import render_alert, split_message
 from core.domain.alerts import UndecodableAlert
+from core.domain.alerts.registry import priority_of
 from core.domain.models import PendingAlert
 from core.services.alerts import LEASE_SECONDS, AlertDelivery
 from core.services.health import HealthBoard
@@ -42,6 +45,7 @@ class AlertRelay:
         concurrency: int = 64,
         idle_seconds: float = 1.0,
         health: HealthBoard | None = None,
+        on_blocked: Callable[[int], None] | None = None,
     ) -> None:
         self.bot = bot
         self.delivery = delivery
@@ -49,6 +53,7 @@ class AlertRelay:
         self.batch = batch
         self.sending = asyncio.Semaphore(concurrency)
         self.idle_seconds = idle_seconds
+        self.on_blocked = on_blocked  # the user cache forgets the chat's user: talking again unblocks
         board = health or HealthBoard()
         self.health = board.track("relay")
         self.doorbell_health = board.track("doorbell")
@@ -116,10 +121,13 @@ class AlertRelay:
         async with self.sending:
             try:
                 text = render_alert(translator(alert.language), alert.body)
+                budget = {"rate_limit_args": priority_of(alert.body)} if isinstance(self.bot, ExtBot) else {}
                 for part in split_message(text):
-                    await self.bot.send_message(alert.chat_id, part, parse_mode="HTML")
+                    await self.bot.send_message(alert.chat_id, part, parse_mode="HTML", **budget)
             except Forbidden as error:
                 await self.delivery.recipient_blocked(alert, str(error))
+                if self.on_blocked is not None:
+                    self.on_blocked(alert.chat_id)
                 return False
             except RetryAfter as error:
                 await self.delivery.retry_later(alert, str(error), _seconds(error.retry_after))

@@ -14,19 +14,27 @@ from telegram.ext import Application
 
 from bot.app import Core, build_application, build_http_app, open_core, utc_now, webhook_secret
 from bot.commands_menu import publish_command_menus
+from bot.polling import BoundedPoller
 from bot.relay import AlertRelay
+from bot.updates import PerChatUpdateProcessor
 from core.api.app import mark_started
 from core.api.server import serve_http
 from core.config import Settings
-from core.services.health import Health
+from core.services.health import Health, HealthBoard
 from db.redis_store import RedisDoorbellListener
 
 log = logging.getLogger(__name__)
 STOP_GRACE_SECONDS = 10.0
+UPDATES_GRACE_SECONDS = 5.0  # on stop, updates in hand get this long to finish; Telegram keeps the rest
 
 
 @contextlib.asynccontextmanager
-async def telegram_front(application: Application, settings: Settings) -> AsyncIterator[None]:  # type: ignore[type-arg]
+async def telegram_front(
+    application: Application,  # type: ignore[type-arg]
+    settings: Settings,
+    health: HealthBoard,
+) -> AsyncIterator[None]:
+    poller = None
     await application.start()
     if settings.telegram_webhook_url:
         if not settings.telegram_webhook_secret:
@@ -41,14 +49,18 @@ async def telegram_front(application: Application, settings: Settings) -> AsyncI
         )
     else:
         await application.bot.delete_webhook()
-        assert application.updater is not None
-        await application.updater.start_polling(poll_interval=0.0, timeout=10)
+        poller = BoundedPoller(application, health.track("telegram-polling"), settings.bot_updates_in_hand)
+        processor = application.update_processor
+        if isinstance(processor, PerChatUpdateProcessor):
+            processor.listeners.append(poller.handled)
+        application.bot_data["metrics"].poller = poller
+        await poller.start()
     await publish_command_menus(application.bot, settings.admin_telegram_ids)
     try:
         yield
     finally:
-        if application.updater is not None and application.updater.running:
-            await application.updater.stop()
+        if poller is not None:
+            await poller.stop(UPDATES_GRACE_SECONDS)
         await application.stop()
 
 
@@ -71,7 +83,13 @@ async def _every(
 @contextlib.asynccontextmanager
 async def worker(core: Core, application: Application, tick_seconds: float = 1.0) -> AsyncIterator[None]:  # type: ignore[type-arg]
     doorbell = RedisDoorbellListener(core.redis)
-    relay = AlertRelay(application.bot, core.delivery, doorbell, health=core.health)
+    relay = AlertRelay(
+        application.bot,
+        core.delivery,
+        doorbell,
+        health=core.health,
+        on_blocked=core.bot_services.users.forget,
+    )
     monitor = core.health.track("guard-monitor")
     stop = asyncio.Event()
     tasks = [
@@ -110,7 +128,7 @@ async def running(
             if talks_to_telegram:  # an API-only process neither needs nor waits for Telegram
                 await stack.enter_async_context(application)
             if "bot" in parts:
-                await stack.enter_async_context(telegram_front(application, settings))
+                await stack.enter_async_context(telegram_front(application, settings, core.health))
             if "worker" in parts:
                 await stack.enter_async_context(worker(core, application))
             http_url = None

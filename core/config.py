@@ -50,6 +50,13 @@ class Settings(BaseSettings):
     stale_quote_seconds: int = Field(default=300, gt=0)
     market_guard_action: Literal["close", "alert"] = "close"
     cache_ttl_seconds: int = Field(default=5, gt=0)
+    # The bot resolves the sender of every update from a per-process cache (0: from Postgres each time);
+    # a change made in another process (the relay finding the bot blocked) is seen within this time.
+    user_cache_seconds: float = Field(default=60, ge=0)
+    # Updates of different chats handled at once (one chat's always in order).
+    bot_concurrent_updates: int = Field(default=256, ge=1)
+    # Long polling fetches no more while the updates in hand span this many ids: Telegram keeps the rest.
+    bot_updates_in_hand: int = Field(default=100, ge=1, le=100)
 
     affiliate_commission_tier_1: Decimal = Decimal("0.30")
     affiliate_commission_tier_2: Decimal = Decimal("0.15")

@@ -1,5 +1,5 @@
 """The one list of alert types: each with the kind its outbox row is filed under, the message it is
-rendered with and the version of its payload's shape.
+rendered with, the version of its payload's shape and its priority for Telegram's budget.
 
 Version 1 is the shape the payloads have had since before alerts were typed: the types' field names are
 those payloads' keys, so a row written then still decodes. Change a type's fields incompatibly and its
@@ -33,16 +33,22 @@ from core.domain.alerts.liquidation import (
 )
 from core.domain.alerts.market import MarketGap, MarketSpread, MarketStale
 
+# Who gets Telegram's ~30 messages a second first (bot/budget.py): liquidation and market-guard alerts,
+# then replies to a person waiting, then warnings, then digests and broadcasts.
+URGENT, REPLY, WARNING, BULK = "urgent", "reply", "warning", "bulk"
+PRIORITIES = (URGENT, REPLY, WARNING, BULK)
+
 
 @dataclass(frozen=True)
 class AlertSpec:
     kind: str
     message_id: str
     version: int
+    priority: str = WARNING
 
 
-def _spec(kind: str, version: int = 1) -> AlertSpec:
-    return AlertSpec(kind, f"alert.{kind}", version)
+def _spec(kind: str, priority: str = WARNING, version: int = 1) -> AlertSpec:
+    return AlertSpec(kind, f"alert.{kind}", version, priority)
 
 
 REGISTRY: dict[type[AlertBody], AlertSpec] = {
@@ -55,24 +61,30 @@ REGISTRY: dict[type[AlertBody], AlertSpec] = {
     TradingDayUnknown: _spec("trading_day_unknown"),
     DrawdownWarning: _spec("drawdown_warning"),
     LiquidationWarning: _spec("liquidation_warning"),
-    LiquidationNow: _spec("liquidation_now"),
-    FastMarket: _spec("fast_market"),
-    LiquidationRetrying: _spec("liquidation_retrying"),
-    Liquidated: _spec("liquidated"),
-    LiquidationOverdue: _spec("admin_liquidation_overdue"),
-    BreachOffline: _spec("admin_breach_offline"),
-    MarketGap: _spec("market_gap"),
-    MarketSpread: _spec("market_spread"),
-    MarketStale: _spec("market_stale"),
-    HaltStarted: _spec("trading_halted"),
-    HaltEnded: _spec("trading_resumed"),
-    AdminDigest: _spec("admin_liquidation_digest"),
+    LiquidationNow: _spec("liquidation_now", URGENT),
+    FastMarket: _spec("fast_market", URGENT),
+    LiquidationRetrying: _spec("liquidation_retrying", URGENT),
+    Liquidated: _spec("liquidated", URGENT),
+    LiquidationOverdue: _spec("admin_liquidation_overdue", URGENT),
+    BreachOffline: _spec("admin_breach_offline", URGENT),
+    MarketGap: _spec("market_gap", URGENT),
+    MarketSpread: _spec("market_spread", URGENT),
+    MarketStale: _spec("market_stale", URGENT),
+    HaltStarted: _spec("trading_halted", BULK),
+    HaltEnded: _spec("trading_resumed", BULK),
+    AdminDigest: _spec("admin_liquidation_digest", BULK),
 }
 BY_KIND: dict[str, type[AlertBody]] = {spec.kind: alert_type for alert_type, spec in REGISTRY.items()}
 
 
 class UnknownAlert(LookupError):
     """A type that is not registered, or a stored kind or version no type has (any more)."""
+
+
+def priority_of(alert: AlertBody) -> str:
+    """The alert's place in Telegram's budget; an alert no type reads waits with the warnings."""
+    spec = REGISTRY.get(type(alert))
+    return spec.priority if spec is not None else WARNING
 
 
 def spec_of(alert: AlertBody) -> AlertSpec:

@@ -1,0 +1,104 @@
+"""The bot's numbers for /metrics: how long updates take per command, the user cache, Telegram's budget
+by priority and the updates in hand. Registered on the registry /metrics serves (bot/app.py), in a
+process that runs the bot next to the HTTP server."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from prometheus_client import Histogram
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+from telegram import Update
+from telegram.ext import Application, CommandHandler
+
+from bot.budget import TelegramBudget
+from bot.handlers.gate import command_of
+from bot.polling import BoundedPoller
+from bot.updates import PerChatUpdateProcessor
+from core.services.users import UserService
+
+# Seconds from the update being taken to its handler done (its replies handed to Telegram): a reply
+# waiting for the budget counts, as the person waiting sees it.
+BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
+
+
+class BotMetrics(Collector):
+    def __init__(self, application: Application, users: UserService) -> None:  # type: ignore[type-arg]
+        self.users = users
+        self.budget = application.bot.rate_limiter
+        self.processor = application.update_processor
+        self.poller: BoundedPoller | None = None  # set when the bot long-polls
+        self.commands = frozenset(
+            command
+            for group in application.handlers.values()
+            for handler in group
+            if isinstance(handler, CommandHandler)
+            for command in handler.commands
+        )
+        self.update_seconds = Histogram(
+            "tradeguard_bot_update_seconds",
+            "Seconds from an update taken to its handler done, by command",
+            ["command"],
+            buckets=BUCKETS,
+            registry=None,
+        )
+
+    def observe(self, update: object, seconds: float) -> None:
+        self.update_seconds.labels(self._label(update)).observe(seconds)
+
+    def _label(self, update: object) -> str:
+        """A known command, `button` or `other`: what users type never becomes a label of its own."""
+        if not isinstance(update, Update):
+            return "other"
+        if update.callback_query is not None:
+            return "button"
+        command = command_of(update)
+        return command if command in self.commands else "other"
+
+    def collect(self) -> Iterator[Metric]:
+        yield from self.update_seconds.collect()
+        yield from self._users()
+        if isinstance(self.budget, TelegramBudget):
+            yield from self._budget(self.budget)
+        yield from self._in_hand()
+
+    def _users(self) -> Iterator[Metric]:
+        lookups = CounterMetricFamily(
+            "tradeguard_user_cache_lookups",
+            "Users resolved for an update, from the cache or not",
+            labels=["result"],
+        )
+        lookups.add_metric(["hit"], self.users.counts.hits)
+        lookups.add_metric(["miss"], self.users.counts.misses)
+        yield lookups
+        yield CounterMetricFamily(
+            "tradeguard_user_writes",
+            "Users stored: new, renamed, or back after blocking",
+            value=self.users.counts.writes,
+        )
+
+    def _budget(self, budget: TelegramBudget) -> Iterator[Metric]:
+        sent = CounterMetricFamily(
+            "tradeguard_telegram_sends", "Sends given a turn, by priority", labels=["priority"]
+        )
+        waiting = GaugeMetricFamily(
+            "tradeguard_telegram_waiting", "Sends waiting for a turn", labels=["priority"]
+        )
+        for priority, depth in budget.depth().items():
+            sent.add_metric([priority], budget.sent[priority])
+            waiting.add_metric([priority], depth)
+        yield sent
+        yield waiting
+        yield CounterMetricFamily(
+            "tradeguard_telegram_retry_after", "429 answers: every send paused", value=budget.refusals
+        )
+
+    def _in_hand(self) -> Iterator[Metric]:
+        gauge = GaugeMetricFamily("tradeguard_bot_updates", "Updates in hand, by stage", labels=["stage"])
+        if self.poller is not None:
+            gauge.add_metric(["fetched"], len(self.poller.in_hand))
+        if isinstance(self.processor, PerChatUpdateProcessor):
+            gauge.add_metric(["waiting"], self.processor.in_hand - self.processor.running)
+            gauge.add_metric(["running"], self.processor.running)
+        yield gauge
