@@ -43,7 +43,7 @@ from core.services.credentials import CredentialCache
 from core.services.flusher import FLUSH_HEALTH, StateFlusher
 from core.services.guard import GuardMonitor, GuardPolicy, GuardService
 from core.services.halt import HaltService
-from core.services.health import HealthBoard, best_effort
+from core.services.health import Health, HealthBoard, best_effort
 from core.services.linking import LinkService
 from core.services.market import MarketGuardService, MarketPolicy
 from core.services.queries import AccountQueries
@@ -182,6 +182,9 @@ def _wire(
 ) -> Core:
     key = secret_key(settings)
     hot = RedisHotState(redis_client)
+    # best-effort hot-state calls outside the snapshot path (after-commit news, guard passes, views):
+    # an outage is logged once; not on the /ready board, where only loops a process runs are listed
+    hot_health = Health("hot-state")
     box = SecretBox(key, settings.secret_key_previous)
     credentials: list[CredentialCache] = []
 
@@ -189,9 +192,9 @@ def _wire(
         """Postgres changed: the hot state is refreshed, every process forgets the changed devices
         (this one at once, the others when the news reaches them)."""
         credentials[0].forget_accounts(device_accounts)
-        await best_effort(redis_cache, lambda: hot.refresh(accounts), None)
+        await best_effort(hot_health, lambda: hot.refresh(accounts), None)
         if device_accounts:
-            await best_effort(redis_cache, lambda: publish_device_news(redis_client, device_accounts), None)
+            await best_effort(hot_health, lambda: publish_device_news(redis_client, device_accounts), None)
 
     health = HealthBoard()
     redis_cache = health.track(CACHE_HEALTH)  # best-effort Redis: cache, doorbell, after-commit news
@@ -201,16 +204,17 @@ def _wire(
     doorbell = RedisDoorbell(redis_client, redis_cache)
     market_memory = RedisMarketMemory(redis_client)
     ports = BridgePorts(uow, RedisNonceStore(redis_client), cache, doorbell, hot, market_memory)
-    guard = GuardService(guard_policy(settings), hot, redis_cache)
+    guard = GuardService(guard_policy(settings), hot, hot_health)
     flusher = StateFlusher(
         SqlStateFlushWriter(engine), settings.peak_flush_seconds, health.track(FLUSH_HEALTH)
     )
-    admin = AdminService(uow, guard, cache, doorbell, settings.admin_telegram_ids, clock)
+    queries = AccountQueries(uow, cache, settings.cache_ttl_seconds, hot, hot_health)
+    admin = AdminService(uow, guard, cache, doorbell, settings.admin_telegram_ids, clock, queries)
     bot_services = BotServices(
         settings=settings,
         users=UserService(uow),
         links=LinkService(uow, box, clock),
-        queries=AccountQueries(uow, cache, settings.cache_ttl_seconds, hot, redis_cache),
+        queries=queries,
         admin=admin,
         preferences=PreferenceService(uow, cache, settings.max_drawdown_percent, clock),
         clock=clock,

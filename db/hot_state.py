@@ -104,6 +104,11 @@ def account_from_json(raw: str, version: int, rev: int, refresh: bool) -> HotAcc
     )
 
 
+def _text(value: str | bytes) -> str:
+    """The client may or may not decode responses (db.engine.make_redis decodes them)."""
+    return value.decode() if isinstance(value, bytes) else value
+
+
 class RedisHotState:
     def __init__(self, redis: Redis, ttl_seconds: int = HOT_TTL_SECONDS) -> None:
         self.redis = redis
@@ -116,14 +121,12 @@ class RedisHotState:
         async with self.redis.pipeline(transaction=False) as pipe:
             pipe.hgetall(hot_key(account_id))
             pipe.exists(hold_key(account_id))
-            stored, held = await pipe.execute()
-        if not stored or b"data" not in stored:
+            raw, held = await pipe.execute()
+        stored = {_text(name): _text(value) for name, value in raw.items()}
+        if "data" not in stored:
             return None, bool(held)
         account = account_from_json(
-            stored[b"data"].decode(),
-            int(stored[b"version"]),
-            int(stored[b"rev"]),
-            stored.get(b"refresh") == b"1",
+            stored["data"], int(stored["version"]), int(stored["rev"]), stored.get("refresh") == "1"
         )
         return account, bool(held)
 

@@ -5,8 +5,9 @@ transaction: an alert per episode, and with MARKET_GUARD_ACTION=close a close_po
 exposed position, in the answer to the very snapshot that showed it.
 
 A gap fires on the first quote that shows it, from whichever account reported it first; every other
-account on that server holding the symbol must hear of it too. So each symbol's row also keeps the
-events of the last RECENT_SECONDS, and each account acts on them once per episode (dedupe keys)."""
+account on that server holding the symbol must hear of it too. So each symbol's memory (in Redis:
+MarketMemory, db.hot_market) also keeps the events of the last RECENT_SECONDS, and each account acts on
+them once per episode (dedupe keys)."""
 
 from __future__ import annotations
 

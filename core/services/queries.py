@@ -48,7 +48,11 @@ class AccountQueries:
         return view
 
     async def _hot_view(self, account_id: int) -> AccountView | None:
-        """The view from the hot state, unless it has none or waits for a refresh from Postgres."""
+        account = await self.hot_state(account_id)
+        return None if account is None else hot_view(account_id, account)
+
+    async def hot_state(self, account_id: int) -> HotAccount | None:
+        """The account's hot state when it is current (not waiting for a refresh) and has a snapshot."""
         if self.hot is None:
             return None
         hot = self.hot
@@ -56,7 +60,7 @@ class AccountQueries:
         account, _ = await best_effort(self.health, lambda: hot.read(account_id), missing)
         if account is None or account.refresh or account.guard is None or account.snapshot is None:
             return None
-        return hot_view(account_id, account)
+        return account
 
     async def view_named(self, key: AccountKey, owner_telegram_id: int | None = None) -> AccountView:
         """The account a script names by `<login>[@<server>]`; when users share that login@server, the
