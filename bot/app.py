@@ -6,6 +6,7 @@ skips post_init/post_shutdown, so start-up and shut-down work is called from her
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import contextlib
 import hashlib
@@ -13,7 +14,7 @@ import hmac
 import logging
 import os
 import secrets
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -43,7 +44,7 @@ from core.services.credentials import CredentialCache
 from core.services.flusher import FLUSH_HEALTH, StateFlusher
 from core.services.guard import GuardMonitor, GuardPolicy, GuardService
 from core.services.halt import HaltService
-from core.services.health import Health, HealthBoard, best_effort
+from core.services.health import BEST_EFFORT_SECONDS, Health, HealthBoard
 from core.services.linking import LinkService
 from core.services.market import MarketGuardService, MarketPolicy
 from core.services.queries import AccountQueries
@@ -144,6 +145,19 @@ async def open_core(settings: Settings, clock: Callable[[], datetime] = utc_now)
         await engine.dispose()
 
 
+async def _news(health: Health, call: Callable[[], Awaitable[object]]) -> None:
+    """After-commit news to Redis, best effort: skipped while `health` backs off, a failure logged once
+    per outage. A success is not reported: every commit sends news, and a process that runs no loop
+    must not list the Redis cache among its loops on /ready for that."""
+    if not health.may_try():
+        return
+    try:
+        async with asyncio.timeout(BEST_EFFORT_SECONDS):
+            await call()
+    except Exception as error:
+        health.failed(error)
+
+
 def guard_policy(settings: Settings) -> GuardPolicy:
     config = GuardConfig(
         max_drawdown_percent=settings.max_drawdown_percent,
@@ -182,9 +196,6 @@ def _wire(
 ) -> Core:
     key = secret_key(settings)
     hot = RedisHotState(redis_client)
-    # best-effort hot-state calls outside the snapshot path (after-commit news, guard passes, views):
-    # an outage is logged once; not on the /ready board, where only loops a process runs are listed
-    hot_health = Health("hot-state")
     box = SecretBox(key, settings.secret_key_previous)
     credentials: list[CredentialCache] = []
 
@@ -192,23 +203,24 @@ def _wire(
         """Postgres changed: the hot state is refreshed, every process forgets the changed devices
         (this one at once, the others when the news reaches them)."""
         credentials[0].forget_accounts(device_accounts)
-        await best_effort(hot_health, lambda: hot.refresh(accounts), None)
+        await _news(redis_cache, lambda: hot.refresh(accounts))
         if device_accounts:
-            await best_effort(hot_health, lambda: publish_device_news(redis_client, device_accounts), None)
+            await _news(redis_cache, lambda: publish_device_news(redis_client, device_accounts))
 
     health = HealthBoard()
-    redis_cache = health.track(CACHE_HEALTH)  # best-effort Redis: cache, doorbell, after-commit news
+    # best-effort Redis: cache, doorbell, after-commit news, the hot state outside the snapshot path
+    redis_cache = health.track(CACHE_HEALTH)
     uow = unit_of_work_factory(engine, after_commit)
     credentials.append(CredentialCache(uow, box, settings.device_cache_fallback_seconds))
     cache = RedisViewCache(redis_client, health=redis_cache)
     doorbell = RedisDoorbell(redis_client, redis_cache)
     market_memory = RedisMarketMemory(redis_client)
     ports = BridgePorts(uow, RedisNonceStore(redis_client), cache, doorbell, hot, market_memory)
-    guard = GuardService(guard_policy(settings), hot, hot_health)
+    guard = GuardService(guard_policy(settings), hot, redis_cache)
     flusher = StateFlusher(
         SqlStateFlushWriter(engine), settings.peak_flush_seconds, health.track(FLUSH_HEALTH)
     )
-    queries = AccountQueries(uow, cache, settings.cache_ttl_seconds, hot, hot_health)
+    queries = AccountQueries(uow, cache, settings.cache_ttl_seconds, hot, redis_cache)
     admin = AdminService(uow, guard, cache, doorbell, settings.admin_telegram_ids, clock, queries)
     bot_services = BotServices(
         settings=settings,
