@@ -6,6 +6,7 @@ skips post_init/post_shutdown, so start-up and shut-down work is called from her
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import contextlib
 import hashlib
@@ -13,7 +14,7 @@ import hmac
 import logging
 import os
 import secrets
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -42,9 +43,11 @@ from core.domain.market import MarketConfig
 from core.services.admin import AdminService, PreferenceService
 from core.services.alerts import AlertDelivery
 from core.services.bridge import BridgePorts, BridgeService
+from core.services.credentials import CredentialCache
+from core.services.flusher import FLUSH_HEALTH, StateFlusher
 from core.services.guard import GuardMonitor, GuardPolicy, GuardService
 from core.services.halt import HaltService
-from core.services.health import HealthBoard
+from core.services.health import BEST_EFFORT_SECONDS, Health, HealthBoard
 from core.services.linking import LinkService
 from core.services.market import MarketGuardService, MarketPolicy
 from core.services.queries import AccountQueries
@@ -52,16 +55,13 @@ from core.services.secrets import SecretBox
 from core.services.tokens import OperatorTokens
 from core.services.users import UserService
 from db import embedded
+from db.device_news import publish_device_news
 from db.engine import make_engine, make_redis, ping_postgres, ping_redis
+from db.hot_flush import SqlStateFlushWriter
+from db.hot_market import RedisMarketMemory
+from db.hot_state import RedisHotState
 from db.migrate import upgrade
-from db.redis_store import (
-    CACHE_HEALTH,
-    RedisDoorbell,
-    RedisLatestSnapshots,
-    RedisNonceStore,
-    RedisRateLimiter,
-    RedisViewCache,
-)
+from db.redis_store import CACHE_HEALTH, RedisDoorbell, RedisNonceStore, RedisRateLimiter, RedisViewCache
 from db.uow import unit_of_work_factory
 
 log = logging.getLogger(__name__)
@@ -119,6 +119,8 @@ class Core:
     token_key: bytes
     tokens: OperatorTokens
     health: HealthBoard
+    credentials: CredentialCache
+    flusher: StateFlusher
     embedded: list[Any] = field(default_factory=list)
 
 
@@ -144,6 +146,19 @@ async def open_core(settings: Settings, clock: Callable[[], datetime] = utc_now)
         await redis_client.aclose()
         await relay_engine.dispose()
         await engine.dispose()
+
+
+async def _news(health: Health, call: Callable[[], Awaitable[object]]) -> None:
+    """After-commit news to Redis, best effort: skipped while `health` backs off, a failure logged once
+    per outage. A success is not reported: every commit sends news, and a process that runs no loop
+    must not list the Redis cache among its loops on /ready for that."""
+    if not health.may_try():
+        return
+    try:
+        async with asyncio.timeout(BEST_EFFORT_SECONDS):
+            await call()
+    except Exception as error:
+        health.failed(error)
 
 
 def guard_policy(settings: Settings) -> GuardPolicy:
@@ -183,21 +198,38 @@ def _wire(
     started: list[Any],
 ) -> Core:
     key = secret_key(settings)
-    uow = unit_of_work_factory(engine)
-    health = HealthBoard()
-    redis_cache = health.track(CACHE_HEALTH)  # best-effort Redis: cache, latest copy, doorbell
-    cache = RedisViewCache(redis_client, health=redis_cache)
+    hot = RedisHotState(redis_client)
     box = SecretBox(key, settings.secret_key_previous)
+    credentials: list[CredentialCache] = []
+
+    async def after_commit(accounts: set[int], device_accounts: set[int]) -> None:
+        """Postgres changed: the hot state is refreshed, every process forgets the changed devices
+        (this one at once, the others when the news reaches them)."""
+        credentials[0].forget_accounts(device_accounts)
+        await _news(redis_cache, lambda: hot.refresh(accounts))
+        if device_accounts:
+            await _news(redis_cache, lambda: publish_device_news(redis_client, device_accounts))
+
+    health = HealthBoard()
+    # best-effort Redis: cache, doorbell, after-commit news, the hot state outside the snapshot path
+    redis_cache = health.track(CACHE_HEALTH)
+    uow = unit_of_work_factory(engine, after_commit)
+    credentials.append(CredentialCache(uow, box, settings.device_cache_fallback_seconds))
+    cache = RedisViewCache(redis_client, health=redis_cache)
     doorbell = RedisDoorbell(redis_client, redis_cache)
-    latest = RedisLatestSnapshots(redis_client, health=redis_cache)
-    ports = BridgePorts(uow, RedisNonceStore(redis_client), cache, latest, doorbell)
-    guard = GuardService(guard_policy(settings))
-    admin = AdminService(uow, guard, cache, doorbell, settings.admin_telegram_ids, clock)
+    market_memory = RedisMarketMemory(redis_client)
+    ports = BridgePorts(uow, RedisNonceStore(redis_client), cache, doorbell, hot, market_memory)
+    guard = GuardService(guard_policy(settings), hot, redis_cache)
+    flusher = StateFlusher(
+        SqlStateFlushWriter(engine), settings.peak_flush_seconds, health.track(FLUSH_HEALTH)
+    )
+    queries = AccountQueries(uow, cache, settings.cache_ttl_seconds, hot, redis_cache)
+    admin = AdminService(uow, guard, cache, doorbell, settings.admin_telegram_ids, clock, queries)
     bot_services = BotServices(
         settings=settings,
         users=UserService(uow, settings.user_cache_seconds),
         links=LinkService(uow, box, clock),
-        queries=AccountQueries(uow, cache, settings.cache_ttl_seconds),
+        queries=queries,
         admin=admin,
         preferences=PreferenceService(uow, cache, settings.max_drawdown_percent, clock),
         clock=clock,
@@ -209,7 +241,9 @@ def _wire(
         redis=redis_client,
         clock=clock,
         bot_services=bot_services,
-        bridge=BridgeService(ports, box, guard, clock, MarketGuardService(market_policy(settings))),
+        bridge=BridgeService(
+            ports, box, guard, clock, MarketGuardService(market_policy(settings)), credentials[0], flusher
+        ),
         guard=guard,
         monitor=GuardMonitor(uow, guard, cache, clock, health),
         delivery=AlertDelivery(unit_of_work_factory(relay_engine), clock),
@@ -221,6 +255,8 @@ def _wire(
             settings.operator_token_revocation_cache_seconds,
         ),
         health=health,
+        credentials=credentials[0],
+        flusher=flusher,
         embedded=started,
     )
 

@@ -21,6 +21,7 @@ from core.api.app import mark_started
 from core.api.server import serve_http
 from core.config import Settings
 from core.services.health import Health, HealthBoard
+from db.device_news import listen_for_device_news
 from db.redis_store import RedisDoorbellListener
 
 log = logging.getLogger(__name__)
@@ -109,6 +110,29 @@ async def worker(core: Core, application: Application, tick_seconds: float = 1.0
         await doorbell.close()
 
 
+@contextlib.asynccontextmanager
+async def hot_path(core: Core) -> AsyncIterator[None]:
+    """The API process's side of the hot path: the write-behind flusher (flushed once more on the way
+    out) and the listener for device news (core.services.credentials)."""
+    stop = asyncio.Event()
+    news = core.health.track("device-news")
+    tasks = [
+        asyncio.create_task(core.flusher.run(stop), name="state-flusher"),
+        asyncio.create_task(
+            listen_for_device_news(core.redis, core.credentials, news, stop), name="device-news"
+        ),
+    ]
+    try:
+        yield
+    finally:
+        stop.set()
+        _, late = await asyncio.wait(tasks, timeout=STOP_GRACE_SECONDS)
+        for task in late:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await core.flusher.close()
+
+
 @dataclass
 class Running:
     core: Core
@@ -133,6 +157,7 @@ async def running(
                 await stack.enter_async_context(worker(core, application))
             http_url = None
             if "api" in parts or ("bot" in parts and settings.telegram_webhook_url):
+                await stack.enter_async_context(hot_path(core))
                 http = build_http_app(core, application if talks_to_telegram else None)
                 runner = await stack.enter_async_context(
                     serve_http(http, settings.bridge_host, settings.bridge_port)

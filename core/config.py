@@ -49,7 +49,12 @@ class Settings(BaseSettings):
     # spread blow-out does to the exposed positions (close them, or only alert)
     stale_quote_seconds: int = Field(default=300, gt=0)
     market_guard_action: Literal["close", "alert"] = "close"
-    cache_ttl_seconds: int = Field(default=5, gt=0)
+    # 0 turns the view cache off (reads then go to the hot state, or to Postgres when it has none)
+    cache_ttl_seconds: int = Field(default=5, ge=0)
+    # The hot path (README, "The hot path"): steady snapshots reach Postgres this far behind at most;
+    # cached device credentials live this long while the device-news channel is down.
+    peak_flush_seconds: float = Field(default=1, gt=0, le=60)
+    device_cache_fallback_seconds: float = Field(default=5, gt=0, le=300)
     # The bot resolves the sender of every update from a per-process cache (0: from Postgres each time);
     # a change made in another process (the relay finding the bot blocked) is seen within this time.
     user_cache_seconds: float = Field(default=60, ge=0)

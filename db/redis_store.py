@@ -2,7 +2,7 @@
 
 Every key is built here, under one version prefix, so a format change is one edit.
 
-The cache, the latest-snapshot copy and the doorbell are best effort: while Redis is down a view is
+The cache and the doorbell are best effort: while Redis is down a view is
 read from Postgres, an invalidation or a copy is skipped (a cached view expires within its TTL), a
 ring is not heard (the relay polls the outbox), and the outage is logged once (core.services.health).
 Nonces and rate limits are not: without them a request cannot be checked, so it is refused (503).
@@ -42,10 +42,6 @@ class Keys:
     @staticmethod
     def account_view(account_id: int, version: int) -> str:
         return f"{PREFIX}:acct:{account_id}:view:{version}"
-
-    @staticmethod
-    def latest_snapshot(account_id: int) -> str:
-        return f"{PREFIX}:acct:{account_id}:latest"
 
     @staticmethod
     def lock(key: str) -> str:
@@ -176,21 +172,6 @@ class RedisViewCache:
             pipe.incr(version_key)
             pipe.expire(version_key, 86400)
             await pipe.execute()
-
-
-class RedisLatestSnapshots:
-    def __init__(self, redis: Redis, ttl_seconds: int = 86400, health: Health | None = None) -> None:
-        self.redis = redis
-        self.ttl_seconds = ttl_seconds
-        self.health = health or Health(CACHE_HEALTH)
-
-    async def put(self, account_id: int, snapshot_json: JsonDict) -> None:
-        key, value = Keys.latest_snapshot(account_id), _dumps(snapshot_json)
-        await best_effort(self.health, lambda: self.redis.set(key, value, ex=self.ttl_seconds), None)
-
-    async def get(self, account_id: int) -> JsonDict | None:
-        raw = await self.redis.get(Keys.latest_snapshot(account_id))
-        return json.loads(raw) if raw else None
 
 
 class RedisDoorbell:

@@ -95,6 +95,17 @@ class AccountStateRow(Base):
     snapshot: Mapped[dict[str, Any]] = mapped_column()
     guard: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     guard_due_at: Mapped[datetime | None] = mapped_column(index=True)
+    rev: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")  # core.services.ports.hot
+
+
+class EquityHistoryRow(Base):
+    """One equity point per account and minute (the last snapshot of that minute), written behind."""
+
+    __tablename__ = "equity_history"
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), primary_key=True)
+    minute: Mapped[datetime] = mapped_column(primary_key=True)
+    equity: Mapped[Decimal] = mapped_column()
+    balance: Mapped[Decimal] = mapped_column()
 
 
 class DealRow(Base):

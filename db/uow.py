@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import logging
+from collections.abc import Awaitable, Callable
 from types import TracebackType
 from typing import Self
 
@@ -20,11 +21,17 @@ from db.repositories.outbox import SqlOutboxRepository
 from db.repositories.sealed_secrets import SqlSealedSecretRepository
 from db.repositories.tokens import SqlTokenRepository
 from db.repositories.users import SqlUserRepository
+from db.touched import take_touched
+
+log = logging.getLogger(__name__)
+# After a commit: the accounts whose durable state changed, and those whose devices changed.
+OnCommit = Callable[[set[int], set[int]], Awaitable[None]]
 
 
 class SqlUnitOfWork:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], on_commit: OnCommit | None = None) -> None:
         self._sessions = sessions
+        self._on_commit = on_commit
 
     async def __aenter__(self) -> Self:
         self.session = self._sessions()
@@ -52,8 +59,16 @@ class SqlUnitOfWork:
 
     async def commit(self) -> None:
         await self.session.commit()
+        accounts, devices = take_touched(self.session)
+        if self._on_commit is not None and (accounts or devices):
+            try:
+                await self._on_commit(accounts, devices)
+            except Exception as error:  # committed is committed: the copies expire (hot state, TTLs)
+                log.warning("after-commit news of accounts %s not delivered: %s", sorted(accounts), error)
 
 
-def unit_of_work_factory(engine: AsyncEngine) -> Callable[[], SqlUnitOfWork]:
+def unit_of_work_factory(
+    engine: AsyncEngine, on_commit: OnCommit | None = None
+) -> Callable[[], SqlUnitOfWork]:
     sessions = async_sessionmaker(engine, expire_on_commit=False)
-    return lambda: SqlUnitOfWork(sessions)
+    return lambda: SqlUnitOfWork(sessions, on_commit)

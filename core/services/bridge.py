@@ -2,27 +2,24 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
 from core.bridge.signing import NONCE_PATTERN, signature_matches
+from core.domain import guard as g
 from core.domain.alerts import AccountConnected
 from core.domain.commands import CommandStatus, CommandType
 from core.domain.models import Alert, Device, SnapshotContext
 from core.domain.snapshot import Snapshot, snapshot_to_json
+from core.services.credentials import CredentialCache
 from core.services.errors import AuthenticationFailed, InvalidInput, ReplayedNonce, UnknownCommand
-from core.services.guard import GuardService
-from core.services.market import MarketGuardService
-from core.services.ports import (
-    Clock,
-    Doorbell,
-    LatestSnapshots,
-    NonceStore,
-    UnitOfWork,
-    UnitOfWorkFactory,
-    ViewCache,
-)
+from core.services.flusher import StateFlusher
+from core.services.guard import GuardService, observation
+from core.services.hot_accounts import HOLD_SECONDS, HotAccounts
+from core.services.market import MarketGuardService, MarketJudgement
+from core.services.ports import Clock, Doorbell, NonceStore, UnitOfWork, UnitOfWorkFactory, ViewCache
+from core.services.ports.hot import HotAccount, HotContext, HotState, MarketMemory, StateFlush
 from core.services.secrets import SecretBox
 
 TIMESTAMP_WINDOW_SECONDS = 30
@@ -32,6 +29,9 @@ NONCE_TTL_SECONDS = 600
 # device's last accepted seq (clients that count snapshots). A single request can no longer push seq to
 # 2**63-1 and make every later snapshot of its device a "duplicate" forever.
 MAX_SEQ_AHEAD = 86_400_000
+# A steady write that loses its compare-and-set to another process judges again, this often; then the
+# snapshot takes the durable path (queued on the row lock), which always completes.
+STEADY_ATTEMPTS = 3
 
 
 @dataclass(frozen=True)
@@ -57,11 +57,16 @@ class BridgePorts:
     uow: UnitOfWorkFactory
     nonces: NonceStore
     cache: ViewCache
-    latest: LatestSnapshots
     doorbell: Doorbell
+    hot: HotState
+    market_memory: MarketMemory
 
 
 class BridgeService:
+    """A steady snapshot (no event, no new deal, no market event for the account, not the first) is
+    judged and stored in the hot state alone: no Postgres statement (core.services.ports.hot has the
+    rule). Anything durable takes the account's row lock and one transaction, as before."""
+
     def __init__(
         self,
         ports: BridgePorts,
@@ -69,12 +74,17 @@ class BridgeService:
         guard: GuardService,
         clock: Clock,
         market: MarketGuardService | None = None,
+        credentials: CredentialCache | None = None,
+        flusher: StateFlusher | None = None,
     ) -> None:
         self.ports = ports
         self.box = box
         self.guard = guard
         self.clock = clock
         self.market = market
+        self.credentials = credentials or CredentialCache(ports.uow, box)
+        self.flusher = flusher
+        self.accounts = HotAccounts(ports.uow, ports.hot, clock)
 
     async def authenticate(self, request: SignedRequest) -> Device:
         """BRIDGE.md's order: device, timestamp window, signature, then the nonce (only once verified)."""
@@ -82,14 +92,13 @@ class BridgeService:
             raise AuthenticationFailed("missing_header", "X-TG-Nonce: 16 to 64 characters of [A-Za-z0-9_-]")
         if not request.device_id.isascii():  # device ids are ASCII; the driver cannot even encode some text
             raise AuthenticationFailed("unknown_device", "unknown or revoked device")
-        async with self.ports.uow() as uow:
-            device = await uow.devices.get(request.device_id)
-        if device is None or device.revoked:
+        found = await self.credentials.get(request.device_id)
+        if found is None or found.secret is None:
             raise AuthenticationFailed("unknown_device", "unknown or revoked device")
+        device = found.device
         self._check_timestamp(request.timestamp)
-        secret = self.box.open(device.secret_encrypted)
         if not request.signature.isascii() or not signature_matches(
-            secret,
+            found.secret,
             request.method,
             request.path_qs,
             request.timestamp,
@@ -112,51 +121,142 @@ class BridgeService:
             raise AuthenticationFailed("stale_timestamp", f"timestamp is {int(skew)} s from server time")
 
     async def accept_snapshot(self, device: Device, snapshot: Snapshot) -> SnapshotAnswer:
-        """Store, judge and answer in one transaction: the answer already carries any close commands."""
+        """Judge and answer: the answer already carries any close commands (a breach is durable, and its
+        transaction issues them before the answer is built)."""
         _check_account_matches(device, snapshot)
         now = self.clock()
-        async with self.ports.uow() as uow:
-            context = await uow.states.lock_for_snapshot(device.account_id, device.device_id)
-            last_seq = context.last_seq
+        market = await self._judge_market(device.server, snapshot)
+        for _ in range(STEADY_ATTEMPTS):
+            hot, held = await self.accounts.ready(device.account_id)
+            if held or hot is None:
+                break
+            last_seq = hot.seqs.get(device.device_id)
             if last_seq is not None and snapshot.seq <= last_seq:
-                return SnapshotAnswer(last_seq, True, await _pending_bodies(uow, device.account_id, now))
+                return SnapshotAnswer(last_seq, True, hot.pending(now))
             _check_seq_ahead(last_seq, snapshot.seq, now)
-            new_deals = await uow.deals.add_new(device.account_id, snapshot.deals)
-            market = await self.market.judge(uow, context.server, snapshot) if self.market else None
-            alarm = market.alarm if market else ()
-            state, due_at, eventful = await self.guard.on_snapshot(
-                uow, context, snapshot, new_deals, now, market_alarm=alarm
-            )
-            if market is not None and self.market is not None:
-                eventful = await self.market.apply(uow, context, snapshot, market, state, now) or eventful
-            stored = snapshot_to_json(snapshot)
-            await uow.states.save_snapshot(
-                device.account_id, device.device_id, snapshot, stored, state, due_at, now
-            )
-            first = not context.has_state
-            if first:
-                await uow.outbox.add(_connected_alert(context, snapshot))
-            commands = await _pending_bodies(uow, device.account_id, now)
-            await uow.commit()
-        await self._after_commit(device.account_id, stored, ring=eventful or first)
+            steady = self._steady(hot, device, snapshot, market, now)
+            if steady is None:
+                break
+            after, due_at = steady
+            if await self.ports.hot.write(device.account_id, after, hot.version):
+                self._write_behind(device, snapshot, after, due_at, now)
+                return SnapshotAnswer(snapshot.seq, False, after.pending(now))
+        return await self._durable(device, snapshot, market, now)
+
+    async def _judge_market(self, server: str, snapshot: Snapshot) -> MarketJudgement | None:
+        if self.market is None:
+            return None
+        return await self.market.judge(self.ports.market_memory, server, snapshot)
+
+    def _steady(
+        self,
+        hot: HotAccount,
+        device: Device,
+        snapshot: Snapshot,
+        market: MarketJudgement | None,
+        now: datetime,
+    ) -> tuple[HotAccount, datetime | None] | None:
+        """The hot state after this snapshot, when nothing in it must last; None otherwise."""
+        tickets = tuple(deal.ticket for deal in snapshot.deals)
+        if hot.guard is None or not hot.knows_deals(tickets):
+            return None
+        if market is not None and market.concerns(snapshot.positions):
+            return None
+        config = self.guard.policy.config_for(hot.context.personal_limit)
+        alarm = market.alarm if market else ()
+        state, events = g.observe(hot.guard, observation(snapshot, [], now, alarm), config)
+        if events:
+            return None
+        after = replace(
+            hot,
+            guard=state,
+            rev=hot.rev + 1,
+            seqs={**hot.seqs, device.device_id: snapshot.seq},
+            snapshot=snapshot_to_json(snapshot),
+            received_at=now,
+        )
+        return after, g.next_deadline(state, config)
+
+    def _write_behind(
+        self, device: Device, snapshot: Snapshot, after: HotAccount, due_at: datetime | None, now: datetime
+    ) -> None:
+        if self.flusher is None or after.guard is None or after.snapshot is None:
+            return
+        account = snapshot.account
+        state = StateFlush(
+            device.account_id, after.rev, device.device_id, snapshot.seq, snapshot.time, now,
+            account.currency, account.balance, account.equity, account.margin, after.snapshot,
+            after.guard, due_at,
+        )  # fmt: skip
+        self.flusher.note(state)
+
+    async def _durable(
+        self, device: Device, snapshot: Snapshot, market: MarketJudgement | None, now: datetime
+    ) -> SnapshotAnswer:
+        """Store, judge and answer in one transaction, under the account's row lock, holding the hot
+        state meanwhile (steady writers queue here); the hot state is marked for refresh after."""
+        account_id = device.account_id
+        try:
+            async with self.ports.uow() as uow:
+                locked = await uow.states.lock_for_snapshot(account_id, device.device_id)
+                await self.ports.hot.hold(account_id, HOLD_SECONDS)
+                hot, _ = await self.ports.hot.read(account_id)
+                pg_rev = await uow.states.rev(account_id)
+                context = _newest(locked, hot, pg_rev, device.device_id)
+                rev = max(pg_rev, hot.rev if hot else 0) + 1
+                last_seq = context.last_seq
+                if last_seq is not None and snapshot.seq <= last_seq:
+                    return SnapshotAnswer(last_seq, True, await _pending_bodies(uow, account_id, now))
+                _check_seq_ahead(last_seq, snapshot.seq, now)
+                new_deals = await uow.deals.add_new(account_id, snapshot.deals)
+                alarm = market.alarm if market else ()
+                state, due_at, eventful = await self.guard.on_snapshot(
+                    uow, context, snapshot, new_deals, now, market_alarm=alarm
+                )
+                if market is not None and self.market is not None:
+                    eventful = await self.market.apply(uow, context, snapshot, market, state, now) or eventful
+                stored = snapshot_to_json(snapshot)
+                await uow.states.save_snapshot(
+                    account_id, device.device_id, snapshot, stored, state, due_at, now, rev
+                )
+                first = not context.has_state
+                if first:
+                    await uow.outbox.add(_connected_alert(context, snapshot))
+                commands = await _pending_bodies(uow, account_id, now)
+                await uow.commit()
+            after = HotAccount(
+                hot.context if hot else _hot_context(context), state, rev,
+                {**(hot.seqs if hot else {}), device.device_id: snapshot.seq},
+                hot.deal_tickets if hot else (), stored, now, tuple(commands),
+            ).with_deals(tuple(deal.ticket for deal in snapshot.deals))  # fmt: skip
+            await self.ports.hot.put_newer(account_id, after)
+        finally:
+            await self.ports.hot.refresh({account_id})
+        self._note_point(device, snapshot, now)
+        await self._after_commit(account_id, ring=eventful or first)
         return SnapshotAnswer(snapshot.seq, False, commands)
 
-    async def _after_commit(
-        self, account_id: int, stored: dict[str, Any] | None = None, ring: bool = True
-    ) -> None:
+    def _note_point(self, device: Device, snapshot: Snapshot, now: datetime) -> None:
+        if self.flusher is not None:
+            account = snapshot.account
+            self.flusher.note_point(device.account_id, now, account.equity, account.balance)
+
+    async def _after_commit(self, account_id: int, ring: bool = True) -> None:
         await self.ports.cache.invalidate_account(account_id)
-        if stored is not None:
-            await self.ports.latest.put(account_id, stored)
         if ring:
             await self.ports.doorbell.ring()
 
     async def pending_commands(self, device: Device) -> list[dict[str, Any]]:
+        hot, held = await self.accounts.ready(device.account_id)
+        if hot is not None and not held:
+            return hot.pending(self.clock())
         async with self.ports.uow() as uow:
             return await _pending_bodies(uow, device.account_id, self.clock())
 
     async def acknowledge(self, device: Device, command_id: str, ack: dict[str, Any]) -> None:
         """Idempotent: an ack for a command already settled or cancelled (withdrawn by an admin's unlock,
-        or replaced by a newer attempt), or the same ack again, answers 200 and changes nothing."""
+        or replaced by a newer attempt), or the same ack again, answers 200 and changes nothing. The
+        unit of work's after-commit news marks the hot state for refresh (its pending commands)."""
         now = self.clock()
         async with self.ports.uow() as uow:
             command = await uow.commands.get_for(command_id, device.account_id)
@@ -171,7 +271,27 @@ class BridgeService:
                     uow, device.account_id, ack["status"], command.breach_no, now
                 )
             await uow.commit()
+        await self.ports.hot.refresh({device.account_id})
         await self._after_commit(device.account_id)
+
+
+def _newest(context: SnapshotContext, hot: HotAccount | None, pg_rev: int, device_id: str) -> SnapshotContext:
+    """The locked context with what the hot state holds ahead of Postgres: the guard when its rev is
+    higher, the device's seq when higher."""
+    if hot is None:
+        return context
+    guard = hot.guard if hot.guard is not None and hot.rev > pg_rev else context.guard
+    seqs = [seq for seq in (context.last_seq, hot.seqs.get(device_id)) if seq is not None]
+    return replace(
+        context,
+        guard=guard,
+        last_seq=max(seqs) if seqs else None,
+        has_state=context.has_state or hot.has_state,
+    )
+
+
+def _hot_context(context: SnapshotContext) -> HotContext:
+    return HotContext(context.login, context.server, context.chat_id, context.personal_limit)
 
 
 async def _pending_bodies(uow: UnitOfWork, account_id: int, now: datetime) -> list[dict[str, Any]]:

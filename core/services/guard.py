@@ -16,11 +16,14 @@ from core.domain.models import SnapshotContext
 from core.domain.snapshot import Deal, Snapshot
 from core.services.guard_effects import AccountRef, GuardEffects, GuardPolicy
 from core.services.health import Health, HealthBoard, best_effort
+from core.services.hot_accounts import newest_guard
 from core.services.ports import Clock, UnitOfWork, UnitOfWorkFactory, ViewCache
+from core.services.ports.hot import HotState
 
 __all__ = ["AccountRef", "GuardEffects", "GuardMonitor", "GuardPolicy", "GuardService", "observation"]
 
 log = logging.getLogger(__name__)
+Locked = tuple[g.GuardState, int | None]  # the guard to change, and the rev to store it at
 ADMIN_ACTIONS: dict[str, Callable[[g.GuardState, datetime, str], tuple[g.GuardState, list[g.GuardEvent]]]] = {
     "liquidate": g.admin_liquidate,
     "lock": lambda state, now, _note: g.admin_lock(state, now),
@@ -46,8 +49,16 @@ def observation(
 
 
 class GuardService:
-    def __init__(self, policy: GuardPolicy) -> None:
+    """`hot`: the Redis hot state (core.services.ports.hot). A change outside a snapshot starts from the
+    newer of its guard and Postgres's (steady snapshots are written behind), holding it meanwhile; the
+    unit of work's after-commit news then marks it for refresh."""
+
+    def __init__(
+        self, policy: GuardPolicy, hot: HotState | None = None, health: Health | None = None
+    ) -> None:
         self.policy = policy
+        self.hot = hot
+        self.hot_health = health
 
     async def account_ref(self, uow: UnitOfWork, account_id: int) -> AccountRef:
         found = await uow.accounts.guard_ref(account_id)
@@ -77,33 +88,43 @@ class GuardService:
         await GuardEffects(uow, self.policy, ref, now, f"seq{snapshot.seq}").apply(state, events)
         return state, g.next_deadline(state, config), bool(events)
 
-    async def _save(self, uow: UnitOfWork, account_id: int, state: g.GuardState, now: datetime) -> None:
+    async def _save(
+        self, uow: UnitOfWork, account_id: int, state: g.GuardState, now: datetime, rev: int | None
+    ) -> None:
         """Store a state changed outside a snapshot; an account is looked at again at most once a second."""
         deadline = g.next_deadline(state, await self.config(uow, account_id))
         due_at = None if deadline is None else max(deadline, now + timedelta(seconds=1))
-        await uow.states.save_guard(account_id, state, due_at)
+        await uow.states.save_guard(account_id, state, due_at, rev)
+
+    async def _locked(self, uow: UnitOfWork, account_id: int, skip_locked: bool = False) -> Locked | None:
+        stored = await uow.states.lock_guard(account_id, skip_locked=skip_locked)
+        if stored is None:
+            return None
+        return await newest_guard(self.hot, uow, account_id, stored, self.hot_health)
 
     async def on_close_all_ack(
         self, uow: UnitOfWork, account_id: int, status: str, breach_no: int | None, now: datetime
     ) -> None:
-        stored = await uow.states.lock_guard(account_id)
-        if stored is None:
+        locked = await self._locked(uow, account_id)
+        if locked is None:
             return
+        stored, rev = locked
         state, events = g.close_all_acknowledged(stored, g.CloseAckStatus(status), now, breach_no=breach_no)
         ref = await self.account_ref(uow, account_id)
         await GuardEffects(uow, self.policy, ref, now, f"ack{now.timestamp()}").apply(state, events)
-        await self._save(uow, account_id, state, now)
+        await self._save(uow, account_id, state, now, rev)
 
     async def tick(self, uow: UnitOfWork, account_id: int, now: datetime) -> bool:
         """One periodic look at an account; False when another worker holds it right now."""
-        stored = await uow.states.lock_guard(account_id, skip_locked=True)
-        if stored is None:
+        locked = await self._locked(uow, account_id, skip_locked=True)
+        if locked is None:
             return False
+        stored, rev = locked
         state, events = g.tick(stored, now, await self.config(uow, account_id))
         if events:
             ref = await self.account_ref(uow, account_id)
             await GuardEffects(uow, self.policy, ref, now, f"tick{now.timestamp()}").apply(state, events)
-        await self._save(uow, account_id, state, now)
+        await self._save(uow, account_id, state, now, rev)
         return True
 
     async def admin_action(
@@ -112,13 +133,14 @@ class GuardService:
         act = ADMIN_ACTIONS.get(action)
         if act is None:
             raise ValueError(f"unknown admin action {action!r}: one of {', '.join(ADMIN_ACTIONS)}")
-        stored = await uow.states.lock_guard(account_id)
-        if stored is None:
+        locked = await self._locked(uow, account_id)
+        if locked is None:
             raise g.GuardActionRejected("no snapshot from this account yet")
+        stored, rev = locked
         state, events = act(stored, now, note)
         ref = await self.account_ref(uow, account_id)
         await GuardEffects(uow, self.policy, ref, now, f"admin{now.timestamp()}").apply(state, events, actor)
-        await self._save(uow, account_id, state, now)
+        await self._save(uow, account_id, state, now, rev)
         return state
 
 

@@ -5,8 +5,9 @@ transaction: an alert per episode, and with MARKET_GUARD_ACTION=close a close_po
 exposed position, in the answer to the very snapshot that showed it.
 
 A gap fires on the first quote that shows it, from whichever account reported it first; every other
-account on that server holding the symbol must hear of it too. So each symbol's row also keeps the
-events of the last RECENT_SECONDS, and each account acts on them once per episode (dedupe keys)."""
+account on that server holding the symbol must hear of it too. So each symbol's memory (in Redis:
+MarketMemory, db.hot_market) also keeps the events of the last RECENT_SECONDS, and each account acts on
+them once per episode (dedupe keys)."""
 
 from __future__ import annotations
 
@@ -30,9 +31,10 @@ from core.domain.market import (
     stale_quotes,
 )
 from core.domain.models import Alert, AuditEntry, SnapshotContext
-from core.domain.snapshot import Position, Snapshot
+from core.domain.snapshot import Position, Quote, Snapshot
 from core.services.admin_digest import add_to_admin_digest
 from core.services.ports import SymbolMemory, UnitOfWork
+from core.services.ports.hot import MarketMemory
 
 MarketAction = Literal["close", "alert"]
 COMMAND_TTL_SECONDS = 3600
@@ -59,15 +61,27 @@ class MarketJudgement:
     events: list[MarketEvent] = field(default_factory=list)
     alarm: tuple[str, ...] = ()
 
+    def concerns(self, positions: tuple[Position, ...]) -> bool:
+        """Whether an event touches these positions: then `apply` may record something (durable)."""
+        return any(exposed_to(event, positions) for event in self.events)
+
 
 class MarketGuardService:
     def __init__(self, policy: MarketPolicy) -> None:
         self.policy = policy
 
-    async def judge(self, uow: UnitOfWork, server: str, snapshot: Snapshot) -> MarketJudgement:
-        """Update the server's symbols with this snapshot's quotes (rows locked, in symbol order)."""
+    async def judge(self, memory: MarketMemory, server: str, snapshot: Snapshot) -> MarketJudgement:
+        """Update the server's symbols with this snapshot's quotes (in the hot state: MarketMemory)."""
         quotes = {quote.symbol: quote for quote in snapshot.quotes}
-        stored = await uow.market.lock(server, sorted(quotes))
+
+        def change(stored: dict[str, SymbolMemory]) -> tuple[dict[str, SymbolMemory], MarketJudgement]:
+            return self._judge(stored, quotes, snapshot)
+
+        return await memory.update(server, sorted(quotes), change)
+
+    def _judge(
+        self, stored: dict[str, SymbolMemory], quotes: dict[str, Quote], snapshot: Snapshot
+    ) -> tuple[dict[str, SymbolMemory], MarketJudgement]:
         states: dict[str, SymbolMarket] = {}
         events: list[MarketEvent] = []
         changed: dict[str, SymbolMemory] = {}
@@ -83,13 +97,12 @@ class MarketGuardService:
             events += recent
         held = {position.symbol for position in snapshot.positions}
         events += stale_quotes(states, held, snapshot.time, self.policy.config)
-        await uow.market.save(server, changed, snapshot.time)
         alarm = {
             event.symbol
             for event in events
             if not isinstance(event, QuotesStale) and exposed_to(event, snapshot.positions)
         }
-        return MarketJudgement(events, tuple(sorted(alarm)))
+        return changed, MarketJudgement(events, tuple(sorted(alarm)))
 
     async def apply(
         self,

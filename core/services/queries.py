@@ -1,19 +1,34 @@
-"""Read side for the bot and the operator API: always through the cache, never stale past its TTL."""
+"""Read side for the bot and the operator API. An account's view comes from its hot state when Redis has
+a current one (no Postgres, no write); otherwise through the view cache (cache-aside, CACHE_TTL_SECONDS;
+0 turns it off) or Postgres."""
 
 from __future__ import annotations
+
+from decimal import Decimal
 
 from core.domain.account_key import AccountKey
 from core.domain.models import AccountView, LinkedAccount, User
 from core.services.account_lookup import links_named
 from core.services.errors import AmbiguousAccount, NotFound
+from core.services.health import Health, best_effort
 from core.services.ports import UnitOfWorkFactory, ViewCache
+from core.services.ports.hot import HotAccount, HotState
 
 
 class AccountQueries:
-    def __init__(self, uow: UnitOfWorkFactory, cache: ViewCache, ttl_seconds: int) -> None:
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        cache: ViewCache,
+        ttl_seconds: int,
+        hot: HotState | None = None,
+        health: Health | None = None,
+    ) -> None:
         self.uow = uow
         self.cache = cache
         self.ttl_seconds = ttl_seconds
+        self.hot = hot
+        self.health = health or Health("hot-state-reads")
 
     async def accounts_of(self, user: User) -> list[LinkedAccount]:
         async with self.uow() as uow:
@@ -23,10 +38,29 @@ class AccountQueries:
         return [await self.view(account.id) for account in await self.accounts_of(user)]
 
     async def view(self, account_id: int) -> AccountView:
-        view = await self.cache.account_view(account_id, self.ttl_seconds, lambda: self._load(account_id))
+        view = await self._hot_view(account_id)
+        if view is None and self.ttl_seconds > 0:
+            view = await self.cache.account_view(account_id, self.ttl_seconds, lambda: self._load(account_id))
+        elif view is None:
+            view = await self._load(account_id)
         if view is None:
             raise NotFound(f"account {account_id}")
         return view
+
+    async def _hot_view(self, account_id: int) -> AccountView | None:
+        account = await self.hot_state(account_id)
+        return None if account is None else hot_view(account_id, account)
+
+    async def hot_state(self, account_id: int) -> HotAccount | None:
+        """The account's hot state when it is current (not waiting for a refresh) and has a snapshot."""
+        if self.hot is None:
+            return None
+        hot = self.hot
+        missing: tuple[HotAccount | None, bool] = (None, False)
+        account, _ = await best_effort(self.health, lambda: hot.read(account_id), missing)
+        if account is None or account.refresh or account.guard is None or account.snapshot is None:
+            return None
+        return account
 
     async def view_named(self, key: AccountKey, owner_telegram_id: int | None = None) -> AccountView:
         """The account a script names by `<login>[@<server>]`; when users share that login@server, the
@@ -45,3 +79,28 @@ class AccountQueries:
     async def _load(self, account_id: int) -> AccountView | None:
         async with self.uow() as uow:
             return await uow.states.view(account_id)
+
+
+def hot_view(account_id: int, account: HotAccount) -> AccountView:
+    """What db.repositories.account_state.to_view makes of the stored row, made of the hot state."""
+    assert account.guard is not None and account.snapshot is not None
+    info = account.snapshot["account"]
+    context, guard = account.context, account.guard
+    return AccountView(
+        account_id=account_id,
+        login=context.login,
+        server=context.server,
+        currency=info["currency"],
+        balance=Decimal(info["balance"]),
+        equity=Decimal(info["equity"]),
+        margin=Decimal(info["margin"]),
+        peak_equity=guard.peak_equity,
+        last_snapshot_at=account.received_at,
+        positions=tuple(account.snapshot.get("positions", ())),
+        guard_status=guard.status.value,
+        guard_stale=guard.stale,
+        locked=guard.locked,
+        personal_limit=context.personal_limit,
+        shared=context.shared,
+        owner_telegram_id=context.chat_id,
+    )

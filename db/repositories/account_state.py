@@ -13,13 +13,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.domain.guard.state import GuardState
 from core.domain.models import AccountView, SnapshotContext
 from core.domain.snapshot import Snapshot
+from core.services.ports.hot import HotContext, HotSeed
 from db.tables import AccountRow, AccountStateRow, UserRow
+from db.touched import touch_accounts
 
 JsonDict = dict[str, Any]
 STATE = AccountStateRow.__table__
 STATE_FIELDS = (
     "last_seq", "seq_device_id", "last_snapshot_at", "received_at", "currency", "balance", "equity", "margin",
-    "peak_equity", "snapshot", "guard", "guard_due_at",
+    "peak_equity", "snapshot", "guard", "guard_due_at", "rev",
 )  # fmt: skip
 _upsert_state = insert(STATE)
 UPSERT_STATE = _upsert_state.on_conflict_do_update(
@@ -106,6 +108,7 @@ class SqlAccountStateRepository:
         guard: GuardState,
         due_at: datetime | None,
         now: datetime,
+        rev: int = 0,
     ) -> None:
         account = snapshot.account
         values: JsonDict = {
@@ -121,6 +124,7 @@ class SqlAccountStateRepository:
             "snapshot": snapshot_json,
             "guard": guard.to_dict(),
             "guard_due_at": due_at,
+            "rev": rev,
         }
         await self.session.execute(UPSERT_STATE, {"account_id": account_id, **values})
 
@@ -141,11 +145,48 @@ class SqlAccountStateRepository:
             return None
         return await self.guard(account_id)
 
-    async def save_guard(self, account_id: int, guard: GuardState, due_at: datetime | None) -> None:
+    async def save_guard(
+        self, account_id: int, guard: GuardState, due_at: datetime | None, rev: int | None = None
+    ) -> None:
+        """`rev` None: one above the stored one (core.services.ports.hot orders guard states by it)."""
         await self.session.execute(
             update(AccountStateRow)
             .where(AccountStateRow.account_id == account_id)
-            .values(guard=guard.to_dict(), peak_equity=guard.peak_equity, guard_due_at=due_at)
+            .values(
+                guard=guard.to_dict(),
+                peak_equity=guard.peak_equity,
+                guard_due_at=due_at,
+                rev=AccountStateRow.rev + 1 if rev is None else rev,
+            )
+        )
+        touch_accounts(self.session, {account_id})
+
+    async def rev(self, account_id: int) -> int:
+        found = await self.session.scalar(
+            select(AccountStateRow.rev).where(AccountStateRow.account_id == account_id)
+        )
+        return int(found or 0)
+
+    async def hot_seed(self, account_id: int) -> HotSeed | None:
+        """What the hot state of an account is built from (None: no such account)."""
+        statement = (
+            select(AccountRow, AccountStateRow, UserRow.telegram_id)
+            .join(UserRow, UserRow.id == AccountRow.user_id)
+            .outerjoin(AccountStateRow, AccountStateRow.account_id == AccountRow.id)
+            .where(AccountRow.id == account_id)
+        )
+        found = (await self.session.execute(statement)).first()
+        if found is None:
+            return None
+        account, state, chat_id = found
+        context = HotContext(
+            account.login, account.server, chat_id, account.personal_max_drawdown_percent, account.shared
+        )
+        if state is None:
+            return HotSeed(context, None, 0, {}, None, None, ())
+        seqs = {state.seq_device_id: state.last_seq} if state.seq_device_id else {}
+        return HotSeed(
+            context, _guard_state(state.guard), state.rev, seqs, state.snapshot, state.received_at, ()
         )
 
     async def due_for_tick(self, now: datetime, limit: int) -> list[int]:

@@ -11,6 +11,7 @@ from core.domain.models import AccountView, LinkedAccount
 from core.services.ports import GuardRef
 from db.repositories.account_state import VIEW_ROWS, to_view
 from db.tables import AccountRow, AccountStateRow, UserRow
+from db.touched import touch_accounts
 
 
 def _account(row: AccountRow, owner_telegram_id: int = 0) -> LinkedAccount:
@@ -82,6 +83,7 @@ class SqlAccountRepository:
             .where(AccountRow.id == account_id)
             .values(personal_max_drawdown_percent=percent)
         )
+        touch_accounts(self.session, {account_id})
 
     async def personal_limit(self, account_id: int) -> Decimal | None:
         return await self.session.scalar(

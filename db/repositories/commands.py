@@ -15,6 +15,7 @@ from core.domain.commands import CommandRequest, CommandStatus, CommandType, Iss
 from core.domain.halt import halt_stops
 from db.repositories.halt import issue_unless_halted
 from db.tables import CommandRow
+from db.touched import touch_accounts
 
 COMMANDS = CommandRow.__table__
 ISSUE_COMMAND = (
@@ -60,6 +61,7 @@ class SqlCommandRepository:
             row = await issue_unless_halted(self.session, params)
         else:
             row = (await self.session.execute(ISSUE_COMMAND, params)).first()
+        touch_accounts(self.session, {account_id})
         return _command(row) if row is not None else None
 
     async def get_for(self, command_id: str, account_id: int) -> IssuedCommand | None:
@@ -73,11 +75,13 @@ class SqlCommandRepository:
     async def record_ack(
         self, command_id: str, status: CommandStatus, ack: dict[str, Any], now: datetime
     ) -> None:
-        await self.session.execute(
+        result = await self.session.execute(
             update(CommandRow)
             .where(CommandRow.id == command_id)
             .values(status=status.value, ack=ack, acked_at=now)
+            .returning(CommandRow.account_id)
         )
+        touch_accounts(self.session, set(result.scalars()))
 
     async def with_key_prefix(self, account_id: int, prefix: str) -> list[IssuedCommand]:
         rows = await self.session.scalars(
@@ -97,6 +101,7 @@ class SqlCommandRepository:
             )
             .values(status=CommandStatus.CANCELLED.value, acked_at=now)
         )
+        touch_accounts(self.session, {account_id})
         return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
     async def pending_count(self, account_id: int, now: datetime) -> int:

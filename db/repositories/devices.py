@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.domain.models import Device
 from db.tables import AccountRow, DeviceRow
+from db.touched import touch_devices_of
 
 # A device with the login@server of its account: Device's fields, in order.
 DEVICES = select(
@@ -41,9 +42,11 @@ class SqlDeviceRepository:
             .where(DeviceRow.account_id == account_id, DeviceRow.revoked.is_(False))
             .values(revoked=True, rotated_at=now)
         )
+        touch_devices_of(self.session, account_id)
 
     async def add(self, device_id: str, account_id: int, secret_encrypted: bytes) -> None:
         self.session.add(
             DeviceRow(device_id=device_id, account_id=account_id, secret_encrypted=secret_encrypted)
         )
         await self.session.flush()
+        touch_devices_of(self.session, account_id)

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.domain.commands import CommandStatus, CommandType
 from core.domain.halt import Halt, TradingHalted
 from db.tables import AccountRow, CommandRow, HaltRow, UserRow
+from db.touched import touch_accounts
 
 HALTS = HaltRow.__table__
 COMMANDS = CommandRow.__table__
@@ -97,7 +98,7 @@ class SqlHaltRepository:
         """Commands of these types issued before the halt and not yet acknowledged are cancelled: an
         order queued before a halt must not open a position during it, nor a stale one after it (a
         cancelled command is in no answer, and its ack changes nothing)."""
-        withdrawn = await self.session.scalars(
+        statement = (
             update(CommandRow)
             .where(
                 CommandRow.type.in_([kind.value for kind in types]),
@@ -105,10 +106,12 @@ class SqlHaltRepository:
                 CommandRow.expires_at > now,
             )
             .values(status=CommandStatus.CANCELLED.value, acked_at=now)
-            .returning(CommandRow.id)
+            .returning(CommandRow.id, CommandRow.account_id)
             .execution_options(synchronize_session=False)
         )
-        return sorted(withdrawn)
+        rows = list((await self.session.execute(statement)).all())
+        touch_accounts(self.session, {account_id for _, account_id in rows})
+        return sorted(command_id for command_id, _ in rows)
 
     async def trader_chats(self) -> list[int]:
         """The chat of every user with a linked account who has not blocked the bot."""

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import text
 
 from bot.app import Core
-from db.redis_store import Keys
+from db.hot_state import hot_key
 
 
 @dataclass(frozen=True)
@@ -77,6 +77,7 @@ class StoredState:
 
 
 async def stored(core: Core) -> StoredState:
+    await core.flusher.flush()  # what steady snapshots wrote behind
     async with core.engine.connect() as connection:
         states = (
             await connection.execute(
@@ -97,7 +98,7 @@ async def stored(core: Core) -> StoredState:
         ).all()
         audit_rows = (await connection.execute(text("SELECT count(*) FROM audit_log"))).scalar_one()
         account_ids = (await connection.execute(text("SELECT id FROM accounts ORDER BY id"))).scalars().all()
-    latest = tuple([await core.redis.get(Keys.latest_snapshot(account_id)) for account_id in account_ids])
+    latest = tuple([await core.redis.hget(hot_key(account_id), "data") for account_id in account_ids])
     return StoredState(
         states=tuple(AccountState(*row) for row in states),
         deal_tickets=tuple((row.account_id, row.ticket) for row in deals),

@@ -16,6 +16,7 @@ from sqlalchemy import text
 from bot.app import Core, build_http_app, open_core
 from core.domain.market import MarketConfig, SymbolMarket, observe_quote
 from core.domain.snapshot import Quote
+from db.hot_market import symbol_key
 from tests.api.conftest import Bridge, link_device
 from tests.api.wire import SNAPSHOT, accepted, as_device
 from tests.conftest import FakeClock, clean_state, make_settings
@@ -33,19 +34,7 @@ async def prime_usual_spread(core: Core, symbol: str, bid: str, spread: str, cou
         quote = Quote(symbol, Decimal(bid), Decimal(bid) + Decimal(spread), moment)
         state, _ = observe_quote(state, quote, MarketConfig())
     assert state is not None
-    async with core.engine.begin() as connection:
-        await connection.execute(
-            text(
-                "INSERT INTO market_symbols (server, symbol, state, updated_at)"
-                " VALUES (:server, :symbol, CAST(:state AS jsonb), :at)"
-            ),
-            {
-                "server": SERVER,
-                "symbol": symbol,
-                "state": json.dumps({"state": state.to_dict()}),
-                "at": moment,
-            },
-        )
+    await core.redis.set(symbol_key(SERVER, symbol), json.dumps({"state": state.to_dict()}))
     return moment
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Self, TypeVar
 
 from core.domain.alerts import encode_alert
 from core.domain.commands import CommandRequest, CommandStatus, CommandType, IssuedCommand, wire_body
@@ -32,7 +32,10 @@ from core.domain.models import (
     User,
 )
 from core.domain.snapshot import Deal, Snapshot
-from core.services.ports import GuardRef
+from core.services.ports import GuardRef, SymbolMemory
+from core.services.ports.hot import HotAccount, HotContext, HotSeed
+
+T = TypeVar("T")
 
 JsonDict = dict[str, Any]
 
@@ -177,8 +180,12 @@ class FakeStates(FakeRepos):
         guard: GuardState,
         due_at: datetime | None,
         now: datetime,
+        rev: int = 0,
     ) -> None:
-        state = {"last_seq": snapshot.seq, "device_id": device_id, "guard": guard.to_dict(), "due_at": due_at}
+        state = {
+            "last_seq": snapshot.seq, "device_id": device_id, "guard": guard.to_dict(), "due_at": due_at,
+            "rev": rev, "snapshot": snapshot_json, "received_at": now,
+        }  # fmt: skip
         self.s.states[account_id] = state
 
     async def guard(self, account_id: int) -> GuardState | None:
@@ -188,8 +195,32 @@ class FakeStates(FakeRepos):
     async def lock_guard(self, account_id: int, skip_locked: bool = False) -> GuardState | None:
         return await self.guard(account_id)
 
-    async def save_guard(self, account_id: int, guard: GuardState, due_at: datetime | None) -> None:
-        self.s.states[account_id] |= {"guard": guard.to_dict(), "due_at": due_at}
+    async def save_guard(
+        self, account_id: int, guard: GuardState, due_at: datetime | None, rev: int | None = None
+    ) -> None:
+        state = self.s.states[account_id]
+        rev = state.get("rev", 0) + 1 if rev is None else rev
+        state |= {"guard": guard.to_dict(), "due_at": due_at, "rev": rev}
+
+    async def rev(self, account_id: int) -> int:
+        return int((self.s.states.get(account_id) or {}).get("rev", 0))
+
+    async def hot_seed(self, account_id: int) -> HotSeed | None:
+        account = self.s.accounts.get(account_id)
+        if account is None:
+            return None
+        chat_id = await FakeAccounts(self.s).owner_chat_id(account_id)
+        context = HotContext(
+            account.login, account.server, chat_id, self.s.limits.get(account_id), account.shared
+        )
+        state = self.s.states.get(account_id)
+        if not state:
+            return HotSeed(context, None, 0, {}, None, None, ())
+        seqs = {state["device_id"]: state["last_seq"]}
+        guard = _guard_state(state["guard"])
+        return HotSeed(
+            context, guard, state.get("rev", 0), seqs, state.get("snapshot"), state.get("received_at"), ()
+        )
 
     async def due_for_tick(self, now: datetime, limit: int) -> list[int]:
         due = [key for key, state in self.s.states.items() if state["due_at"] and state["due_at"] <= now]
@@ -361,8 +392,9 @@ class FakeAudit(FakeRepos):
 class FakeUnitOfWork:
     """Works on a copy of the store; `commit()` publishes it, leaving without commit discards it."""
 
-    def __init__(self, shared: list[Store]) -> None:
+    def __init__(self, shared: list[Store], hot: FakeHotState | None = None) -> None:
         self.shared = shared
+        self.hot = hot
 
     async def __aenter__(self) -> Self:
         ids = self.shared[0].ids
@@ -383,7 +415,68 @@ class FakeUnitOfWork:
         return None
 
     async def commit(self) -> None:
+        """Like db.uow's after-commit news, coarser: every account's hot state is marked for refresh."""
         self.shared[0] = self.work
+        if self.hot is not None:
+            await self.hot.refresh(set(self.work.accounts))
+
+
+class FakeHotState:
+    """The hot state's compare-and-set semantics (db.hot_state), in memory."""
+
+    def __init__(self) -> None:
+        self.accounts: dict[int, HotAccount] = {}
+        self.held: set[int] = set()
+
+    async def read(self, account_id: int) -> tuple[HotAccount | None, bool]:
+        return self.accounts.get(account_id), account_id in self.held
+
+    async def write(self, account_id: int, account: HotAccount, expected: int | None) -> bool:
+        current = self.accounts.get(account_id)
+        if account_id in self.held or (None if current is None else current.version) != expected:
+            return False
+        self.accounts[account_id] = replace(account, version=(expected or 0) + 1, refresh=False)
+        return True
+
+    async def put_newer(self, account_id: int, account: HotAccount) -> None:
+        current = self.accounts.get(account_id)
+        if current is None or current.rev < account.rev:
+            version = 1 if current is None else current.version + 1
+            refresh = current is not None and current.refresh
+            self.accounts[account_id] = replace(account, version=version, refresh=refresh)
+
+    async def hold(self, account_id: int, seconds: float) -> None:
+        self.held.add(account_id)
+        self._mark(account_id)
+
+    async def refresh(self, account_ids: set[int]) -> None:
+        for account_id in account_ids:
+            self.held.discard(account_id)
+            self._mark(account_id)
+
+    def _mark(self, account_id: int) -> None:
+        current = self.accounts.get(account_id)
+        if current is not None:
+            self.accounts[account_id] = replace(current, version=current.version + 1, refresh=True)
+
+    async def drop_all(self) -> None:
+        self.accounts.clear()
+
+
+class FakeMarketMemory:
+    def __init__(self) -> None:
+        self.memories: dict[tuple[str, str], SymbolMemory] = {}
+
+    async def update(
+        self,
+        server: str,
+        symbols: list[str],
+        change: Callable[[dict[str, SymbolMemory]], tuple[dict[str, SymbolMemory], T]],
+    ) -> T:
+        stored = {s: self.memories[(server, s)] for s in symbols if (server, s) in self.memories}
+        changed, result = change(stored)
+        self.memories |= {(server, symbol): memory for symbol, memory in changed.items()}
+        return result
 
 
 class NullCache:
@@ -408,17 +501,22 @@ class MemoryNonces:
 
 
 class Recorder:
-    """Latest-snapshot store and doorbell in one: records what it was given."""
+    """A doorbell that counts its rings."""
 
     def __init__(self) -> None:
-        self.latest: dict[int, JsonDict] = {}
         self.rings = 0
-
-    async def put(self, account_id: int, snapshot_json: JsonDict) -> None:
-        self.latest[account_id] = snapshot_json
 
     async def ring(self) -> None:
         self.rings += 1
 
 
-__all__ = ["FakeUnitOfWork", "MemoryNonces", "NullCache", "Recorder", "Store", "TracebackType"]
+__all__ = [
+    "FakeHotState",
+    "FakeMarketMemory",
+    "FakeUnitOfWork",
+    "MemoryNonces",
+    "NullCache",
+    "Recorder",
+    "Store",
+    "TracebackType",
+]

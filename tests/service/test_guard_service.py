@@ -20,7 +20,15 @@ from core.services.linking import LinkService
 from core.services.secrets import SecretBox
 from core.services.users import UserService
 from tests.conftest import FakeClock
-from tests.service.fakes import FakeUnitOfWork, MemoryNonces, NullCache, Recorder, Store
+from tests.service.fakes import (
+    FakeHotState,
+    FakeMarketMemory,
+    FakeUnitOfWork,
+    MemoryNonces,
+    NullCache,
+    Recorder,
+    Store,
+)
 
 ADMIN = 900
 TICKET = 5001
@@ -74,15 +82,17 @@ async def world() -> World:
     store = [Store()]
     clock = FakeClock(datetime(2026, 11, 27, 21, 0, tzinfo=UTC))
 
+    hot = FakeHotState()
+
     def uow() -> FakeUnitOfWork:
-        return FakeUnitOfWork(store)
+        return FakeUnitOfWork(store, hot)
 
     box = SecretBox("service-tier-key")
     recorder = Recorder()
-    guard = GuardService(GuardPolicy(GuardConfig(grace_seconds=0, verify_timeout_seconds=60), (ADMIN,)))
-    bridge = BridgeService(
-        BridgePorts(uow, MemoryNonces(), NullCache(), recorder, recorder), box, guard, clock
-    )
+    policy = GuardPolicy(GuardConfig(grace_seconds=0, verify_timeout_seconds=60), (ADMIN,))
+    guard = GuardService(policy, hot)
+    ports = BridgePorts(uow, MemoryNonces(), NullCache(), recorder, hot, FakeMarketMemory())
+    bridge = BridgeService(ports, box, guard, clock)
     user = await UserService(uow).resolve(42, "Ann", None, "en")
     linked = await LinkService(uow, box, clock).link(user, 5012345, "Live")
     device = store[0].devices[linked.device_id]

@@ -16,7 +16,7 @@ from core.services.ports.outbox import Doorbell, OutboxRepository
 from core.services.ports.uow import UnitOfWork, UnitOfWorkFactory
 from core.services.ports.users import UserRepository
 from core.services.ports.values import Clock, JsonDict
-from core.services.ports.views import LatestSnapshots, ViewCache
+from core.services.ports.views import ViewCache
 
 __all__ = [
     "AccountRepository",
@@ -30,7 +30,6 @@ __all__ = [
     "GuardRef",
     "HaltRepository",
     "JsonDict",
-    "LatestSnapshots",
     "MarketRepository",
     "NonceStore",
     "OutboxRepository",

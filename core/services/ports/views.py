@@ -1,4 +1,5 @@
-"""Redis-side copies of what Postgres holds: the cached account view and the latest snapshot."""
+"""Redis-side copies of what Postgres holds: the cached account view (the latest snapshot is in the
+hot state, core.services.ports.hot)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,6 @@ from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 from core.domain.models import AccountView
-from core.services.ports.values import JsonDict
 
 
 class ViewCache(Protocol):
@@ -14,7 +14,3 @@ class ViewCache(Protocol):
         self, account_id: int, ttl_seconds: int, load: Callable[[], Awaitable[AccountView | None]]
     ) -> AccountView | None: ...
     async def invalidate_account(self, account_id: int) -> None: ...
-
-
-class LatestSnapshots(Protocol):
-    async def put(self, account_id: int, snapshot_json: JsonDict) -> None: ...
