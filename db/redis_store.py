@@ -23,7 +23,7 @@ from redis.asyncio.client import PubSub
 
 from core.domain.codec import decode_optional_time, decode_time, encode_optional_time, encode_time, to_json
 from core.domain.models import AccountView, LinkedAccount
-from core.services.health import Health, best_effort
+from core.services.health import BEST_EFFORT_SECONDS, Health, best_effort
 from core.services.ports.views import CacheCounts
 
 PREFIX = "tg:v1"
@@ -215,17 +215,27 @@ class RedisViewCache:
         return None
 
     async def invalidate_account(self, account_id: int) -> None:
-        await best_effort(self.health, lambda: self._bump(Keys.account_version(account_id)), None)
+        await self._bump(Keys.account_version(account_id))
 
     async def invalidate_user(self, user_id: int) -> None:
         """The user's links changed (linked, re-linked, shared): their list is read again."""
-        await best_effort(self.health, lambda: self._bump(Keys.user_version(user_id)), None)
+        await self._bump(Keys.user_version(user_id))
 
     async def _bump(self, version_key: str) -> None:
-        async with self.redis.pipeline(transaction=False) as pipe:
-            pipe.incr(version_key)
-            pipe.expire(version_key, 86400)
-            await pipe.execute()
+        """Best effort, like after-commit news (bot.app): a failure is logged once per outage, a success
+        reported only as a recovery, so a process that only links lists no Redis loop on /ready."""
+        if not self.health.may_try():
+            return
+        try:
+            async with asyncio.timeout(BEST_EFFORT_SECONDS), self.redis.pipeline(transaction=False) as pipe:
+                pipe.incr(version_key)
+                pipe.expire(version_key, 86400)
+                await pipe.execute()
+        except Exception as error:  # the entry expires within its TTL
+            self.health.failed(error)
+            return
+        if not self.health.healthy:
+            self.health.succeeded()
 
 
 @dataclass(frozen=True)
