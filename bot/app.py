@@ -32,7 +32,7 @@ from telegram.ext import Application, ApplicationBuilder
 from bot import handlers
 from bot.budget import TelegramBudget
 from bot.context import BotServices
-from bot.metrics import BotMetrics
+from bot.metrics import BotMetrics, CacheMetrics
 from bot.updates import PerChatUpdateProcessor
 from core.api.app import ApiDeps, InvalidUpdate, Webhook, create_app
 from core.api.operator import operator_key
@@ -228,7 +228,7 @@ def _wire(
     bot_services = BotServices(
         settings=settings,
         users=UserService(uow, settings.user_cache_seconds),
-        links=LinkService(uow, box, clock),
+        links=LinkService(uow, box, clock, cache),
         queries=queries,
         admin=admin,
         preferences=PreferenceService(uow, cache, settings.max_drawdown_percent, clock),
@@ -323,6 +323,7 @@ def build_http_app(core: Core, application: Application | None) -> web.Applicati
         readiness["telegram"] = application.bot.get_me
     registry = CollectorRegistry()
     registry.register(core.health)  # tradeguard_loop_healthy{loop=}, tradeguard_loop_failures_total
+    registry.register(CacheMetrics(core.bot_services.queries.cache.counts))  # read-cache hits, misses
     if application is not None:  # per command, the user cache, Telegram's budget, updates in hand
         registry.register(application.bot_data["metrics"])
     deps = ApiDeps(

@@ -1,6 +1,7 @@
 """The bot's numbers for /metrics: how long updates take per command, the user cache, Telegram's budget
 by priority and the updates in hand. Registered on the registry /metrics serves (bot/app.py), in a
-process that runs the bot next to the HTTP server."""
+process that runs the bot next to the HTTP server. `CacheMetrics`: the read cache's hits and misses, in
+every process that serves /metrics."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from bot.budget import TelegramBudget
 from bot.handlers.gate import command_of
 from bot.polling import BoundedPoller
 from bot.updates import PerChatUpdateProcessor
+from core.services.ports.views import CacheCounts
 from core.services.users import UserService
 
 # Seconds from the update being taken to its handler done (its replies handed to Telegram): a reply
@@ -102,3 +104,25 @@ class BotMetrics(Collector):
             gauge.add_metric(["waiting"], self.processor.in_hand - self.processor.running)
             gauge.add_metric(["running"], self.processor.running)
         yield gauge
+
+
+class CacheMetrics(Collector):
+    """`tradeguard_read_cache_lookups_total{kind=view|accounts,result=hit|miss}`: the account views and
+    users' lists of links the read side answered from Redis, or loaded from Postgres (a view served
+    from the hot state is neither: it never asks this cache)."""
+
+    KINDS = ("view", "accounts")
+
+    def __init__(self, counts: CacheCounts) -> None:
+        self.counts = counts
+
+    def collect(self) -> Iterator[Metric]:
+        lookups = CounterMetricFamily(
+            "tradeguard_read_cache_lookups",
+            "Read-cache lookups by kind of entry, answered from Redis (hit) or loaded (miss)",
+            labels=["kind", "result"],
+        )
+        for kind in self.KINDS:
+            lookups.add_metric([kind, "hit"], self.counts.hits[kind])
+            lookups.add_metric([kind, "miss"], self.counts.misses[kind])
+        yield lookups

@@ -14,15 +14,17 @@ import asyncio
 import contextlib
 import json
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
 
-from core.domain.codec import decode_optional_time, encode_optional_time, to_json
-from core.domain.models import AccountView
-from core.services.health import Health, best_effort
+from core.domain.codec import decode_optional_time, decode_time, encode_optional_time, encode_time, to_json
+from core.domain.models import AccountView, LinkedAccount
+from core.services.health import BEST_EFFORT_SECONDS, Health, best_effort
+from core.services.ports.views import CacheCounts
 
 PREFIX = "tg:v1"
 OUTBOX_CHANNEL = f"{PREFIX}:outbox"
@@ -44,12 +46,16 @@ class Keys:
         return f"{PREFIX}:acct:{account_id}:view:{version}"
 
     @staticmethod
+    def user_version(user_id: int) -> str:
+        return f"{PREFIX}:user:{user_id}:ver"
+
+    @staticmethod
+    def user_accounts(user_id: int, version: int) -> str:
+        return f"{PREFIX}:user:{user_id}:accounts:{version}"
+
+    @staticmethod
     def lock(key: str) -> str:
         return f"{key}:lock"
-
-
-def _dumps(value: JsonDict) -> str:
-    return json.dumps(to_json(value))
 
 
 MONEY_FIELDS = ("balance", "equity", "margin", "peak_equity")
@@ -93,6 +99,36 @@ def view_from_json(data: JsonDict) -> AccountView:
     )
 
 
+def accounts_to_json(accounts: list[LinkedAccount]) -> list[JsonDict]:
+    return [
+        {
+            "id": a.id,
+            "user_id": a.user_id,
+            "login": a.login,
+            "server": a.server,
+            "linked_at": encode_time(a.linked_at),
+            "owner_telegram_id": a.owner_telegram_id,
+            "shared": a.shared,
+        }
+        for a in accounts
+    ]
+
+
+def accounts_from_json(data: list[JsonDict]) -> list[LinkedAccount]:
+    return [
+        LinkedAccount(
+            id=a["id"],
+            user_id=a["user_id"],
+            login=a["login"],
+            server=a["server"],
+            linked_at=decode_time(a["linked_at"]),
+            owner_telegram_id=a["owner_telegram_id"],
+            shared=a["shared"],
+        )
+        for a in data
+    ]
+
+
 def _decimal_out(value: Decimal | None) -> str | None:
     return None if value is None else str(value)
 
@@ -111,8 +147,9 @@ class RedisNonceStore:
 
 class RedisViewCache:
     """Cache-aside with versioned keys (an invalidation can never be undone by a slow loader) and a
-    short lock so that when an entry expires one caller loads it while the others wait for it. Views are
-    stored as JSON (`view_to_json`)."""
+    short lock so that when an entry expires one caller loads it while the others wait for it. Two kinds
+    of entry: an account's view (`view_to_json`) and a user's list of links (`accounts_to_json`), both
+    JSON (never pickle). `counts` tells /metrics the hits and misses of each kind."""
 
     LOCK_MS = 2000
     WAIT_STEP = 0.02
@@ -121,57 +158,91 @@ class RedisViewCache:
         self.redis = redis
         self.max_wait_seconds = max_wait_seconds
         self.health = health or Health(CACHE_HEALTH)
+        self.counts = CacheCounts()
 
     async def account_view(
         self, account_id: int, ttl_seconds: int, load: Callable[[], Awaitable[AccountView | None]]
     ) -> AccountView | None:
-        found = await best_effort(self.health, lambda: self._lookup(account_id), None)
-        if found is None:  # Redis is down: the database answers
-            return await load()
-        key, cached, loader = found
-        if cached is not None:
-            return view_from_json(json.loads(cached))
-        if not loader:
-            waited = await self._wait_for(key)
-            if waited is not None:
-                return waited
-        value = await load()
-        await best_effort(self.health, lambda: self._store(key, value, ttl_seconds), None)
-        return value
+        entry = _Entry("view", Keys.account_version(account_id), lambda v: Keys.account_view(account_id, v))
+        found = await self._cached(entry, ttl_seconds, load, view_to_json)
+        return view_from_json(found[1]) if found[0] else found[1]
 
-    async def _lookup(self, account_id: int) -> tuple[str, str | None, bool]:
+    async def user_accounts(
+        self, user_id: int, ttl_seconds: int, load: Callable[[], Awaitable[list[LinkedAccount]]]
+    ) -> list[LinkedAccount]:
+        entry = _Entry("accounts", Keys.user_version(user_id), lambda v: Keys.user_accounts(user_id, v))
+        found = await self._cached(entry, ttl_seconds, load, accounts_to_json)
+        return accounts_from_json(found[1]) if found[0] else found[1]
+
+    async def _cached(self, entry: _Entry, ttl_seconds: int, load: Any, encode: Any) -> tuple[bool, Any]:
+        """(True, the cached JSON) on a hit, else (False, what `load` gave, now stored unless None)."""
+        found = await best_effort(self.health, lambda: self._lookup(entry), None)
+        if found is None:  # Redis is down: the database answers
+            self.counts.miss(entry.kind)
+            return False, await load()
+        key, cached, loader = found
+        if cached is None and not loader:
+            cached = await self._wait_for(key)
+        if cached is not None:
+            self.counts.hit(entry.kind)
+            return True, json.loads(cached)
+        self.counts.miss(entry.kind)
+        value = await load()
+        await best_effort(self.health, lambda: self._store(key, value, encode, ttl_seconds), None)
+        return False, value
+
+    async def _lookup(self, entry: _Entry) -> tuple[str, str | None, bool]:
         """The entry's key, its cached value, and whether this caller is to load it (holds the lock)."""
-        version = int(await self.redis.get(Keys.account_version(account_id)) or 0)
-        key = Keys.account_view(account_id, version)
+        key = entry.key(int(await self.redis.get(entry.version_key) or 0))
         cached = await self.redis.get(key)
         if cached is not None:
             return key, cached, False
         return key, None, bool(await self.redis.set(Keys.lock(key), "1", nx=True, px=self.LOCK_MS))
 
-    async def _store(self, key: str, value: AccountView | None, ttl_seconds: int) -> None:
+    async def _store(self, key: str, value: Any, encode: Any, ttl_seconds: int) -> None:
         if value is not None:
-            await self.redis.set(key, _dumps(view_to_json(value)), ex=ttl_seconds)
+            await self.redis.set(key, json.dumps(to_json(encode(value))), ex=ttl_seconds)
         await self.redis.delete(Keys.lock(key))
 
-    async def _wait_for(self, key: str) -> AccountView | None:
+    async def _wait_for(self, key: str) -> str | None:
         for _ in range(int(self.max_wait_seconds / self.WAIT_STEP)):
             await asyncio.sleep(self.WAIT_STEP)
             cached = await best_effort(self.health, lambda: self.redis.get(key), None)
             if cached is not None:
-                return view_from_json(json.loads(cached))
+                return str(cached)
             if not self.health.healthy:
                 return None
         return None
 
     async def invalidate_account(self, account_id: int) -> None:
-        await best_effort(self.health, lambda: self._bump_version(account_id), None)
+        await self._bump(Keys.account_version(account_id))
 
-    async def _bump_version(self, account_id: int) -> None:
-        version_key = Keys.account_version(account_id)
-        async with self.redis.pipeline(transaction=False) as pipe:
-            pipe.incr(version_key)
-            pipe.expire(version_key, 86400)
-            await pipe.execute()
+    async def invalidate_user(self, user_id: int) -> None:
+        """The user's links changed (linked, re-linked, shared): their list is read again."""
+        await self._bump(Keys.user_version(user_id))
+
+    async def _bump(self, version_key: str) -> None:
+        """Best effort, like after-commit news (bot.app): a failure is logged once per outage, a success
+        reported only as a recovery, so a process that only links lists no Redis loop on /ready."""
+        if not self.health.may_try():
+            return
+        try:
+            async with asyncio.timeout(BEST_EFFORT_SECONDS), self.redis.pipeline(transaction=False) as pipe:
+                pipe.incr(version_key)
+                pipe.expire(version_key, 86400)
+                await pipe.execute()
+        except Exception as error:  # the entry expires within its TTL
+            self.health.failed(error)
+            return
+        if not self.health.healthy:
+            self.health.succeeded()
+
+
+@dataclass(frozen=True)
+class _Entry:
+    kind: str
+    version_key: str
+    key: Callable[[int], str]
 
 
 class RedisDoorbell:

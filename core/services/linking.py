@@ -11,7 +11,7 @@ from core.domain.account_key import BadAccountKey, parse_login, parse_server
 from core.domain.alerts import AccountShared
 from core.domain.models import Alert, AuditEntry, LinkedAccount, User
 from core.services.errors import InvalidInput
-from core.services.ports import Clock, UnitOfWork, UnitOfWorkFactory
+from core.services.ports import Clock, UnitOfWork, UnitOfWorkFactory, ViewCache
 from core.services.secrets import SecretBox, new_device_id, new_device_secret
 
 
@@ -39,10 +39,11 @@ def parse_link_arguments(args: list[str]) -> tuple[int, str]:
 
 
 class LinkService:
-    def __init__(self, uow: UnitOfWorkFactory, box: SecretBox, clock: Clock) -> None:
+    def __init__(self, uow: UnitOfWorkFactory, box: SecretBox, clock: Clock, cache: ViewCache) -> None:
         self.uow = uow
         self.box = box
         self.clock = clock
+        self.cache = cache
 
     async def link(self, user: User, login: int, server: str) -> LinkResult:
         secret = new_device_secret()
@@ -68,6 +69,8 @@ class LinkService:
             if others and mine is None:
                 await _flag_shared(uow, actor, account, others, now)
             await uow.commit()
+        for user_id in {user.id} | {other.user_id for other in others}:  # a shared flag is in their lists
+            await self.cache.invalidate_user(user_id)
         return LinkResult(login, server, device_id, secret, rotated=mine is not None, shared=bool(others))
 
 

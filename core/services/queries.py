@@ -1,6 +1,7 @@
 """Read side for the bot and the operator API. An account's view comes from its hot state when Redis has
 a current one (no Postgres, no write); otherwise through the view cache (cache-aside, CACHE_TTL_SECONDS;
-0 turns it off) or Postgres."""
+0 turns it off) or Postgres. A user's list of links comes through the same cache (the linking service
+invalidates it after each commit that changes it), so /status of a hot account reads no Postgres."""
 
 from __future__ import annotations
 
@@ -31,8 +32,13 @@ class AccountQueries:
         self.health = health or Health("hot-state-reads")
 
     async def accounts_of(self, user: User) -> list[LinkedAccount]:
+        if self.ttl_seconds > 0:
+            return await self.cache.user_accounts(user.id, self.ttl_seconds, lambda: self._accounts(user.id))
+        return await self._accounts(user.id)
+
+    async def _accounts(self, user_id: int) -> list[LinkedAccount]:
         async with self.uow() as uow:
-            return await uow.accounts.of_user(user.id)
+            return await uow.accounts.of_user(user_id)
 
     async def views_of(self, user: User) -> list[AccountView]:
         return [await self.view(account.id) for account in await self.accounts_of(user)]

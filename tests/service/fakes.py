@@ -34,6 +34,7 @@ from core.domain.models import (
 from core.domain.snapshot import Deal, Snapshot
 from core.services.ports import GuardRef, SymbolMemory
 from core.services.ports.hot import HotAccount, HotContext, HotSeed
+from core.services.ports.views import CacheCounts
 
 T = TypeVar("T")
 
@@ -480,6 +481,17 @@ class FakeMarketMemory:
 
 
 class NullCache:
+    def __init__(self) -> None:
+        self.counts = CacheCounts()
+
+    async def user_accounts(
+        self, user_id: int, ttl_seconds: int, load: Callable[[], Awaitable[list[LinkedAccount]]]
+    ) -> list[LinkedAccount]:
+        return await load()
+
+    async def invalidate_user(self, user_id: int) -> None:
+        return None
+
     async def account_view(
         self, account_id: int, ttl_seconds: int, load: Callable[[], Awaitable[AccountView | None]]
     ) -> AccountView | None:

@@ -46,7 +46,7 @@ async def world() -> tuple[list[Store], AdminService, User]:
 
     guard = GuardService(GuardPolicy(GuardConfig(grace_seconds=0), (ADMIN,)))
     trader = await UserService(uow).resolve(TRADER, "Ann", None, "en")
-    await LinkService(uow, SecretBox("k"), clock).link(trader, KEY.login, "Live")
+    await LinkService(uow, SecretBox("k"), clock, NullCache()).link(trader, KEY.login, "Live")
     return store, AdminService(uow, guard, NullCache(), Recorder(), (ADMIN,), clock), trader
 
 

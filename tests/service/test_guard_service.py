@@ -94,7 +94,7 @@ async def world() -> World:
     ports = BridgePorts(uow, MemoryNonces(), NullCache(), recorder, hot, FakeMarketMemory())
     bridge = BridgeService(ports, box, guard, clock)
     user = await UserService(uow).resolve(42, "Ann", None, "en")
-    linked = await LinkService(uow, box, clock).link(user, 5012345, "Live")
+    linked = await LinkService(uow, box, clock, NullCache()).link(user, 5012345, "Live")
     device = store[0].devices[linked.device_id]
     monitor = GuardMonitor(uow, guard, NullCache(), clock)
     admin = AdminService(uow, guard, NullCache(), recorder, (ADMIN,), clock)

@@ -61,7 +61,8 @@ async def world() -> World:
     def uow() -> FakeUnitOfWork:
         return FakeUnitOfWork(store)
 
-    users, links, doorbell = UserService(uow), LinkService(uow, SecretBox("k"), clock), Recorder()
+    users, doorbell = UserService(uow), Recorder()
+    links = LinkService(uow, SecretBox("k"), clock, NullCache())
     ann = await users.resolve(1001, "Ann", None, "en")
     boris = await users.resolve(1002, "Boris", None, "es")
     await users.resolve(1003, "Carla, no account", None, "en")
