@@ -11,19 +11,37 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
-from typing import TypeVar
+from decimal import Decimal
+from typing import Any, TypeVar
 
 from redis.asyncio import Redis
 from redis.exceptions import WatchError
 
+from core.domain.codec import decode_time, to_json
+from core.domain.market import (
+    GapDetected,
+    MarketEvent,
+    MoveDirection,
+    QuotesStale,
+    SpreadBlowout,
+    SymbolMarket,
+)
 from core.services.ports import SymbolMemory
 from db.redis_store import PREFIX
-from db.repositories.market import memory_from_json, memory_to_json
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 ATTEMPTS = 5
 MEMORY_TTL_SECONDS = 7 * 86400
+JsonDict = dict[str, Any]
+# How a stored event says what it is: these names are in keys already written, never rename one.
+EVENT_KINDS: dict[str, type[MarketEvent]] = {
+    "gap": GapDetected,
+    "spread": SpreadBlowout,
+    "stale": QuotesStale,
+}
+TIME_FIELDS = ("time", "previous_time", "unchanged_since")
+DECIMAL_FIELDS = ("previous_bid", "bid", "move_percent", "spread", "usual_spread", "multiple")
 
 
 def symbol_key(server: str, symbol: str) -> str:
@@ -71,3 +89,34 @@ class RedisMarketMemory:
                 except WatchError:
                     log.debug("market memory of %s changed meanwhile: judged again", server)
         raise AssertionError("unreachable: the last try watches nothing")
+
+
+def memory_to_json(memory: SymbolMemory) -> JsonDict:
+    return {"state": memory.state.to_dict(), "recent": [event_to_json(event) for event in memory.recent]}
+
+
+def memory_from_json(stored: JsonDict) -> SymbolMemory:
+    """A row written before events were kept has no `recent`."""
+    recent = tuple(event_from_json(event) for event in stored.get("recent", []))
+    return SymbolMemory(SymbolMarket.from_dict(stored["state"]), recent)
+
+
+def event_to_json(event: MarketEvent) -> JsonDict:
+    kind = next(name for name, kind in EVENT_KINDS.items() if isinstance(event, kind))
+    fields = to_json(event)
+    assert isinstance(fields, dict)
+    return {"kind": kind, **fields}
+
+
+def event_from_json(data: JsonDict) -> MarketEvent:
+    fields = {name: value for name, value in data.items() if name != "kind"}
+    for name in TIME_FIELDS:
+        if name in fields:
+            fields[name] = decode_time(fields[name])
+    for name in DECIMAL_FIELDS:
+        if name in fields:
+            fields[name] = Decimal(fields[name])
+    if fields.get("direction") is not None:
+        fields["direction"] = MoveDirection(fields["direction"])
+    event: MarketEvent = EVENT_KINDS[data["kind"]](**fields)
+    return event

@@ -16,7 +16,6 @@ from db.repositories.commands import SqlCommandRepository
 from db.repositories.deals import SqlDealRepository
 from db.repositories.devices import SqlDeviceRepository
 from db.repositories.halt import SqlHaltRepository
-from db.repositories.market import SqlMarketRepository
 from db.repositories.outbox import SqlOutboxRepository
 from db.repositories.sealed_secrets import SqlSealedSecretRepository
 from db.repositories.tokens import SqlTokenRepository
@@ -45,7 +44,6 @@ class SqlUnitOfWork:
         self.audit = SqlAuditRepository(self.session)
         self.halt = SqlHaltRepository(self.session)
         self.tokens = SqlTokenRepository(self.session)
-        self.market = SqlMarketRepository(self.session)
         self.sealed_secrets = SqlSealedSecretRepository(self.session)
         return self
 

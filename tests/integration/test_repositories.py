@@ -25,7 +25,7 @@ from core.domain.market import (
 )
 from core.domain.snapshot import AccountInfo, Quote, Snapshot, snapshot_to_json
 from core.services.ports import GuardRef, SymbolMemory
-from db.repositories.market import memory_from_json
+from db.hot_market import RedisMarketMemory, memory_from_json
 
 T0 = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 
@@ -143,11 +143,9 @@ def market_memory() -> SymbolMemory:
 
 async def test_a_symbols_market_memory_is_read_back_as_it_was_saved(core: Core) -> None:
     memory = market_memory()
-    async with core.bot_services.users.uow() as uow:
-        await uow.market.save("Live", {"XAUUSD": memory}, T0)
-        await uow.commit()
-    async with core.bot_services.users.uow() as uow:
-        stored = await uow.market.lock("Live", ["XAUUSD", "EURUSD"])
+    memories = RedisMarketMemory(core.redis)
+    await memories.update("Live", ["XAUUSD"], lambda stored: ({"XAUUSD": memory}, None))
+    stored = await memories.update("Live", ["XAUUSD", "EURUSD"], lambda stored: ({}, stored))
 
     assert stored == {"XAUUSD": memory}
     assert repr(stored["XAUUSD"]) == repr(memory)

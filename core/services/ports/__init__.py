@@ -10,7 +10,7 @@ from core.services.ports.commands import CommandRepository
 from core.services.ports.deals import DealRepository
 from core.services.ports.devices import DeviceRepository
 from core.services.ports.halt import HaltRepository
-from core.services.ports.market import MarketRepository, SymbolMemory
+from core.services.ports.market import SymbolMemory
 from core.services.ports.nonces import NonceStore
 from core.services.ports.outbox import Doorbell, OutboxRepository
 from core.services.ports.uow import UnitOfWork, UnitOfWorkFactory
@@ -30,7 +30,6 @@ __all__ = [
     "GuardRef",
     "HaltRepository",
     "JsonDict",
-    "MarketRepository",
     "NonceStore",
     "OutboxRepository",
     "SymbolMemory",

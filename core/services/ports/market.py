@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Protocol
 
 from core.domain.market import MarketEvent, SymbolMarket
 
@@ -16,11 +14,3 @@ class SymbolMemory:
 
     state: SymbolMarket
     recent: tuple[MarketEvent, ...] = ()
-
-
-class MarketRepository(Protocol):
-    async def lock(self, server: str, symbols: list[str]) -> dict[str, SymbolMemory]:
-        """What is stored of these symbols on `server`, locked until the unit of work ends."""
-        ...
-
-    async def save(self, server: str, memories: dict[str, SymbolMemory], now: datetime) -> None: ...

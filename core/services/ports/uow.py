@@ -13,7 +13,6 @@ from core.services.ports.commands import CommandRepository
 from core.services.ports.deals import DealRepository
 from core.services.ports.devices import DeviceRepository
 from core.services.ports.halt import HaltRepository
-from core.services.ports.market import MarketRepository
 from core.services.ports.outbox import OutboxRepository
 from core.services.ports.users import UserRepository
 
@@ -27,7 +26,6 @@ class UnitOfWork(Protocol):
     commands: CommandRepository
     outbox: OutboxRepository
     audit: AuditRepository
-    market: MarketRepository
 
     halt: HaltRepository
 
