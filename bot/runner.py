@@ -100,13 +100,7 @@ async def worker(core: Core, application: Application, tick_seconds: float = 1.0
     try:
         yield
     finally:
-        # Ask the loops to stop and let a pass in progress finish: a task cancelled in the middle of
-        # a COMMIT can leave its asyncpg connection (and so this shutdown) waiting forever.
-        stop.set()
-        _, late = await asyncio.wait(tasks, timeout=STOP_GRACE_SECONDS)
-        for task in late:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await _stop(stop, tasks)
         await doorbell.close()
 
 
@@ -125,11 +119,7 @@ async def hot_path(core: Core) -> AsyncIterator[None]:
     try:
         yield
     finally:
-        stop.set()
-        _, late = await asyncio.wait(tasks, timeout=STOP_GRACE_SECONDS)
-        for task in late:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await _stop(stop, tasks)
         await core.flusher.close()
 
 
@@ -178,3 +168,14 @@ def install_signal_handlers(stop: asyncio.Event) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+
+
+async def _stop(stop: asyncio.Event, tasks: list[asyncio.Task[None]]) -> None:
+    """Ask the loops to stop and let a pass in progress finish: a task cancelled in the middle of a
+    COMMIT can leave its asyncpg connection (and so this shutdown) waiting forever. Cancelled only past
+    the grace."""
+    stop.set()
+    _, late = await asyncio.wait(tasks, timeout=STOP_GRACE_SECONDS)
+    for task in late:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
