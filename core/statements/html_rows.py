@@ -2,8 +2,10 @@
 unclosed tags terminals write).
 
 A cell spanning n columns is followed by n - 1 empty (None) cells, as openpyxl reads a merged range:
-both report formats then index their columns the same way. Each cell keeps its `title` attribute,
-where MT4 writes a trade's comment (`[sl]`, `to #123`, `Deposit: …`).
+both report formats then index their columns the same way. Cells of class `hidden` (MT5 writes some,
+shown by no browser, inside its Positions rows) are left out, so the rows are the table a person
+sees. Each cell keeps its `title` attribute, where MT4 writes a trade's comment (`[sl]`, `to #123`,
+`Deposit: …`).
 """
 
 from __future__ import annotations
@@ -52,6 +54,7 @@ class _TableRows(HTMLParser):
         self._cell: list[str] | None = None
         self._title = ""
         self._span = 1
+        self._hidden = False
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag == "tr":
@@ -64,6 +67,7 @@ class _TableRows(HTMLParser):
             found = dict(attrs)
             self._cell, self._title = [], found.get("title") or ""
             self._span = _span(found.get("colspan"))
+            self._hidden = "hidden" in (found.get("class") or "").split()
         elif tag == "br" and self._cell is not None:
             self._cell.append(" ")
 
@@ -81,8 +85,9 @@ class _TableRows(HTMLParser):
         if self._cell is None or self._row is None:
             return
         text = " ".join("".join(self._cell).replace("\xa0", " ").split())
-        self._row.append(Cell(text or None, self._title))
-        self._row.extend(Cell(None) for _ in range(self._span - 1))
+        if not self._hidden:
+            self._row.append(Cell(text or None, self._title))
+            self._row.extend(Cell(None) for _ in range(self._span - 1))
         self._cell = None
 
     def end_row(self) -> None:

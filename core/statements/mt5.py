@@ -5,8 +5,9 @@ so the position is found the way the terminal made it: an `in` deal opens the po
 (a hedging account's position id is its opening order; on a netting account an `in` deal adds to the
 symbol's open position); an `out` deal closes the position the Positions table shows closing at that
 time and price on that symbol, or else the oldest open position on the symbol on the other side
-(partial closes, netting). Commission and fee are charged together (`Deal.commission`). The close
-reason comes from the terminal's comment (`[sl 1.13000]`, `[tp …]`, `[so …]`).
+(partial closes, netting). A report whose deal table has a Position column is taken at its word.
+Commission and fee are charged together (`Deal.commission`). The close reason comes from the
+terminal's comment (`[sl 1.13000]`, `[tp …]`, `[so …]`).
 """
 
 from __future__ import annotations
@@ -146,6 +147,8 @@ class _Book:
         position = 0
         if kind in (DealType.BUY, DealType.SELL):
             position = self._position(symbol, kind, entry, volume, fields.get("Time") or "", price, order)
+            named = fields.get("Position")  # some terminals' reports name it: then it is not inferred
+            position = int(named) if named and named.isdigit() else position
         return Deal(
             ticket=ticket,
             position=position,

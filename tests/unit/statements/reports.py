@@ -66,7 +66,8 @@ def mt4_number(label: str) -> Decimal:
 
 def mt5_html_report() -> bytes:
     """The xlsx report's rows written as MT5 writes its HTML report: UTF-16 with a byte order mark, one
-    table, section heads in `<th>`, labels spanning four columns, money with spaces between thousands."""
+    table, section heads in `<th>`, merged labels, money with spaces between thousands, and the hidden
+    cells MT5 writes in its Positions rows."""
     out = [
         '<!DOCTYPE html PUBLIC "-//W3C//DTD HTML 4.01//EN">\n<html><head>',
         "<title>5006391922: MetaTrader 5 iOS Demo - Trade History Report</title>",
@@ -74,6 +75,7 @@ def mt5_html_report() -> bytes:
         '<body><div align="center"><table cellspacing="1" cellpadding="3" border="0">',
     ]
     header: Cells = ()
+    section = ""
     for row in xlsx_rows():
         cells = list(row)
         while cells and cells[-1] is None:
@@ -81,11 +83,15 @@ def mt5_html_report() -> bytes:
         if not cells:
             continue
         if len(cells) == 1 and isinstance(cells[0], str):
+            section = cells[0]
             out.append(f'<tr align="center"><th colspan="14"><div><b>{escape(cells[0])}</b></div></th></tr>')
             continue
         if cells[0] == "Time" or cells[0] == "Open Time":
             header = tuple(cells)
-        out.append("<tr>" + "".join(_tds(cells, header)) + "</tr>")
+        tds = _tds(cells, header)
+        if section == "Positions":  # MT5 hides a cell in these rows
+            tds.insert(4, f'<td class="hidden" colspan="8">{"" if cells[0] == "Time" else "id:7"}</td>')
+        out.append("<tr>" + "".join(tds) + "</tr>")
     out.append("</table></div></body></html>")
     return "\n".join(out).encode("utf-16")
 
