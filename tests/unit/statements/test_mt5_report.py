@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import io
 from datetime import UTC, datetime
 from decimal import Decimal
 
+import openpyxl
 import pytest
 
 from core.domain.attribution import closed_trades
@@ -69,3 +71,62 @@ def test_the_html_report_gives_the_same_account_and_deals_as_the_workbook(report
 
     assert html.format is StatementFormat.MT5_HTML
     assert (html.account, html.deals) == (report.account, report.deals)
+
+
+def netting_report() -> bytes:
+    """A small report of a netting account in MT5's layout: two buys make one position, closed in two
+    parts; then a reversal by one deal (`in/out`)."""
+    header = ["Time", "Deal", "Symbol", "Type", "Direction", "Volume", "Price", "Order"]
+    header += ["Commission", "Fee", "Swap", "Profit", "Balance", "Comment"]
+    deals = [
+        ["2024.03.01 10:00:00", 1, None, "balance", None, None, None, None, 0, 0, 0, 5000, 5000],
+        ["2024.03.01 10:01:00", 2, "BOVA11", "buy", "in", "1", 145.84, 101, -0.5, 0, 0, 0, 4999.5],
+        ["2024.03.01 10:02:00", 3, "BOVA11", "buy", "in", "2", 145.80, 102, -1, 0, 0, 0, 4998.5],
+        ["2024.03.01 11:00:00", 4, "BOVA11", "sell", "out", "1", 146.0, 103, -0.5, 0, 0, 18, 5016],
+        ["2024.03.01 12:00:00", 5, "BOVA11", "sell", "in/out", "3", 146.2, 104, -1, -0.1, 0, 80, 5094.9],
+        [
+            "2024.03.01 13:00:00",
+            6,
+            "BOVA11",
+            "buy",
+            "out",
+            "1",
+            146.0,
+            105,
+            -0.5,
+            0,
+            0,
+            20,
+            5114.4,
+            "[tp 146]",
+        ],
+    ]
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    for row in [
+        ["Trade History Report"],
+        ["Account:", None, None, "7001234 (BRL, XP-PRD, real, Netting)"],
+        ["Deals"],
+        header,
+        *deals,
+    ]:
+        sheet.append(row)
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+def test_a_netting_account_s_deals_join_the_symbol_s_one_position() -> None:
+    report = parse_statement(netting_report())
+    trades = closed_trades(report.deals)
+
+    assert report.account.netting and report.account.server == "XP-PRD"
+    assert {deal.position for deal in report.deals if deal.symbol} == {101}
+    assert [(t.side.value, t.volume, t.open_price) for t in trades] == [
+        ("buy", Decimal(1), (Decimal("145.84") + 2 * Decimal("145.8")) / 3),
+        ("buy", Decimal(2), (Decimal("145.84") + 2 * Decimal("145.8")) / 3),
+        ("sell", Decimal(1), Decimal("146.2")),
+    ]
+    assert report.deals[4].commission == Decimal("-1.1")  # commission and fee together
+    assert sum(t.pnl for t in trades) == Decimal("5114.4") - 5000
