@@ -34,7 +34,8 @@ def parse_statement(data: bytes) -> Statement:
     """Read an MT5 Trade History Report (.xlsx or .html) or an MT4 Detailed Statement (.htm).
 
     The content decides, not the file's name. Raises `StatementError`: too big, not such a report,
-    or a report that cannot be read; nothing is kept from a refused file.
+    or a report that cannot be read; nothing is kept from a refused file. CPU-bound (about half a
+    second for a 1,800-trade MT4 statement, mostly html.parser): from async code, run it in a thread.
     """
     if len(data) > MAX_STATEMENT_BYTES:
         raise StatementError(Refusal.TOO_BIG, f"{len(data)} bytes, the limit is {MAX_STATEMENT_BYTES}")
