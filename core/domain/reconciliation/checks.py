@@ -147,9 +147,11 @@ def _own_fill(exp: ExpectedTrade, trade: BrokerTrade) -> tuple[tuple[Deal, ...],
 
 
 def _netting_duplicate(exp: ExpectedTrade, ours: tuple[Deal, ...]) -> bool:
-    """A netting account merges a second fill of the signal into the same position: its tagged deals
-    then hold at least twice the signal's volume (a partial fill's pieces add up to at most once)."""
-    return len(ours) > 1 and total_volume(ours) >= 2 * exp.volume
+    """A netting account merges a second fill of the signal into the same position: its deals tagged
+    with the signal then hold at least twice the signal's volume (a partial fill's pieces add up to at
+    most once). Untagged deals (a match by ticket or time) tell nothing of which order made them."""
+    tagged = [deal for deal in ours if signal_id_from_comment(deal.comment) == exp.signal_id]
+    return len(tagged) > 1 and total_volume(tagged) >= 2 * exp.volume
 
 
 def _settled(trade: BrokerTrade, now: datetime, config: ReconciliationConfig) -> bool:

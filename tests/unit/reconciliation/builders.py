@@ -138,11 +138,17 @@ class Book:
     def copy_of(self, exp: ExpectedTrade, ticket: int) -> Book:
         """`exp` filled exactly as expected: one position and its opening deal."""
         self.expected.append(exp)
+        return self.filled(exp, ticket)
+
+    def filled(self, exp: ExpectedTrade, ticket: int) -> Book:
+        """The broker's side of `exp` filled exactly: a position and its opening deal."""
         self.positions.append(held(ticket, exp))
         self.deals.append(opening(ticket * 10, ticket, exp))
         return self
 
-    def run(self, now: datetime = LATER, config: ReconciliationConfig | None = None) -> tuple[Divergence, ...]:
+    def run(
+        self, now: datetime = LATER, config: ReconciliationConfig | None = None
+    ) -> tuple[Divergence, ...]:
         settings = config or ReconciliationConfig()
         return reconcile(ACCOUNT, self.expected, self.positions, self.deals, self.closes, now, settings)
 

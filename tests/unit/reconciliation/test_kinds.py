@@ -175,7 +175,9 @@ def test_a_stop_loss_moved_on_the_bot_position_is_sl_tp_changed() -> None:
 def test_one_signal_filled_twice_on_a_hedging_account_is_a_critical_duplicate() -> None:
     exp = expect()
     twice = expect(queued_at=T0 + timedelta(seconds=5))
-    book = Book([exp], [held(1001, exp), held(1002, twice)], [opening(10, 1001, exp), opening(20, 1002, twice)])
+    book = Book(
+        [exp], [held(1001, exp), held(1002, twice)], [opening(10, 1001, exp), opening(20, 1002, twice)]
+    )
     found = only(book.run(), K.DUPLICATE_EXECUTION)
     assert (found.evidence.tickets, found.critical) == ((1001, 1002), True)
     assert kinds(book.run()) == [K.DUPLICATE_EXECUTION]  # the second position is not also "manual"
