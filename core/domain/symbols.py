@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from decimal import Decimal
+from functools import lru_cache
 
 FIVE_DIGITS = Decimal("0.00001")
 THREE_DIGITS = Decimal("0.001")
@@ -49,6 +50,7 @@ POINTS: Mapping[str, Decimal] = {
 DECORATIONS = (".", "-", "_", "#", "!", "+")
 
 
+@lru_cache(maxsize=4096)
 def base_symbol(symbol: str) -> str:
     """The symbol without a broker's prefix or suffix: `#US30` → US30, `EURUSD.m` → EURUSD,
     `EURUSDm` → EURUSD (a lower-case tail after an upper-case name is a suffix)."""
@@ -67,7 +69,11 @@ def point_size(symbol: str, overrides: Mapping[str, Decimal] | None = None) -> D
         known = overrides.get(symbol) or overrides.get(base_symbol(symbol))
         if known is not None:
             return known
-    name = base_symbol(symbol)
+    return _point_by_name(base_symbol(symbol))
+
+
+@lru_cache(maxsize=4096)
+def _point_by_name(name: str) -> Decimal:
     if name in POINTS:
         return POINTS[name]
     if name[:3] in METALS:

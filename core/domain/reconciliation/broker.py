@@ -3,7 +3,7 @@ deals, and the facts reconciliation reads from them (filled volume and price, wh
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -15,11 +15,12 @@ ZERO = Decimal(0)
 _SIDE_OF_DEAL = {DealType.BUY: Side.BUY, DealType.SELL: Side.SELL}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class BrokerTrade:
     """One position id as the broker shows it. `position` is None once it is closed (only its deals tell
     of it then). `ins` are its opening deals (entry `in`), `outs` its closing ones (`out`, `inout`,
-    `out_by`), each in time order."""
+    `out_by`), each in time order. `signal_ids`: the signals its comment and its opening deals name
+    (`tg:<id>`)."""
 
     ticket: int
     symbol: str
@@ -28,18 +29,11 @@ class BrokerTrade:
     position: Position | None
     ins: tuple[Deal, ...]
     outs: tuple[Deal, ...]
+    signal_ids: frozenset[str]
 
     @property
     def is_open(self) -> bool:
         return self.position is not None
-
-    @property
-    def signal_ids(self) -> frozenset[str]:
-        """The signals the position's comment and its opening deals name (`tg:<id>`)."""
-        comments = [deal.comment for deal in self.ins]
-        if self.position is not None:
-            comments.append(self.position.comment)
-        return frozenset(sid for sid in map(signal_id_from_comment, comments) if sid is not None)
 
     def net_volume(self) -> Decimal:
         """What the known deals leave open, on the trade's side (netting: every buy adds to a long)."""
@@ -67,15 +61,34 @@ def broker_trades(positions: Iterable[Position], deals: Iterable[Deal]) -> dict[
 
 
 def _trade(ticket: int, position: Position | None, deals: Mapping[int, Deal]) -> BrokerTrade | None:
-    ordered = sorted(deals.values(), key=lambda deal: (deal.time, deal.ticket))
+    ordered = sorted(deals.values(), key=_time_order) if len(deals) > 1 else list(deals.values())
     ins = tuple(deal for deal in ordered if deal.entry is DealEntry.IN)
-    outs = tuple(deal for deal in ordered if deal.entry is not DealEntry.IN)
+    outs = (
+        tuple(deal for deal in ordered if deal.entry is not DealEntry.IN) if len(ins) < len(ordered) else ()
+    )
+    comments = {deal.comment for deal in ins}
     if position is not None:
-        return BrokerTrade(ticket, position.symbol, position.side, position.open_time, position, ins, outs)
+        comments.add(position.comment)
+    tags = frozenset(_signal_ids(comments))
+    if position is not None:
+        return BrokerTrade(
+            ticket, position.symbol, position.side, position.open_time, position, ins, outs, tags
+        )
     if ins:
         first = ins[0]
-        return BrokerTrade(ticket, first.symbol, _SIDE_OF_DEAL[first.type], first.time, None, ins, outs)
+        return BrokerTrade(ticket, first.symbol, _SIDE_OF_DEAL[first.type], first.time, None, ins, outs, tags)
     return None  # only closing deals of a position opened before what we know: nothing to judge
+
+
+def _signal_ids(comments: Iterable[str]) -> Iterator[str]:
+    for comment in comments:
+        signal_id = signal_id_from_comment(comment)
+        if signal_id is not None:
+            yield signal_id
+
+
+def _time_order(deal: Deal) -> tuple[datetime, int]:
+    return deal.time, deal.ticket
 
 
 def average_price(deals: Iterable[Deal]) -> Decimal | None:

@@ -3,7 +3,7 @@ divergences it finds, with their evidence."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -26,7 +26,7 @@ from core.domain.reconciliation.model import (
     VolumeCause,
     divergence,
 )
-from core.domain.signals import ExpectedTrade, signal_id_from_comment
+from core.domain.signals import ExpectedTrade
 from core.domain.snapshot import Deal, DealReason, Side
 from core.domain.symbols import point_size
 
@@ -51,11 +51,14 @@ class Closing:
     external: tuple[Deal, ...]
 
 
+NOT_CLOSED = Closing((), ())
+
+
 def split_closing(trade: BrokerTrade, ours: Mapping[int, Decimal | None]) -> Closing:
     """Our closes come through the EA (reason `expert`), up to the volume our acks say we closed; a
     stop-out, a stop loss or a hand is never ours."""
     if trade.ticket not in ours:
-        return Closing((), trade.outs)
+        return Closing((), trade.outs) if trade.outs else NOT_CLOSED
     left = ours[trade.ticket]
     mine: list[Deal] = []
     others: list[Deal] = []
@@ -68,106 +71,121 @@ def split_closing(trade: BrokerTrade, ours: Mapping[int, Decimal | None]) -> Clo
     return Closing(tuple(mine), tuple(others))
 
 
-def check_match(found: Match, ctx: Context) -> Iterator[Divergence]:
+@dataclass(frozen=True)
+class Fill:
+    """The opening deals of our fill (those tagged with the signal; all of them when none is, as when
+    the match was by ticket or by time) and the others (netting: other trades merged into it)."""
+
+    ours: tuple[Deal, ...]
+    foreign: tuple[Deal, ...]
+    tagged: bool
+    volume: Decimal  # of ours
+
+    def duplicated(self, exp: ExpectedTrade) -> bool:
+        """A netting account merges a second fill of the signal into the same position: its tagged deals
+        then hold at least twice the signal's volume (a partial fill's pieces add up to at most once).
+        Untagged deals (a match by ticket or time) tell nothing of which order made them."""
+        return self.tagged and len(self.ours) > 1 and self.volume >= 2 * exp.volume
+
+
+def own_fill(exp: ExpectedTrade, trade: BrokerTrade) -> Fill:
+    comment = exp.comment
+    tagged = tuple(deal for deal in trade.ins if deal.comment == comment)
+    if not tagged:
+        return Fill(trade.ins, (), False, total_volume(trade.ins))
+    foreign = (
+        tuple(deal for deal in trade.ins if deal.comment != comment) if len(tagged) < len(trade.ins) else ()
+    )
+    return Fill(tagged, foreign, True, total_volume(tagged))
+
+
+def check_match(found: Match, ctx: Context) -> list[Divergence]:
     exp, trade = found.expected, found.trade
     if trade is None:
-        yield from _missing(exp, ctx)
-        return
-    yield from _duplicates(found, ctx)
-    closing = split_closing(trade, ctx.ours)
-    ours, foreign = _own_fill(exp, trade)
+        return _kept(_missing(exp, ctx))
+    fill = own_fill(exp, trade)
+    found_here = [_duplicates(found, fill, ctx)]
     settled = _settled(trade, ctx.now, ctx.config)
-    if settled and ours and not _netting_duplicate(exp, ours):
-        filled = total_volume(ours)
-        if filled != exp.volume:
-            yield _volume(exp, trade, ctx, VolumeCause.PARTIAL_FILL, exp.volume, filled)
+    if settled and fill.ours and not fill.duplicated(exp) and fill.volume != exp.volume:
+        found_here.append(_volume(exp, trade, ctx, VolumeCause.PARTIAL_FILL, exp.volume, fill.volume))
+    closing = split_closing(trade, ctx.ours)
     if trade.position is None:
-        yield from _closed(exp, trade, closing, ctx)
+        found_here.append(_closed(exp, trade, closing, ctx))
     else:
-        if foreign:
-            filled = total_volume(ours)
-            yield _volume(exp, trade, ctx, VolumeCause.NETTING, filled, filled + total_volume(foreign))
+        if fill.foreign:
+            mixed = fill.volume + total_volume(fill.foreign)
+            found_here.append(_volume(exp, trade, ctx, VolumeCause.NETTING, fill.volume, mixed))
         if closing.external:
             left = trade.position.volume + total_volume(closing.external)  # had nobody else closed
             how = CLOSED_HOW_BY_REASON[closing.external[-1].reason]
-            yield _volume(exp, trade, ctx, VolumeCause.PARTIAL_CLOSE, left, trade.position.volume, how)
+            volume = trade.position.volume
+            found_here.append(_volume(exp, trade, ctx, VolumeCause.PARTIAL_CLOSE, left, volume, how))
         if settled:
-            yield from _deals_incomplete(trade, ctx, exp.signal_id)
-        yield from _sl_tp(exp, trade, ctx)
-    yield from _slippage(exp, trade, ours, ctx)
+            found_here.append(_deals_incomplete(trade, ctx, exp.signal_id))
+        found_here.append(_sl_tp(exp, trade, ctx))
+    found_here.append(_slippage(exp, trade, fill.ours, ctx))
+    return _kept(*found_here)
 
 
-def check_unexpected(trade: BrokerTrade, ctx: Context) -> Iterator[Divergence]:
+def check_unexpected(trade: BrokerTrade, ctx: Context) -> list[Divergence]:
     """A trade no expected trade claims: the trader's own, once it is older than the grace window.
     One the EA opened for a signal (a `tg:` comment) that this pass was not given is not the trader's."""
     if trade.signal_ids or not _settled(trade, ctx.now, ctx.config):
-        return
+        return []
     evidence = Evidence(
         symbol=trade.symbol,
         side=trade.side,
         actual_volume=trade.position.volume if trade.position else total_volume(trade.ins),
         actual_price=trade.position.open_price if trade.position else average_price(trade.ins),
     )
-    yield divergence(Kind.MANUAL_POSITION, ctx.account_id, None, trade.ticket, evidence)
-    if trade.position is not None:
-        yield from _deals_incomplete(trade, ctx, None)
+    manual = divergence(Kind.MANUAL_POSITION, ctx.account_id, None, trade.ticket, evidence)
+    return _kept(manual, _deals_incomplete(trade, ctx, None))
 
 
-def _missing(exp: ExpectedTrade, ctx: Context) -> Iterator[Divergence]:
+def _kept(*found: Divergence | None) -> list[Divergence]:
+    return [one for one in found if one is not None]
+
+
+def _missing(exp: ExpectedTrade, ctx: Context) -> Divergence | None:
     evidence = Evidence(symbol=exp.symbol, side=exp.side, expected_volume=exp.volume)
     if exp.ticket is not None:  # the ack named a position, which is gone with no closing deal seen
         if exp.ticket not in ctx.ours:
             gone = Evidence(symbol=exp.symbol, side=exp.side, how=ClosedHow.UNKNOWN)
-            yield divergence(Kind.CLOSED_EXTERNALLY, ctx.account_id, exp.signal_id, exp.ticket, gone)
+            return divergence(Kind.CLOSED_EXTERNALLY, ctx.account_id, exp.signal_id, exp.ticket, gone)
     elif ctx.now >= exp.queued_at + ctx.config.fill_window + ctx.config.grace:
-        yield divergence(Kind.NOT_EXECUTED, ctx.account_id, exp.signal_id, None, evidence)
+        return divergence(Kind.NOT_EXECUTED, ctx.account_id, exp.signal_id, None, evidence)
+    return None
 
 
-def _duplicates(found: Match, ctx: Context) -> Iterator[Divergence]:
+def _duplicates(found: Match, fill: Fill, ctx: Context) -> Divergence | None:
     exp = found.expected
+    if not found.extra and len(fill.ours) < 2:
+        return None
     tickets: tuple[int, ...] = ()
     if found.extra and found.trade is not None:
         tickets = tuple(sorted(trade.ticket for trade in (found.trade, *found.extra)))
-    elif found.trade is not None:
-        ours, _ = _own_fill(exp, found.trade)
-        if _netting_duplicate(exp, ours):
-            tickets = tuple(sorted(deal.ticket for deal in ours))
+    elif fill.duplicated(exp):
+        tickets = tuple(sorted(deal.ticket for deal in fill.ours))
     if tickets:
         evidence = Evidence(symbol=exp.symbol, side=exp.side, expected_volume=exp.volume, tickets=tickets)
-        yield divergence(Kind.DUPLICATE_EXECUTION, ctx.account_id, exp.signal_id, None, evidence)
-
-
-def _own_fill(exp: ExpectedTrade, trade: BrokerTrade) -> tuple[tuple[Deal, ...], tuple[Deal, ...]]:
-    """The opening deals of our fill (tagged with the signal; all of them when none is tagged, as when
-    the match was by ticket or by time) and the others (netting: other trades merged into it)."""
-    tagged = tuple(deal for deal in trade.ins if signal_id_from_comment(deal.comment) == exp.signal_id)
-    if not tagged:
-        return trade.ins, ()
-    return tagged, tuple(deal for deal in trade.ins if deal not in tagged)
-
-
-def _netting_duplicate(exp: ExpectedTrade, ours: tuple[Deal, ...]) -> bool:
-    """A netting account merges a second fill of the signal into the same position: its deals tagged
-    with the signal then hold at least twice the signal's volume (a partial fill's pieces add up to at
-    most once). Untagged deals (a match by ticket or time) tell nothing of which order made them."""
-    tagged = [deal for deal in ours if signal_id_from_comment(deal.comment) == exp.signal_id]
-    return len(tagged) > 1 and total_volume(tagged) >= 2 * exp.volume
+        return divergence(Kind.DUPLICATE_EXECUTION, ctx.account_id, exp.signal_id, None, evidence)
+    return None
 
 
 def _settled(trade: BrokerTrade, now: datetime, config: ReconciliationConfig) -> bool:
     """Older than the grace window, counted from its latest opening deal (more pieces of a fill, or a
     fill the snapshot has not caught yet, may still come)."""
-    latest = max((deal.time for deal in trade.ins), default=trade.opened_at)
-    return now - max(latest, trade.opened_at) >= config.grace
+    latest = max(trade.ins[-1].time, trade.opened_at) if trade.ins else trade.opened_at  # ins: time order
+    return now - latest >= config.grace
 
 
-def _closed(exp: ExpectedTrade, trade: BrokerTrade, closing: Closing, ctx: Context) -> Iterator[Divergence]:
+def _closed(exp: ExpectedTrade, trade: BrokerTrade, closing: Closing, ctx: Context) -> Divergence | None:
     if closing.external:
         how = CLOSED_HOW_BY_REASON[closing.external[-1].reason]
     elif closing.ours:
-        return
+        return None
     elif trade.ticket in ctx.ours:
-        return  # we closed it; its closing deal has not reached us
+        return None  # we closed it; its closing deal has not reached us
     else:
         how = ClosedHow.UNKNOWN
     evidence = Evidence(
@@ -177,14 +195,14 @@ def _closed(exp: ExpectedTrade, trade: BrokerTrade, closing: Closing, ctx: Conte
         actual_volume=total_volume(closing.external) or None,
         actual_price=closing.external[-1].price if closing.external else None,
     )
-    yield divergence(Kind.CLOSED_EXTERNALLY, ctx.account_id, exp.signal_id, trade.ticket, evidence)
+    return divergence(Kind.CLOSED_EXTERNALLY, ctx.account_id, exp.signal_id, trade.ticket, evidence)
 
 
-def _deals_incomplete(trade: BrokerTrade, ctx: Context, signal_id: str | None) -> Iterator[Divergence]:
+def _deals_incomplete(trade: BrokerTrade, ctx: Context, signal_id: str | None) -> Divergence | None:
     """An open position whose known deals do not make its volume: a fill outside what we were told
     (before the window, a missed snapshot) or a broker that netted something we never saw."""
     if trade.position is None or not trade.ins:
-        return
+        return None
     known = trade.net_volume()
     if known != trade.position.volume:
         evidence = Evidence(
@@ -194,7 +212,8 @@ def _deals_incomplete(trade: BrokerTrade, ctx: Context, signal_id: str | None) -
             expected_volume=known,
             actual_volume=trade.position.volume,
         )
-        yield divergence(Kind.VOLUME_MISMATCH, ctx.account_id, signal_id, trade.ticket, evidence)
+        return divergence(Kind.VOLUME_MISMATCH, ctx.account_id, signal_id, trade.ticket, evidence)
+    return None
 
 
 def _volume(
@@ -217,11 +236,13 @@ def _volume(
     return divergence(Kind.VOLUME_MISMATCH, ctx.account_id, exp.signal_id, trade.ticket, evidence)
 
 
-def _sl_tp(exp: ExpectedTrade, trade: BrokerTrade, ctx: Context) -> Iterator[Divergence]:
+def _sl_tp(exp: ExpectedTrade, trade: BrokerTrade, ctx: Context) -> Divergence | None:
     position = trade.position
     assert position is not None
-    tolerance = ctx.config.sl_tp_tolerance(exp.symbol) * point_size(trade.symbol, ctx.config.points)
     actual_sl, actual_tp = _level(position.sl), _level(position.tp)
+    if exp.sl == actual_sl and exp.tp == actual_tp:
+        return None
+    tolerance = ctx.config.sl_tp_tolerance(exp.symbol) * point_size(trade.symbol, ctx.config.points)
     if _differs(exp.sl, actual_sl, tolerance) or _differs(exp.tp, actual_tp, tolerance):
         evidence = Evidence(
             symbol=trade.symbol,
@@ -231,7 +252,8 @@ def _sl_tp(exp: ExpectedTrade, trade: BrokerTrade, ctx: Context) -> Iterator[Div
             expected_tp=exp.tp,
             actual_tp=actual_tp,
         )
-        yield divergence(Kind.SL_TP_CHANGED, ctx.account_id, exp.signal_id, trade.ticket, evidence)
+        return divergence(Kind.SL_TP_CHANGED, ctx.account_id, exp.signal_id, trade.ticket, evidence)
+    return None
 
 
 def _level(value: Decimal | None) -> Decimal | None:
@@ -245,19 +267,31 @@ def _differs(expected: Decimal | None, actual: Decimal | None, tolerance: Decima
     return abs(actual - expected) > tolerance
 
 
+def _fill_price(trade: BrokerTrade, ours: tuple[Deal, ...]) -> Decimal | None:
+    """One deal's price, the volume-weighted price of a fill in pieces (to 8 places, as BRIDGE.md), or
+    the position's open price when its deals are not known."""
+    if len(ours) == 1:
+        return ours[0].price
+    if ours:
+        average = average_price(ours)
+        return None if average is None else average.quantize(PRICE_PLACES)
+    return trade.position.open_price if trade.position else None
+
+
 def _slippage(
     exp: ExpectedTrade, trade: BrokerTrade, ours: tuple[Deal, ...], ctx: Context
-) -> Iterator[Divergence]:
-    fill = average_price(ours) if ours else trade.position.open_price if trade.position else None
-    if exp.entry is None or fill is None:
-        return
-    fill = fill.quantize(PRICE_PLACES)  # BRIDGE.md: at most 8 decimal places
+) -> Divergence | None:
+    if exp.entry is None:
+        return None
+    fill = _fill_price(trade, ours)
+    if fill is None:
+        return None
     point = point_size(trade.symbol, ctx.config.points)
     against = (fill - exp.entry) if trade.side is Side.BUY else (exp.entry - fill)
     points = against / point
     tolerance = ctx.config.slippage_tolerance(exp.symbol)
     if abs(points) <= tolerance:
-        return
+        return None
     volume = total_volume(ours) if ours else trade.position.volume if trade.position else ZERO
     per_unit = value_per_price_unit(trade, fill)
     cost = None if per_unit is None else (against * volume * per_unit).quantize(CENT)
@@ -272,4 +306,4 @@ def _slippage(
         tolerance_points=tolerance,
         cost=cost,
     )
-    yield divergence(Kind.SLIPPAGE, ctx.account_id, exp.signal_id, trade.ticket, evidence)
+    return divergence(Kind.SLIPPAGE, ctx.account_id, exp.signal_id, trade.ticket, evidence)

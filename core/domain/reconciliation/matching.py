@@ -47,27 +47,29 @@ def match(
     ordered = sorted(expected, key=lambda e: (e.queued_at, e.signal_id, e.command_id))
     tagged = _by_signal(trades.values())
     claimed: set[int] = set()
-    sure: dict[str, Match] = {}
+    matches: dict[str, Match] = {}
     for exp in ordered:
         found = sure_match(exp, trades, tagged.get(exp.signal_id, ()))
         if found.trade is not None:
-            sure[exp.signal_id] = found
-            claimed.update(trade.ticket for trade in (found.trade, *found.extra))
-    expected_ids = {exp.signal_id for exp in ordered}
-    spare = [
-        trade
-        for ticket, trade in sorted(trades.items())
-        if ticket not in claimed and not (trade.signal_ids & expected_ids)
-    ]
-    matches = []
-    for exp in ordered:
-        found = sure.get(exp.signal_id) or _by_window(exp, spare, grace, window)
-        if found.trade is not None and found.by is MatchedBy.WINDOW:
+            matches[exp.signal_id] = found
             claimed.add(found.trade.ticket)
-            spare.remove(found.trade)
-        matches.append(found)
-    unmatched = tuple(trade for ticket, trade in sorted(trades.items()) if ticket not in claimed)
-    return Matching(tuple(matches), unmatched)
+            claimed.update(trade.ticket for trade in found.extra)
+    waiting = [exp for exp in ordered if exp.signal_id not in matches]
+    if waiting:
+        expected_ids = {exp.signal_id for exp in ordered}
+        spare = [
+            trade
+            for ticket, trade in sorted(trades.items())
+            if ticket not in claimed and not (trade.signal_ids & expected_ids)
+        ]
+        for exp in waiting:
+            found = _by_window(exp, spare, grace, window)
+            if found.trade is not None:
+                claimed.add(found.trade.ticket)
+                spare.remove(found.trade)
+            matches[exp.signal_id] = found
+    unmatched = tuple(trades[ticket] for ticket in sorted(trades.keys() - claimed))
+    return Matching(tuple(matches[exp.signal_id] for exp in ordered), unmatched)
 
 
 def sure_match(exp: ExpectedTrade, trades: Mapping[int, BrokerTrade], tagged: Iterable[BrokerTrade]) -> Match:
