@@ -106,7 +106,7 @@ SEVERITY: Mapping[DivergenceKind, Severity] = {
 _STABLE: Mapping[DivergenceKind, tuple[str, ...]] = {
     DivergenceKind.NOT_EXECUTED: (),
     DivergenceKind.MANUAL_POSITION: (),
-    DivergenceKind.CLOSED_EXTERNALLY: ("how",),
+    DivergenceKind.CLOSED_EXTERNALLY: (),  # a ticket closes once: seen first without its deal, then with it
     DivergenceKind.VOLUME_MISMATCH: ("cause", "expected_volume", "actual_volume"),
     DivergenceKind.SLIPPAGE: ("expected_price", "actual_price"),
     DivergenceKind.SL_TP_CHANGED: ("expected_sl", "actual_sl", "expected_tp", "actual_tp"),

@@ -96,6 +96,11 @@ def test_an_acked_position_that_vanished_without_a_deal_is_closed_externally_how
     found = only(book.run(), K.CLOSED_EXTERNALLY)
     assert (found.ticket, found.evidence.how) == (1001, ClosedHow.UNKNOWN)
     assert Book(expected=[expect(ticket=1001)], closes=[SettledClose(1001)]).run() == ()
+    # its closing deal arriving later tells how, and is the same divergence (reported once)
+    exp = expect(ticket=1001)
+    told = Book([exp], deals=[opening(10, 1001, exp), closing(11, 1001, exp, DealReason.SL)]).run()
+    assert only(told, K.CLOSED_EXTERNALLY).id == found.id
+    assert only(told, K.CLOSED_EXTERNALLY).evidence.how is ClosedHow.SL
 
 
 def test_a_fill_split_over_several_deals_that_add_up_is_one_clean_position() -> None:
