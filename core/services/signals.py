@@ -238,10 +238,10 @@ def was_reached(delivery: Delivery) -> bool:
 
 
 def _refusal(follower: Follower, halt: Halt | None) -> SkipReason | None:
+    if follower.liquidated:  # a liquidation locks too: say the bigger thing
+        return SkipReason.LIQUIDATED
     if follower.locked:
         return SkipReason.LOCKED
-    if follower.liquidated:
-        return SkipReason.LIQUIDATED
     if halt is not None and halt.active:
         return SkipReason.HALTED
     return None
