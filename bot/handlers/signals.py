@@ -37,7 +37,8 @@ async def signal_pressed(update: Update, context: Context) -> None:
         await query.answer(t("signal.not_yours"), show_alert=True)
         return
     await query.answer()
-    await query.edit_message_reply_markup(None)
+    if decision.changed:  # a second tap finds the buttons already gone: nothing to edit
+        await query.edit_message_reply_markup(None)
     await reply(update, _outcome(context, decision))
 
 

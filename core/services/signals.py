@@ -247,11 +247,15 @@ def _refusal(follower: Follower, halt: Halt | None) -> SkipReason | None:
     return None
 
 
+def _wire(value: Decimal) -> str:
+    """An exact decimal string without the stored NUMERIC(24, 8)'s trailing zeros ("0.1", "1.085")."""
+    return format(value.normalize(), "f")
+
+
 def _command_fields(signal: Signal, volume: Decimal) -> dict[str, str]:
-    fields = {"symbol": signal.symbol, "side": signal.side.value, "volume": str(volume)}
-    fields |= {
-        name: str(value) for name, value in (("sl", signal.sl), ("tp", signal.tp)) if value is not None
-    }
+    fields = {"symbol": signal.symbol, "side": signal.side.value, "volume": _wire(volume)}
+    levels = (("sl", signal.sl), ("tp", signal.tp))
+    fields |= {name: _wire(value) for name, value in levels if value is not None}
     return fields | {"signal_id": signal.id}
 
 

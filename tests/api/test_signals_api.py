@@ -132,8 +132,8 @@ async def test_in_auto_mode_the_open_position_is_in_the_next_snapshot_answer_and
     [command] = answer["commands"]
     wire = ("type", "reason", "symbol", "side", "volume", "sl", "tp", "signal_id")
     assert {name: command[name] for name in wire} == {
-        "type": "open_position", "reason": "signal", "symbol": "EURUSD", "side": "buy", "volume": "0.10",
-        "sl": "1.08000", "tp": "1.09500", "signal_id": "sig_8f3a",
+        "type": "open_position", "reason": "signal", "symbol": "EURUSD", "side": "buy", "volume": "0.1",
+        "sl": "1.08", "tp": "1.095", "signal_id": "sig_8f3a",
     }  # fmt: skip
     [expected] = await expected_trades(core)
     assert expected[:4] == ("sig_8f3a", command["id"], "EURUSD", None)
