@@ -35,7 +35,7 @@ from bot.context import BotServices
 from bot.metrics import BotMetrics, CacheMetrics
 from bot.updates import PerChatUpdateProcessor
 from core.api.app import ApiDeps, InvalidUpdate, Webhook, create_app
-from core.api.operator import operator_key
+from core.api.operator import add_signal_routes, operator_key
 from core.api.server import HttpLimits
 from core.config import Settings
 from core.domain.guard import DailyLossBase, GuardConfig
@@ -52,6 +52,7 @@ from core.services.linking import LinkService
 from core.services.market import MarketGuardService, MarketPolicy
 from core.services.queries import AccountQueries
 from core.services.secrets import SecretBox
+from core.services.signals import SignalService
 from core.services.tokens import OperatorTokens
 from core.services.users import UserService
 from db import embedded
@@ -234,6 +235,7 @@ def _wire(
         preferences=PreferenceService(uow, cache, settings.max_drawdown_percent, clock),
         clock=clock,
         halt=HaltService(uow, admin.require_admin, doorbell, clock),
+        signals=SignalService(uow, queries, doorbell, clock),
     )
     return Core(
         settings=settings,
@@ -344,4 +346,6 @@ def build_http_app(core: Core, application: Application | None) -> web.Applicati
         registry=registry,
         loops=core.health.report,
     )
-    return create_app(deps)
+    app = create_app(deps)
+    add_signal_routes(app, core.bot_services.signals)
+    return app

@@ -17,6 +17,7 @@ from core.services.admin import AdminService, PreferenceService
 from core.services.halt import HaltService
 from core.services.linking import LinkService
 from core.services.queries import AccountQueries
+from core.services.signals import SignalService
 from core.services.users import UserService
 
 Context = ContextTypes.DEFAULT_TYPE
@@ -32,6 +33,7 @@ class BotServices:
     preferences: PreferenceService
     clock: Any
     halt: HaltService
+    signals: SignalService
 
     def now(self) -> datetime:
         return cast(datetime, self.clock())

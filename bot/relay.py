@@ -24,7 +24,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 from telegram.ext import ExtBot
 
 from bot.i18n import translator
-from bot.render import render_alert, split_message
+from bot.render import render_alert, signal_keyboard, split_message
 from core.domain.alerts import UndecodableAlert
 from core.domain.alerts.registry import priority_of
 from core.domain.models import PendingAlert
@@ -120,10 +120,15 @@ class AlertRelay:
             return True
         async with self.sending:
             try:
-                text = render_alert(translator(alert.language), alert.body)
+                t = translator(alert.language)
+                text, markup = render_alert(t, alert.body), signal_keyboard(t, alert.body)
                 budget = {"rate_limit_args": priority_of(alert.body)} if isinstance(self.bot, ExtBot) else {}
-                for part in split_message(text):
-                    await self.bot.send_message(alert.chat_id, part, parse_mode="HTML", **budget)
+                parts = split_message(text)
+                for number, part in enumerate(parts, 1):  # buttons under the last part
+                    buttons = markup if number == len(parts) else None
+                    await self.bot.send_message(
+                        alert.chat_id, part, parse_mode="HTML", reply_markup=buttons, **budget
+                    )
             except Forbidden as error:
                 await self.delivery.recipient_blocked(alert, str(error))
                 if self.on_blocked is not None:

@@ -47,6 +47,8 @@ class UserRow(Base):
     start_payload: Mapped[str | None] = mapped_column(String(64))
     blocked_bot: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    # how the user's accounts follow signals (core.domain.signals.SignalMode)
+    signal_mode: Mapped[str] = mapped_column(String(8), default="approve", server_default="approve")
 
 
 class AccountRow(Base):
@@ -227,3 +229,54 @@ class HaltRow(Base):
     note: Mapped[str] = mapped_column(String(200), default="")
     resumed_at: Mapped[datetime | None] = mapped_column()
     resumed_by: Mapped[str | None] = mapped_column(String(64))
+
+
+class SignalRow(Base):
+    """Every signal the operator API accepted (core.domain.signals.Signal); the id is the operator's."""
+
+    __tablename__ = "signals"
+    id: Mapped[str] = mapped_column(String(28), primary_key=True)
+    symbol: Mapped[str] = mapped_column(String(32))
+    side: Mapped[str] = mapped_column(String(4))
+    volume: Mapped[Decimal | None] = mapped_column()
+    risk_percent: Mapped[Decimal | None] = mapped_column(Numeric(8, 4))
+    sl: Mapped[Decimal | None] = mapped_column()
+    tp: Mapped[Decimal | None] = mapped_column()
+    entry: Mapped[Decimal | None] = mapped_column()
+    expires_at: Mapped[datetime | None] = mapped_column()
+    received_at: Mapped[datetime] = mapped_column()
+
+
+class SignalDeliveryRow(Base):
+    """One signal on one account (core.domain.signals.Delivery): at most one, ever."""
+
+    __tablename__ = "signal_deliveries"
+    signal_id: Mapped[str] = mapped_column(ForeignKey("signals.id"), primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), primary_key=True, index=True)
+    mode: Mapped[str] = mapped_column(String(8))
+    status: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str | None] = mapped_column(String(20))
+    volume: Mapped[Decimal | None] = mapped_column()
+    command_id: Mapped[str | None] = mapped_column(ForeignKey("commands.id"))
+    created_at: Mapped[datetime] = mapped_column()
+    decided_at: Mapped[datetime | None] = mapped_column()
+
+
+class ExpectedTradeRow(Base):
+    """What an account should come to hold because a signal's open_position was queued for it
+    (core.domain.signals.ExpectedTrade); `ticket` is filled from the EA's ack (SqlSignalRepository)."""
+
+    __tablename__ = "expected_trades"
+    __table_args__ = (UniqueConstraint("signal_id", "account_id", name="uq_expected_trades_signal_account"),)
+    command_id: Mapped[str] = mapped_column(ForeignKey("commands.id"), primary_key=True)
+    signal_id: Mapped[str] = mapped_column(ForeignKey("signals.id"))
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    symbol: Mapped[str] = mapped_column(String(32))
+    side: Mapped[str] = mapped_column(String(4))
+    volume: Mapped[Decimal] = mapped_column()
+    entry: Mapped[Decimal | None] = mapped_column()
+    sl: Mapped[Decimal | None] = mapped_column()
+    tp: Mapped[Decimal | None] = mapped_column()
+    expires_at: Mapped[datetime | None] = mapped_column()
+    queued_at: Mapped[datetime] = mapped_column()
+    ticket: Mapped[int | None] = mapped_column(BigInteger)

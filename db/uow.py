@@ -18,6 +18,7 @@ from db.repositories.devices import SqlDeviceRepository
 from db.repositories.halt import SqlHaltRepository
 from db.repositories.outbox import SqlOutboxRepository
 from db.repositories.sealed_secrets import SqlSealedSecretRepository
+from db.repositories.signals import SqlSignalRepository
 from db.repositories.tokens import SqlTokenRepository
 from db.repositories.users import SqlUserRepository
 from db.touched import take_touched
@@ -43,6 +44,7 @@ class SqlUnitOfWork:
         self.outbox = SqlOutboxRepository(self.session)
         self.audit = SqlAuditRepository(self.session)
         self.halt = SqlHaltRepository(self.session)
+        self.signals = SqlSignalRepository(self.session)
         self.tokens = SqlTokenRepository(self.session)
         self.sealed_secrets = SqlSealedSecretRepository(self.session)
         return self

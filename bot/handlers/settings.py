@@ -1,4 +1,5 @@
-"""/settings: the trader's language and a stricter personal drawdown limit (never a looser one).
+"""/settings: the trader's language, a stricter personal drawdown limit (never a looser one) and how
+their accounts follow signals (`/settings signals auto|approve|off`, approve by default).
 
 A limit that one of the trader's accounts is already past would close it out at the next snapshot:
 it is set only after the trader presses the confirm button, and every check runs again on the press.
@@ -10,6 +11,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
 from bot.context import Context, current_user, reply, services, tr
+from bot.i18n import Raw
 from core.services.admin import LimitChange
 from core.services.errors import InvalidInput
 
@@ -23,13 +25,27 @@ async def settings_command(update: Update, context: Context) -> None:
     t = tr(context)
     args = list(context.args or [])
     service_limit = t.percent(svc.settings.max_drawdown_percent)
+    if len(args) == 2 and args[0].lower() == "signals":
+        await _set_signal_mode(update, context, args[1])
+        return
     if len(args) != 2 or args[0].lower() != "limit":
         views = await svc.queries.views_of(current_user(context))
         personal = next((v.personal_limit for v in views if v.personal_limit is not None), None)
         limit = t.percent(personal) if personal is not None else t("settings.no_personal_limit")
-        await reply(update, t("settings.show", limit=limit, service_limit=service_limit))
+        mode = Raw(t(f"settings.signals_{(await svc.signals.mode_of(current_user(context))).value}"))
+        await reply(update, t("settings.show", limit=limit, service_limit=service_limit, signals=mode))
         return
     await _set_limit(update, context, args[1].lower(), confirmed=False)
+
+
+async def _set_signal_mode(update: Update, context: Context, text: str) -> None:
+    t = tr(context)
+    try:
+        mode = await services(context).signals.set_mode(current_user(context), text)
+    except InvalidInput:
+        await reply(update, t("settings.signals_usage"))
+        return
+    await reply(update, t("settings.signals_set", mode=t(f"settings.signals_{mode.value}")))
 
 
 async def limit_pressed(update: Update, context: Context) -> None:

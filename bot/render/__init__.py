@@ -8,6 +8,7 @@ from bot.render.alerts import RENDERERS, alert_values, render_alert
 from bot.render.common import money
 from bot.render.digest import DIGEST_LINES
 from bot.render.positions import render_positions
+from bot.render.signals import signal_keyboard
 from bot.render.split import SAFE_LIMIT, TELEGRAM_LIMIT, split_message, utf16_units
 from bot.render.status import (
     drawdown_bar,
@@ -34,6 +35,7 @@ __all__ = [
     "render_link",
     "render_positions",
     "render_status",
+    "signal_keyboard",
     "split_message",
     "utf16_units",
 ]

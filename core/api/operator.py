@@ -8,12 +8,16 @@ from typing import Any
 
 from aiohttp import web
 
+from core.api.bridge import CLOCK, read_limited_body
 from core.api.errors import HttpError, json_response
+from core.api.schemas import InvalidJson, parse_json, validate
+from core.api.signal_schemas import SignalIn, posted_json, to_signal
 from core.domain.account_key import AccountKey, BadAccountKey, parse_account_key, parse_id
 from core.domain.codec import encode_optional_time
 from core.domain.models import AccountView
-from core.services.errors import AmbiguousAccount, NotFound
+from core.services.errors import AmbiguousAccount, Forbidden, InvalidInput, NotFound
 from core.services.queries import AccountQueries
+from core.services.signals import SignalService
 from core.services.tokens import (
     DEFAULT_TTL,
     ROLES,
@@ -26,6 +30,7 @@ from core.services.tokens import (
 
 QUERIES = web.AppKey("queries", AccountQueries)
 TOKENS = web.AppKey("tokens", OperatorTokens)
+SIGNALS = web.AppKey("signals", SignalService)
 
 
 def operator_key(secret_key: str) -> bytes:
@@ -108,3 +113,24 @@ async def account_positions(request: web.Request) -> web.Response:
 def add_operator_routes(app: web.Application) -> None:
     app.router.add_get("/v1/accounts/{login}/status", account_status)
     app.router.add_get("/v1/accounts/{login}/positions", account_positions)
+
+
+async def post_signal(request: web.Request) -> web.Response:
+    """201 with where a new signal went; 200 with the stored one when its id was posted before."""
+    claims = await require_operator(request)
+    body = await read_limited_body(request)
+    try:
+        signal = to_signal(validate(SignalIn, parse_json(body)), request.app[CLOCK]())
+        posted = await request.app[SIGNALS].post(str(claims.get("role")), signal)
+    except InvalidJson:
+        raise HttpError(400, "invalid_json", "body is not JSON") from None
+    except InvalidInput as error:
+        raise HttpError(400, "invalid_payload", str(error)) from None
+    except Forbidden as error:
+        raise HttpError(403, "forbidden", str(error)) from None
+    return json_response(posted_json(posted), status=201 if posted.created else 200)
+
+
+def add_signal_routes(app: web.Application, signals: SignalService) -> None:
+    app[SIGNALS] = signals
+    app.router.add_post("/v1/signals", post_signal)

@@ -83,6 +83,11 @@ V1_ROWS: dict[str, dict[str, Any]] = {
     },
     "trading_halted": {"halt": 1, "since": MOMENT},
     "trading_resumed": {"halt": 1, "since": MOMENT, "until": MOMENT},
+    "signal": {
+        **ACCOUNT, "account_id": 7, "signal_id": "sig_8f3a", "symbol": "EURUSD", "side": "buy",
+        "volume": "0.10", "risk_percent": None, "entry": "1.08550", "sl": "1.08000", "tp": "1.09500",
+        "expires_at": MOMENT,
+    },
     "admin_liquidation_digest": {
         "items": [
             {**ACCOUNT, "event": "started", "reason": "max_drawdown"},

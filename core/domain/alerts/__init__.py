@@ -54,6 +54,7 @@ from core.domain.alerts.payload import (
     read_stored,
 )
 from core.domain.alerts.registry import BY_KIND, REGISTRY, AlertSpec, UnknownAlert, spec_of
+from core.domain.alerts.signals import SignalReceived
 
 __all__ = [
     "BY_KIND",
@@ -90,6 +91,7 @@ __all__ = [
     "MarketResponse",
     "MarketSpread",
     "MarketStale",
+    "SignalReceived",
     "StoredAlert",
     "TradingDayUnknown",
     "TradingLocked",

@@ -13,6 +13,7 @@ from core.services.ports.halt import HaltRepository
 from core.services.ports.market import SymbolMemory
 from core.services.ports.nonces import NonceStore
 from core.services.ports.outbox import Doorbell, OutboxRepository
+from core.services.ports.signals import Follower, SignalRepository
 from core.services.ports.uow import UnitOfWork, UnitOfWorkFactory
 from core.services.ports.users import UserRepository
 from core.services.ports.values import Clock, JsonDict
@@ -27,11 +28,13 @@ __all__ = [
     "DealRepository",
     "DeviceRepository",
     "Doorbell",
+    "Follower",
     "GuardRef",
     "HaltRepository",
     "JsonDict",
     "NonceStore",
     "OutboxRepository",
+    "SignalRepository",
     "SymbolMemory",
     "UnitOfWork",
     "UnitOfWorkFactory",

@@ -14,6 +14,7 @@ from core.services.ports.deals import DealRepository
 from core.services.ports.devices import DeviceRepository
 from core.services.ports.halt import HaltRepository
 from core.services.ports.outbox import OutboxRepository
+from core.services.ports.signals import SignalRepository
 from core.services.ports.users import UserRepository
 
 
@@ -28,6 +29,7 @@ class UnitOfWork(Protocol):
     audit: AuditRepository
 
     halt: HaltRepository
+    signals: SignalRepository
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(
