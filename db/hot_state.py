@@ -14,7 +14,7 @@ from typing import Any
 
 from redis.asyncio import Redis
 
-from core.domain.codec import decode_optional_time, encode_optional_time, to_json
+from core.domain.codec import decode_optional_time, encode_optional_time
 from core.domain.guard.state import GuardState
 from core.services.ports.hot import HotAccount, HotContext
 from db.redis_store import PREFIX
@@ -77,7 +77,7 @@ def account_to_json(account: HotAccount) -> str:
         "received_at": encode_optional_time(account.received_at),
         "commands": list(account.commands),
     }
-    return json.dumps(to_json(data))
+    return json.dumps(data)  # every part is JSON already: the snapshot and commands as stored, the guard
 
 
 def account_from_json(raw: str, version: int, rev: int, refresh: bool) -> HotAccount:
