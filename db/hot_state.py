@@ -8,7 +8,6 @@ strings, times ISO 8601 (core.domain.codec)."""
 
 from __future__ import annotations
 
-import json
 from decimal import Decimal
 from typing import Any
 
@@ -66,7 +65,7 @@ def hold_key(account_id: int) -> str:
     return f"{PREFIX}:{{acct:{account_id}}}:hold"
 
 
-def account_to_json(account: HotAccount) -> str:
+def account_to_json(account: HotAccount) -> bytes:
     context = account.context
     data: JsonDict = {
         "context": {
@@ -83,7 +82,7 @@ def account_to_json(account: HotAccount) -> str:
         "received_at": encode_optional_time(account.received_at),
         "commands": list(account.commands),
     }
-    return json.dumps(data)  # every part is JSON already: the snapshot and commands as stored, the guard
+    return msgspec.json.encode(data)  # every part is JSON already: the snapshot, commands, the guard
 
 
 def account_from_json(raw: str | bytes, version: int, rev: int, refresh: bool) -> HotAccount:
