@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
+from functools import lru_cache
 
 from core.domain.codec import encode_time
 
@@ -123,6 +124,12 @@ class Snapshot:
     quotes: tuple[Quote, ...] = field(default=())
 
 
+@lru_cache(maxsize=8192)
+def _time_text(moment: datetime) -> str:
+    """Positions' open times repeat in every snapshot: each is encoded once (equal instants encode alike)."""
+    return encode_time(moment)
+
+
 def position_to_json(position: Position) -> dict[str, object]:
     """As the codec writes it (`to_json`), spelt out: this runs for every position of every snapshot."""
     return {
@@ -131,7 +138,7 @@ def position_to_json(position: Position) -> dict[str, object]:
         "side": position.side.value,
         "volume": str(position.volume),
         "open_price": str(position.open_price),
-        "open_time": encode_time(position.open_time),
+        "open_time": _time_text(position.open_time),
         "price": str(position.price),
         "profit": str(position.profit),
         "swap": str(position.swap),
@@ -160,7 +167,7 @@ def snapshot_to_json(snapshot: Snapshot) -> dict[str, object]:
         },
         "positions": [position_to_json(p) for p in snapshot.positions],
         "quotes": [
-            {"symbol": q.symbol, "bid": str(q.bid), "ask": str(q.ask), "time": encode_time(q.time)}
+            {"symbol": q.symbol, "bid": str(q.bid), "ask": str(q.ask), "time": _time_text(q.time)}
             for q in snapshot.quotes
         ],
     }
