@@ -1,6 +1,11 @@
 """The flusher's writes (core.services.flusher): one multi-row INSERT … ON CONFLICT DO UPDATE per table
 and batch, in one transaction. A state replaces the stored row only where its rev is higher, so a
-write behind never undoes a durable transition committed meanwhile."""
+write behind never undoes a durable transition committed meanwhile.
+
+Each statement is built once and executed with the batch's rows as parameters: SQLAlchemy's
+"insertmanyvalues" (enabled by RETURNING) renders the multi-row VALUES from the cached compiled form,
+instead of compiling a new statement of N × 14 bound values every flush (measured: a tenth of the API
+process's CPU at 400 snapshots/s)."""
 
 from __future__ import annotations
 
@@ -37,22 +42,31 @@ def _state_row(state: StateFlush) -> dict[str, Any]:
     }
 
 
-def _upsert_states(rows: list[dict[str, Any]]) -> Any:
-    statement = insert(STATE).values(rows)
-    fields = [name for name in rows[0] if name != "account_id"]
+STATE_FIELDS = (
+    "last_seq", "seq_device_id", "last_snapshot_at", "received_at", "currency", "balance", "equity",
+    "margin", "peak_equity", "snapshot", "guard", "guard_due_at", "rev",
+)  # fmt: skip
+
+
+def _upsert_states() -> Any:
+    statement = insert(STATE)
     return statement.on_conflict_do_update(
         index_elements=[STATE.c.account_id],
-        set_={name: statement.excluded[name] for name in fields},
+        set_={name: statement.excluded[name] for name in STATE_FIELDS},
         where=STATE.c.rev < statement.excluded.rev,
-    )
+    ).returning(STATE.c.account_id)
 
 
-def _upsert_points(rows: list[dict[str, Any]]) -> Any:
-    statement = insert(HISTORY).values(rows)
+def _upsert_points() -> Any:
+    statement = insert(HISTORY)
     return statement.on_conflict_do_update(
         index_elements=[HISTORY.c.account_id, HISTORY.c.minute],
         set_={"equity": statement.excluded.equity, "balance": statement.excluded.balance},
-    )
+    ).returning(HISTORY.c.account_id)
+
+
+UPSERT_STATES = _upsert_states()
+UPSERT_POINTS = _upsert_points()
 
 
 class SqlStateFlushWriter:
@@ -67,6 +81,6 @@ class SqlStateFlushWriter:
         ]
         async with self.engine.begin() as connection:
             for start in range(0, len(state_rows), ROWS_PER_STATEMENT):
-                await connection.execute(_upsert_states(state_rows[start : start + ROWS_PER_STATEMENT]))
+                await connection.execute(UPSERT_STATES, state_rows[start : start + ROWS_PER_STATEMENT])
             for start in range(0, len(point_rows), ROWS_PER_STATEMENT):
-                await connection.execute(_upsert_points(point_rows[start : start + ROWS_PER_STATEMENT]))
+                await connection.execute(UPSERT_POINTS, point_rows[start : start + ROWS_PER_STATEMENT])

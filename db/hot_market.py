@@ -4,12 +4,19 @@ one key per symbol, `tg:v1:{mkt:<server>}:<symbol>`, all of a server's symbols i
 Two snapshots carrying the same symbol are ordered by WATCH/MULTI instead of row locks: the second to
 commit sees its keys changed, reads them again and judges again (bounded; past that the last write
 wins, which loses at most one quote's memory). Lost altogether (a Redis flush), a symbol starts over
-from its next quote: a gap across the flush goes unseen, nothing is wrongly fired."""
+from its next quote: a gap across the flush goes unseen, nothing is wrongly fired.
+
+Most snapshots carry quotes already judged (every account on a server reports the same tick): a
+judgement that would write nothing, made against memories this process read or wrote less than
+RECALL_SECONDS ago, needs no round trip. A quote newer than the one remembered always writes, so it
+always goes to Redis; what a recalled judgement may miss is only an event another process recorded
+within RECALL_SECONDS, which the account hears on a later snapshot (events stay RECENT_SECONDS)."""
 
 from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -33,6 +40,8 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 ATTEMPTS = 5
 MEMORY_TTL_SECONDS = 7 * 86400
+RECALL_SECONDS = 1.0
+RECALLED_SYMBOLS = 10_000  # past this many (server, symbol) pairs the recall starts over
 JsonDict = dict[str, Any]
 # How a stored event says what it is: these names are in keys already written, never rename one.
 EVENT_KINDS: dict[str, type[MarketEvent]] = {
@@ -49,9 +58,13 @@ def symbol_key(server: str, symbol: str) -> str:
 
 
 class RedisMarketMemory:
-    def __init__(self, redis: Redis, ttl_seconds: int = MEMORY_TTL_SECONDS) -> None:
+    def __init__(
+        self, redis: Redis, ttl_seconds: int = MEMORY_TTL_SECONDS, recall_seconds: float = RECALL_SECONDS
+    ) -> None:
         self.redis = redis
         self.ttl_seconds = ttl_seconds
+        self.recall_seconds = recall_seconds
+        self._recalled: dict[tuple[str, str], tuple[float, SymbolMemory]] = {}
 
     async def update(
         self,
@@ -62,6 +75,11 @@ class RedisMarketMemory:
         keys = [symbol_key(server, symbol) for symbol in symbols]
         if not keys:
             return change({})[1]
+        recalled = self._recall(server, symbols)
+        if recalled is not None:
+            changed, result = change(recalled)
+            if not changed:
+                return result
         for attempt in range(ATTEMPTS):
             last = attempt == ATTEMPTS - 1  # the last try watches nothing: its write wins
             async with self.redis.pipeline(transaction=True) as pipe:
@@ -85,10 +103,31 @@ class RedisMarketMemory:
                             ex=self.ttl_seconds,
                         )
                     await pipe.execute()
+                    self._remember(server, {**stored, **changed})
                     return result
                 except WatchError:
                     log.debug("market memory of %s changed meanwhile: judged again", server)
         raise AssertionError("unreachable: the last try watches nothing")
+
+    def _recall(self, server: str, symbols: list[str]) -> dict[str, SymbolMemory] | None:
+        """These symbols' memories as this process last saw them, if it saw each of them recently."""
+        horizon = time.monotonic() - self.recall_seconds
+        recalled = {}
+        for symbol in symbols:
+            found = self._recalled.get((server, symbol))
+            if found is None or found[0] < horizon:
+                return None
+            recalled[symbol] = found[1]
+        return recalled
+
+    def _remember(self, server: str, memories: dict[str, SymbolMemory]) -> None:
+        if len(self._recalled) > RECALLED_SYMBOLS:
+            self._recalled.clear()
+        now = time.monotonic()
+        for symbol, memory in memories.items():
+            found = self._recalled.get((server, symbol))
+            if found is None or found[1].state.last_time <= memory.state.last_time:  # never step back
+                self._recalled[(server, symbol)] = (now, memory)
 
 
 def memory_to_json(memory: SymbolMemory) -> JsonDict:

@@ -8,13 +8,13 @@ strings, times ISO 8601 (core.domain.codec)."""
 
 from __future__ import annotations
 
-import json
 from decimal import Decimal
 from typing import Any
 
+import msgspec
 from redis.asyncio import Redis
 
-from core.domain.codec import decode_optional_time, encode_optional_time, to_json
+from core.domain.codec import decode_optional_time, encode_optional_time
 from core.domain.guard.state import GuardState
 from core.services.ports.hot import HotAccount, HotContext
 from db.redis_store import PREFIX
@@ -42,6 +42,11 @@ redis.call('HSET', KEYS[1], 'refresh', refresh, 'rev', ARGV[3], 'data', ARGV[1])
 redis.call('EXPIRE', KEYS[1], ARGV[2])
 return 1
 """
+READ = """
+local found = redis.call('HMGET', KEYS[1], 'data', 'version', 'rev', 'refresh')
+found[5] = redis.call('EXISTS', KEYS[2])
+return found
+"""
 MARK = """
 if ARGV[1] ~= '' then redis.call('SET', KEYS[2], '1', 'PX', ARGV[1]) else redis.call('DEL', KEYS[2]) end
 if redis.call('EXISTS', KEYS[1]) == 1 then
@@ -60,7 +65,7 @@ def hold_key(account_id: int) -> str:
     return f"{PREFIX}:{{acct:{account_id}}}:hold"
 
 
-def account_to_json(account: HotAccount) -> str:
+def account_to_json(account: HotAccount) -> bytes:
     context = account.context
     data: JsonDict = {
         "context": {
@@ -77,11 +82,11 @@ def account_to_json(account: HotAccount) -> str:
         "received_at": encode_optional_time(account.received_at),
         "commands": list(account.commands),
     }
-    return json.dumps(to_json(data))
+    return msgspec.json.encode(data)  # every part is JSON already: the snapshot, commands, the guard
 
 
-def account_from_json(raw: str, version: int, rev: int, refresh: bool) -> HotAccount:
-    data = json.loads(raw)
+def account_from_json(raw: str | bytes, version: int, rev: int, refresh: bool) -> HotAccount:
+    data = msgspec.json.decode(raw)  # several times faster than json.loads, the same values
     context = data["context"]
     limit = context["personal_limit"]
     return HotAccount(
@@ -116,17 +121,15 @@ class RedisHotState:
         self._cas = redis.register_script(CAS_WRITE)
         self._put_newer = redis.register_script(PUT_NEWER)
         self._mark = redis.register_script(MARK)
+        self._read = redis.register_script(READ)
 
     async def read(self, account_id: int) -> tuple[HotAccount | None, bool]:
-        async with self.redis.pipeline(transaction=False) as pipe:
-            pipe.hgetall(hot_key(account_id))
-            pipe.exists(hold_key(account_id))
-            raw, held = await pipe.execute()
-        stored = {_text(name): _text(value) for name, value in raw.items()}
-        if "data" not in stored:
+        """One script (one round trip): the hash's fields and the hold."""
+        data, version, rev, refresh, held = await self._read(keys=[hot_key(account_id), hold_key(account_id)])
+        if data is None:
             return None, bool(held)
         account = account_from_json(
-            stored["data"], int(stored["version"]), int(stored["rev"]), stored.get("refresh") == "1"
+            data, int(version), int(rev), refresh is not None and _text(refresh) == "1"
         )
         return account, bool(held)
 

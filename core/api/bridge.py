@@ -11,6 +11,7 @@ from aiohttp import web
 from core.api.errors import HttpError, json_response
 from core.api.openapi import add_openapi_route
 from core.api.schemas import AckIn, InvalidJson, SnapshotIn, parse_json, to_snapshot, validate
+from core.api.snapshot_fast import fast_snapshot
 from core.bridge.signing import SIGNED_HEADERS
 from core.domain.codec import encode_time
 from core.domain.models import Device
@@ -106,7 +107,7 @@ async def snapshot(request: web.Request) -> web.Response:
     body = await read_limited_body(request)
     device = await authenticated(request, body)
     try:
-        incoming = to_snapshot(validate(SnapshotIn, parsed(body)))
+        incoming = fast_snapshot(body) or to_snapshot(validate(SnapshotIn, parsed(body)))
         answer = await request.app[BRIDGE].accept_snapshot(device, incoming)
     except InvalidInput as error:
         raise invalid(error) from None

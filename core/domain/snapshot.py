@@ -6,8 +6,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
+from functools import lru_cache
 
-from core.domain.codec import encode_time, to_json
+from core.domain.codec import encode_time
 
 
 class Side(StrEnum):
@@ -123,22 +124,50 @@ class Snapshot:
     quotes: tuple[Quote, ...] = field(default=())
 
 
+@lru_cache(maxsize=8192)
+def _time_text(moment: datetime) -> str:
+    """Positions' open times repeat in every snapshot: each is encoded once (equal instants encode alike)."""
+    return encode_time(moment)
+
+
 def position_to_json(position: Position) -> dict[str, object]:
-    return _record(position)
+    """As the codec writes it (`to_json`), spelt out: this runs for every position of every snapshot."""
+    return {
+        "ticket": position.ticket,
+        "symbol": position.symbol,
+        "side": position.side.value,
+        "volume": str(position.volume),
+        "open_price": str(position.open_price),
+        "open_time": _time_text(position.open_time),
+        "price": str(position.price),
+        "profit": str(position.profit),
+        "swap": str(position.swap),
+        "sl": None if position.sl is None else str(position.sl),
+        "tp": None if position.tp is None else str(position.tp),
+        "magic": position.magic,
+        "comment": position.comment,
+    }
 
 
 def snapshot_to_json(snapshot: Snapshot) -> dict[str, object]:
     """The snapshot as stored (latest state): decimals as strings, times as ISO 8601 UTC (the codec)."""
+    account = snapshot.account
     return {
         "seq": snapshot.seq,
         "time": encode_time(snapshot.time),
-        "account": _record(snapshot.account),
+        "account": {
+            "login": account.login,
+            "server": account.server,
+            "currency": account.currency,
+            "balance": str(account.balance),
+            "equity": str(account.equity),
+            "margin": str(account.margin),
+            "free_margin": str(account.free_margin),
+            "leverage": account.leverage,
+        },
         "positions": [position_to_json(p) for p in snapshot.positions],
-        "quotes": [_record(q) for q in snapshot.quotes],
+        "quotes": [
+            {"symbol": q.symbol, "bid": str(q.bid), "ask": str(q.ask), "time": _time_text(q.time)}
+            for q in snapshot.quotes
+        ],
     }
-
-
-def _record(record: AccountInfo | Position | Quote) -> dict[str, object]:
-    encoded = to_json(record)
-    assert isinstance(encoded, dict)
-    return encoded

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -125,7 +126,7 @@ class BridgeService:
         transaction issues them before the answer is built)."""
         _check_account_matches(device, snapshot)
         now = self.clock()
-        market = await self._judge_market(device.server, snapshot)
+        judged = _JudgedOnce(self._judge_market, device.server, snapshot)
         for _ in range(STEADY_ATTEMPTS):
             hot, held = await self.accounts.ready(device.account_id)
             if held or hot is None:
@@ -134,6 +135,7 @@ class BridgeService:
             if last_seq is not None and snapshot.seq <= last_seq:
                 return SnapshotAnswer(last_seq, True, hot.pending(now))
             _check_seq_ahead(last_seq, snapshot.seq, now)
+            market = await judged()
             steady = self._steady(hot, device, snapshot, market, now)
             if steady is None:
                 break
@@ -141,7 +143,7 @@ class BridgeService:
             if await self.ports.hot.write(device.account_id, after, hot.version):
                 self._write_behind(device, snapshot, after, due_at, now)
                 return SnapshotAnswer(snapshot.seq, False, after.pending(now))
-        return await self._durable(device, snapshot, market, now)
+        return await self._durable(device, snapshot, judged, now)
 
     async def _judge_market(self, server: str, snapshot: Snapshot) -> MarketJudgement | None:
         if self.market is None:
@@ -191,7 +193,7 @@ class BridgeService:
         self.flusher.note(state)
 
     async def _durable(
-        self, device: Device, snapshot: Snapshot, market: MarketJudgement | None, now: datetime
+        self, device: Device, snapshot: Snapshot, judged: _JudgedOnce, now: datetime
     ) -> SnapshotAnswer:
         """Store, judge and answer in one transaction, under the account's row lock, holding the hot
         state meanwhile (steady writers queue here); the hot state is marked for refresh after."""
@@ -208,6 +210,7 @@ class BridgeService:
                 if last_seq is not None and snapshot.seq <= last_seq:
                     return SnapshotAnswer(last_seq, True, await _pending_bodies(uow, account_id, now))
                 _check_seq_ahead(last_seq, snapshot.seq, now)
+                market = await judged()
                 new_deals = await uow.deals.add_new(account_id, snapshot.deals)
                 alarm = market.alarm if market else ()
                 state, due_at, eventful = await self.guard.on_snapshot(
@@ -273,6 +276,26 @@ class BridgeService:
             await uow.commit()
         await self.ports.hot.refresh({device.account_id})
         await self._after_commit(device.account_id)
+
+
+class _JudgedOnce:
+    """A snapshot's market judgement, made the first time a seq check finds the snapshot new and reused
+    after (a lost compare-and-set, the durable path after the steady one): a duplicate's quotes never
+    reach the market memory (BRIDGE.md: acknowledged and ignored), and no quote is judged twice."""
+
+    def __init__(self, judge: Callable[[str, Snapshot], Awaitable[MarketJudgement | None]], server: str,
+                 snapshot: Snapshot) -> None:  # fmt: skip
+        self._judge = judge
+        self._server = server
+        self._snapshot = snapshot
+        self._done = False
+        self._judgement: MarketJudgement | None = None
+
+    async def __call__(self) -> MarketJudgement | None:
+        if not self._done:
+            self._judgement = await self._judge(self._server, self._snapshot)
+            self._done = True
+        return self._judgement
 
 
 def _newest(context: SnapshotContext, hot: HotAccount | None, pg_rev: int, device_id: str) -> SnapshotContext:

@@ -78,7 +78,10 @@ class CredentialCache:
         return self.monotonic() - entry.loaded_at < self.fallback_ttl_seconds
 
     def forget_accounts(self, account_ids: set[int]) -> None:
-        """News from any process: these accounts' devices changed."""
+        """News from any process: these accounts' devices changed. Every commit reports here, most with no
+        device changed: that is no news (it would make loads in flight trust their entry only briefly)."""
+        if not account_ids:
+            return
         self.news += 1
         for device_id, entry in list(self.entries.items()):
             if entry.credentials.device.account_id in account_ids:

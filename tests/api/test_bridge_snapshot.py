@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -82,7 +83,9 @@ async def test_an_accepted_snapshot_becomes_the_accounts_latest_state(bridge: Br
     assert position["ticket"] == 123456
     assert (position["side"], position["volume"], position["open_price"]) == ("buy", "0.10", "1.08550")
     assert state.snapshot["quotes"][0]["bid"] == "1.08400"
-    assert after.latest_in_redis[0] is not None and '"seq": 3' in after.latest_in_redis[0]
+    assert (
+        after.latest_in_redis[0] is not None and json.loads(after.latest_in_redis[0])["snapshot"]["seq"] == 3
+    )
 
 
 @pytest.mark.parametrize("resent_seq", [5, 4, 0], ids=["same-seq", "lower-seq", "seq-zero"])
