@@ -41,6 +41,7 @@ from core.services.account_lookup import links_named
 from core.services.errors import AmbiguousAccount, NotFound
 from core.services.health import Health, HealthBoard, best_effort
 from core.services.ports import Clock, Doorbell, UnitOfWork, UnitOfWorkFactory, ViewCache
+from core.services.ports.hot import HotAccount
 from core.services.ports.reconciliation import ReconciliationPass, Recorded, StoredDivergence
 from core.services.queries import AccountQueries
 
@@ -143,11 +144,23 @@ class ReconciliationService:
         return recorded
 
     async def _positions(self, uow: UnitOfWork, account_id: int) -> tuple[Position, ...]:
-        hot = await self.queries.hot_state(account_id)
-        if hot is not None and hot.snapshot is not None:
-            return positions_from_json(hot.snapshot.get("positions", ()))
+        hot = await self.hot_positions(account_id)
+        if hot is not None:
+            return hot
         view = await uow.states.view(account_id)
         return positions_from_json(view.positions) if view is not None else ()
+
+    async def hot_positions(self, account_id: int) -> tuple[Position, ...] | None:
+        """The latest snapshot's positions from the hot state (its snapshot is current even while its
+        durable parts wait for a refresh); None when Redis has none or cannot answer."""
+        hot = self.queries.hot
+        if hot is None:
+            return None
+        missing: tuple[HotAccount | None, bool] = (None, False)
+        account, _ = await best_effort(self.hot_health, lambda: hot.read(account_id), missing)
+        if account is None or account.snapshot is None:
+            return None
+        return positions_from_json(account.snapshot.get("positions", ()))
 
     async def _alert(self, uow: UnitOfWork, account_id: int, recorded: Recorded) -> None:
         if not (recorded.new or recorded.escalated):
@@ -169,6 +182,10 @@ class ReconciliationService:
     def cache_health(self) -> Health:
         return self.board.track("reconcile-sweep-cache")
 
+    @property
+    def hot_health(self) -> Health:
+        return self.board.track("reconcile-hot-reads")
+
     async def run_once(self, limit: int = 1000) -> int:
         """One sweep; an account whose pass fails is skipped (logged once until it recovers). An outage
         fails the first query, which raises: the worker's loop backs off."""
@@ -178,10 +195,9 @@ class ReconciliationService:
             digests = await uow.reconciliation.digests()
         hot_positions: dict[int, tuple[Position, ...]] = {}
         for account_id, digest in sorted(digests.items()):
-            hot = await self.queries.hot_state(account_id)
-            if hot is None or hot.snapshot is None:
+            positions = await self.hot_positions(account_id)
+            if positions is None:
                 continue
-            positions = positions_from_json(hot.snapshot.get("positions", ()))
             hot_positions[account_id] = positions
             if positions_digest(positions) != digest:
                 due.add(account_id)
