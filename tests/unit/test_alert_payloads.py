@@ -101,7 +101,8 @@ V1_ROWS: dict[str, dict[str, Any]] = {
         **ACCOUNT, "divergence_id": "div_0123456789abcdef01234568", "kind": "closed_externally",
         "severity": "critical", "signal_id": "sig_8f3a", "ticket": 123456, "owner_telegram_id": 42,
         "evidence": {
-            "symbol": "EURUSD", "side": "buy", "how": "so", "actual_volume": "0.10", "actual_price": "1.07000",
+            "symbol": "EURUSD", "side": "buy", "how": "so", "actual_volume": "0.10",
+            "actual_price": "1.07000",
         },
     },
     "admin_liquidation_digest": {
