@@ -163,7 +163,7 @@ class ReconciliationService:
         return positions_from_json(account.snapshot.get("positions", ()))
 
     async def _alert(self, uow: UnitOfWork, account_id: int, recorded: Recorded) -> None:
-        if not (recorded.new or recorded.escalated):
+        if not recorded.alerted:
             return
         ref = await uow.accounts.guard_ref(account_id)
         fields = a.AccountFields(login=ref.login, server=ref.server, currency=ref.currency or "")
@@ -226,7 +226,7 @@ class ReconciliationService:
         """The cached reconciliation view is dropped when divergences changed; new alerts ring the relay."""
         if recorded.changed:
             await best_effort(self.cache_health, lambda: self.cache.invalidate_account(account_id), None)
-        if recorded.new or recorded.escalated:
+        if recorded.alerted:
             await self.doorbell.ring()
 
     # --- reads ---------------------------------------------------------------------------------------

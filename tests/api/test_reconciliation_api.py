@@ -32,6 +32,11 @@ async def test_the_reconciliation_shows_the_open_divergences_once_a_pass_found_t
 
     await core.reconciliation.run_once()
     after = await accepted(await operator_get(bridge, PATH, token))
+    hits = core.bot_services.queries.cache.counts.hits["reconciliation"]
+    again = await accepted(await operator_get(bridge, PATH, token))  # from the cache this time
+
+    assert core.bot_services.queries.cache.counts.hits["reconciliation"] == hits + 1
+    assert again == after
 
     assert (before["reconciled_at"], before["open"], before["divergences"]) == (None, 0, [])
     assert (after["login"], after["server"], after["open"], after["critical"]) == (LOGIN, "Broker-Live", 1, 0)

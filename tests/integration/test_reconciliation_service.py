@@ -18,7 +18,7 @@ from core.api.schemas import SnapshotIn, to_snapshot, validate
 from core.domain.codec import encode_time
 from core.domain.models import Device
 from core.domain.signals import Signal
-from core.domain.snapshot import Side
+from core.domain.snapshot import Side, Snapshot
 from tests.api.conftest import link_device
 from tests.conftest import FakeClock
 
@@ -52,6 +52,11 @@ class Terminal:
         self.core, self.device, self.clock, self.seq = core, device, clock, 0
 
     async def push(self, positions: list[dict[str, Any]], deals: list[dict[str, Any]] | None = None) -> None:
+        await self.core.bridge.accept_snapshot(self.device, self.snapshot(positions, deals))
+
+    def snapshot(
+        self, positions: list[dict[str, Any]], deals: list[dict[str, Any]] | None = None
+    ) -> Snapshot:
         self.seq += 1
         body = {
             "seq": self.seq,
@@ -65,7 +70,7 @@ class Terminal:
             "deals": deals or [],
             "quotes": [],
         }  # fmt: skip
-        await self.core.bridge.accept_snapshot(self.device, to_snapshot(validate(SnapshotIn, body)))
+        return to_snapshot(validate(SnapshotIn, body))
 
 
 async def terminal(core: Core, clock: FakeClock) -> Terminal:
@@ -218,3 +223,27 @@ async def test_the_sweep_finds_a_signal_not_executed_once_its_window_is_over(
 
     assert await divergences(core) == [("not_executed", "warning", None, True)]
     assert await alerts(core) == [("divergence", TRADER)]
+
+
+async def test_a_pass_inside_the_snapshots_transaction_sees_the_deals_stored_in_it(
+    core: Core, clock: FakeClock
+) -> None:
+    """As the bridge calls it: the snapshot's positions given, its new deals stored but not committed."""
+    ea = await terminal(core, clock)
+    await ea.push([])
+    account = await account_id(core)
+    opened = clock() - timedelta(minutes=5)
+    snapshot = ea.snapshot(
+        [position(5004, opened)], [deal(9401, 5004, opened, reason="mobile", volume="0.05")]
+    )
+
+    async with core.reconciliation.uow() as uow:
+        await uow.deals.add_new(account, snapshot.deals)
+        recorded = await core.reconciliation.reconcile_account(uow, account, clock(), snapshot.positions)
+        await uow.commit()
+    await core.reconciliation.after_commit(account, recorded)
+
+    # the position holds 0.10 lots, the deal stored in this very transaction 0.05: it was read
+    assert recorded.alerted
+    assert [one.kind.value for one in recorded.new] == ["manual_position", "volume_mismatch"]
+    assert await alerts(core) == [("divergence", TRADER), ("divergence", TRADER)]

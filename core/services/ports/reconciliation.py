@@ -29,6 +29,11 @@ class Recorded:
     resolved: tuple[str, ...] = ()
     changed: bool = False
 
+    @property
+    def alerted(self) -> bool:
+        """Alerts were queued: the relay's doorbell should ring after the commit."""
+        return bool(self.new or self.escalated)
+
 
 @dataclass(frozen=True)
 class ReconciliationPass:
