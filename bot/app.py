@@ -16,7 +16,7 @@ import os
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlparse
 
@@ -35,11 +35,12 @@ from bot.context import BotServices
 from bot.metrics import BotMetrics, CacheMetrics
 from bot.updates import PerChatUpdateProcessor
 from core.api.app import ApiDeps, InvalidUpdate, Webhook, create_app
-from core.api.operator import add_signal_routes, operator_key
+from core.api.operator import add_reconciliation_routes, add_signal_routes, operator_key
 from core.api.server import HttpLimits
 from core.config import Settings
 from core.domain.guard import DailyLossBase, GuardConfig
 from core.domain.market import MarketConfig
+from core.domain.reconciliation import ReconciliationConfig
 from core.services.admin import AdminService, PreferenceService
 from core.services.alerts import AlertDelivery
 from core.services.bridge import BridgePorts, BridgeService
@@ -51,6 +52,7 @@ from core.services.health import BEST_EFFORT_SECONDS, Health, HealthBoard
 from core.services.linking import LinkService
 from core.services.market import MarketGuardService, MarketPolicy
 from core.services.queries import AccountQueries
+from core.services.reconciliation import ReconciliationPolicy, ReconciliationService
 from core.services.secrets import SecretBox
 from core.services.signals import SignalService
 from core.services.tokens import OperatorTokens
@@ -122,6 +124,7 @@ class Core:
     health: HealthBoard
     credentials: CredentialCache
     flusher: StateFlusher
+    reconciliation: ReconciliationService
     embedded: list[Any] = field(default_factory=list)
 
 
@@ -190,6 +193,17 @@ def market_policy(settings: Settings) -> MarketPolicy:
     return MarketPolicy(config, settings.market_guard_action, settings.admin_telegram_ids)
 
 
+def reconciliation_policy(settings: Settings) -> ReconciliationPolicy:
+    config = ReconciliationConfig(
+        grace=timedelta(seconds=settings.reconcile_grace_seconds),
+        fill_window=timedelta(seconds=settings.reconcile_fill_window_seconds),
+        default_slippage_points=settings.reconcile_slippage_points,
+        default_sl_tp_points=settings.reconcile_sl_tp_points,
+    )
+    window = timedelta(hours=settings.reconcile_window_hours)
+    return ReconciliationPolicy(config, window, settings.admin_telegram_ids, settings.cache_ttl_seconds)
+
+
 def _wire(
     settings: Settings,
     engine: AsyncEngine,
@@ -226,6 +240,9 @@ def _wire(
     )
     queries = AccountQueries(uow, cache, settings.cache_ttl_seconds, hot, redis_cache)
     admin = AdminService(uow, guard, cache, doorbell, settings.admin_telegram_ids, clock, queries)
+    reconciliation = ReconciliationService(
+        uow, queries, cache, doorbell, clock, reconciliation_policy(settings), health
+    )
     bot_services = BotServices(
         settings=settings,
         users=UserService(uow, settings.user_cache_seconds),
@@ -236,6 +253,7 @@ def _wire(
         clock=clock,
         halt=HaltService(uow, admin.require_admin, doorbell, clock),
         signals=SignalService(uow, queries, doorbell, clock),
+        reconciliation=reconciliation,
     )
     return Core(
         settings=settings,
@@ -259,6 +277,7 @@ def _wire(
         health=health,
         credentials=credentials[0],
         flusher=flusher,
+        reconciliation=reconciliation,
         embedded=started,
     )
 
@@ -348,4 +367,5 @@ def build_http_app(core: Core, application: Application | None) -> web.Applicati
     )
     app = create_app(deps)
     add_signal_routes(app, core.bot_services.signals)
+    add_reconciliation_routes(app, core.reconciliation)
     return app

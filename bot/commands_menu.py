@@ -12,7 +12,9 @@ from bot.i18n import translator
 from core.services.users import SUPPORTED_LANGUAGES
 
 log = logging.getLogger(__name__)
-TRADER_COMMANDS = ("start", "help", "link", "accounts", "status", "positions", "settings", "language")
+TRADER_COMMANDS = (
+    "start", "help", "link", "accounts", "status", "positions", "reconcile", "settings", "language",
+)  # fmt: skip
 # Every admin command, in the order of the admin's menu: the one list the gate stops non-admins at
 # (handlers/gate.py), handlers/admin.py answers (or says "not yet") and the menu offers, each with its
 # description from the catalogue (menu.<name>).

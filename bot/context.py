@@ -17,6 +17,7 @@ from core.services.admin import AdminService, PreferenceService
 from core.services.halt import HaltService
 from core.services.linking import LinkService
 from core.services.queries import AccountQueries
+from core.services.reconciliation import ReconciliationService
 from core.services.signals import SignalService
 from core.services.users import UserService
 
@@ -34,6 +35,7 @@ class BotServices:
     clock: Any
     halt: HaltService
     signals: SignalService
+    reconciliation: ReconciliationService
 
     def now(self) -> datetime:
         return cast(datetime, self.clock())

@@ -92,10 +92,15 @@ async def worker(core: Core, application: Application, tick_seconds: float = 1.0
         on_blocked=core.bot_services.users.forget,
     )
     monitor = core.health.track("guard-monitor")
+    sweep = core.health.track("reconcile-sweep")
+    sweep_seconds = core.settings.reconcile_sweep_seconds
     stop = asyncio.Event()
     tasks = [
         asyncio.create_task(relay.run(stop), name="alert-relay"),
         asyncio.create_task(_every(tick_seconds, core.monitor.run_once, monitor, stop), name="guard-monitor"),
+        asyncio.create_task(
+            _every(sweep_seconds, core.reconciliation.run_once, sweep, stop), name="reconcile-sweep"
+        ),
     ]
     try:
         yield

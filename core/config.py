@@ -83,6 +83,16 @@ class Settings(BaseSettings):
     fast_market_points: Decimal = Field(default=Decimal(5), gt=0, le=100)
     fast_market_window_seconds: int = Field(default=10, ge=1, le=300)
 
+    # Reconciliation (README, "Reconciliation"): the worker's sweep, the engine's windows (a position or
+    # fill younger than the grace is not judged yet; a signal's fill counts within the fill window) and
+    # tolerances in points of each symbol; closed trades are judged this many hours back.
+    reconcile_sweep_seconds: float = Field(default=10, gt=0, le=3600)
+    reconcile_grace_seconds: int = Field(default=30, ge=0, le=3600)
+    reconcile_fill_window_seconds: int = Field(default=300, gt=0, le=86400)
+    reconcile_slippage_points: Decimal = Field(default=Decimal(20), ge=0, allow_inf_nan=False)
+    reconcile_sl_tp_points: Decimal = Field(default=Decimal(0), ge=0, allow_inf_nan=False)
+    reconcile_window_hours: int = Field(default=24, gt=0, le=24 * 90)
+
     @field_validator("admin_telegram_ids", mode="before")
     @classmethod
     def _split_ids(cls, value: object) -> object:

@@ -46,6 +46,10 @@ class Keys:
         return f"{PREFIX}:acct:{account_id}:view:{version}"
 
     @staticmethod
+    def account_part(account_id: int, kind: str, version: int) -> str:
+        return f"{PREFIX}:acct:{account_id}:{kind}:{version}"
+
+    @staticmethod
     def user_version(user_id: int) -> str:
         return f"{PREFIX}:user:{user_id}:ver"
 
@@ -166,6 +170,15 @@ class RedisViewCache:
         entry = _Entry("view", Keys.account_version(account_id), lambda v: Keys.account_view(account_id, v))
         found = await self._cached(entry, ttl_seconds, load, view_to_json)
         return view_from_json(found[1]) if found[0] else found[1]
+
+    async def account_json(
+        self, account_id: int, kind: str, ttl_seconds: int, load: Callable[[], Awaitable[JsonDict | None]]
+    ) -> JsonDict | None:
+        """Under the account's version, so `invalidate_account` drops it with the view."""
+        version_key = Keys.account_version(account_id)
+        entry = _Entry(kind, version_key, lambda v: Keys.account_part(account_id, kind, v))
+        found = await self._cached(entry, ttl_seconds, load, lambda value: value)
+        return found[1]  # type: ignore[no-any-return]
 
     async def user_accounts(
         self, user_id: int, ttl_seconds: int, load: Callable[[], Awaitable[list[LinkedAccount]]]

@@ -280,3 +280,36 @@ class ExpectedTradeRow(Base):
     expires_at: Mapped[datetime | None] = mapped_column()
     queued_at: Mapped[datetime] = mapped_column()
     ticket: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class DivergenceRow(Base):
+    """One cause found by reconciliation (core.domain.reconciliation.Divergence), by its deterministic id:
+    stored once however often it is found again; `resolved_at` once a later pass no longer finds it."""
+
+    __tablename__ = "divergences"
+    __table_args__ = (
+        Index("ix_divergences_open", "account_id", postgresql_where=text("resolved_at IS NULL")),
+    )
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    kind: Mapped[str] = mapped_column(String(24))
+    severity: Mapped[str] = mapped_column(String(10))
+    signal_id: Mapped[str | None] = mapped_column(String(28))
+    ticket: Mapped[int | None] = mapped_column(BigInteger)
+    evidence: Mapped[dict[str, Any]] = mapped_column()  # core.domain.codec: decimals as strings
+    first_seen_at: Mapped[datetime] = mapped_column()
+    last_seen_at: Mapped[datetime] = mapped_column()
+    resolved_at: Mapped[datetime | None] = mapped_column()
+
+
+class ReconciliationPassRow(Base):
+    """An account's latest reconciliation pass: when, how many divergences it left open, when time alone
+    may change the verdict (`due_at`: a grace or fill window ends) and the positions it saw (digest)."""
+
+    __tablename__ = "reconciliation_passes"
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), primary_key=True)
+    reconciled_at: Mapped[datetime] = mapped_column()
+    due_at: Mapped[datetime | None] = mapped_column(index=True)
+    positions_digest: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    open_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    critical_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")

@@ -17,6 +17,7 @@ from db.repositories.deals import SqlDealRepository
 from db.repositories.devices import SqlDeviceRepository
 from db.repositories.halt import SqlHaltRepository
 from db.repositories.outbox import SqlOutboxRepository
+from db.repositories.reconciliation import SqlReconciliationRepository
 from db.repositories.sealed_secrets import SqlSealedSecretRepository
 from db.repositories.signals import SqlSignalRepository
 from db.repositories.tokens import SqlTokenRepository
@@ -45,6 +46,7 @@ class SqlUnitOfWork:
         self.audit = SqlAuditRepository(self.session)
         self.halt = SqlHaltRepository(self.session)
         self.signals = SqlSignalRepository(self.session)
+        self.reconciliation = SqlReconciliationRepository(self.session)
         self.tokens = SqlTokenRepository(self.session)
         self.sealed_secrets = SqlSealedSecretRepository(self.session)
         return self

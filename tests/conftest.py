@@ -26,7 +26,7 @@ TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", f"redis://127.0.0.1:6379/{1 + 
 TABLES = (
     "market_symbols",
     "outbox", "commands", "deals", "account_state", "devices", "accounts", "users", "audit_log",
-    "operator_tokens", "halts", "signals",
+    "operator_tokens", "halts", "signals", "divergences", "reconciliation_passes",
 )  # fmt: skip
 
 

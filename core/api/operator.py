@@ -13,10 +13,11 @@ from core.api.errors import HttpError, json_response
 from core.api.schemas import InvalidJson, parse_json, validate
 from core.api.signal_schemas import SignalIn, posted_json, to_signal
 from core.domain.account_key import AccountKey, BadAccountKey, parse_account_key, parse_id
-from core.domain.codec import encode_optional_time
+from core.domain.codec import encode_optional_time, encode_time, to_json
 from core.domain.models import AccountView
 from core.services.errors import AmbiguousAccount, Forbidden, InvalidInput, NotFound
 from core.services.queries import AccountQueries
+from core.services.reconciliation import AccountReconciliation, ReconciliationService
 from core.services.signals import SignalService
 from core.services.tokens import (
     DEFAULT_TTL,
@@ -31,6 +32,7 @@ from core.services.tokens import (
 QUERIES = web.AppKey("queries", AccountQueries)
 TOKENS = web.AppKey("tokens", OperatorTokens)
 SIGNALS = web.AppKey("signals", SignalService)
+RECONCILIATION = web.AppKey("reconciliation", ReconciliationService)
 
 
 def operator_key(secret_key: str) -> bytes:
@@ -134,3 +136,44 @@ async def post_signal(request: web.Request) -> web.Response:
 def add_signal_routes(app: web.Application, signals: SignalService) -> None:
     app[SIGNALS] = signals
     app.router.add_post("/v1/signals", post_signal)
+
+
+async def account_reconciliation(request: web.Request) -> web.Response:
+    """The account's latest reconciliation pass and its open divergences (through the view cache)."""
+    await require_operator(request)
+    try:
+        found = await request.app[RECONCILIATION].named(_account_key(request), _owner(request))
+    except NotFound:
+        raise HttpError(404, "not_found", "no such account") from None
+    except AmbiguousAccount as error:
+        raise HttpError(409, "ambiguous_account", str(error)) from None
+    return json_response(reconciliation_json(found))
+
+
+def reconciliation_json(found: AccountReconciliation) -> dict[str, Any]:
+    summary = found.summary
+    return {
+        "login": found.login,
+        "server": found.server,
+        "reconciled_at": encode_optional_time(found.reconciled_at, "milliseconds"),
+        "open": summary.total,
+        "critical": summary.critical,
+        "counts": {kind.value: count for kind, count in summary.counts},
+        "divergences": [
+            {
+                "id": stored.divergence.id,
+                "kind": stored.divergence.kind.value,
+                "severity": stored.divergence.severity.value,
+                "signal_id": stored.divergence.signal_id,
+                "ticket": stored.divergence.ticket,
+                "first_seen_at": encode_time(stored.first_seen_at, "milliseconds"),
+                "evidence": to_json(stored.divergence.evidence),
+            }
+            for stored in found.open
+        ],
+    }
+
+
+def add_reconciliation_routes(app: web.Application, reconciliation: ReconciliationService) -> None:
+    app[RECONCILIATION] = reconciliation
+    app.router.add_get("/v1/accounts/{login}/reconciliation", account_reconciliation)

@@ -88,6 +88,23 @@ V1_ROWS: dict[str, dict[str, Any]] = {
         "volume": "0.10", "risk_percent": None, "entry": "1.08550", "sl": "1.08000", "tp": "1.09500",
         "expires_at": MOMENT,
     },
+    "divergence": {
+        **ACCOUNT, "divergence_id": "div_0123456789abcdef01234567", "kind": "slippage", "severity": "warning",
+        "signal_id": "sig_8f3a", "ticket": 123456,
+        "evidence": {
+            "symbol": "EURUSD", "side": "buy", "expected_price": "1.08550", "actual_price": "1.08582",
+            "expected_volume": "0.10", "actual_volume": "0.10", "points": "32.0", "tolerance_points": "20",
+            "cost": "3.20",
+        },
+    },
+    "admin_divergence": {
+        **ACCOUNT, "divergence_id": "div_0123456789abcdef01234568", "kind": "closed_externally",
+        "severity": "critical", "signal_id": "sig_8f3a", "ticket": 123456, "owner_telegram_id": 42,
+        "evidence": {
+            "symbol": "EURUSD", "side": "buy", "how": "so", "actual_volume": "0.10",
+            "actual_price": "1.07000",
+        },
+    },
     "admin_liquidation_digest": {
         "items": [
             {**ACCOUNT, "event": "started", "reason": "max_drawdown"},

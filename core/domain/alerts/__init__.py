@@ -53,6 +53,7 @@ from core.domain.alerts.payload import (
     from_json,
     read_stored,
 )
+from core.domain.alerts.reconciliation import DivergenceAlert, DivergenceCritical, DivergenceFound
 from core.domain.alerts.registry import BY_KIND, REGISTRY, AlertSpec, UnknownAlert, spec_of
 from core.domain.alerts.signals import SignalReceived
 
@@ -70,6 +71,9 @@ __all__ = [
     "BreachOffline",
     "ClosedPosition",
     "DigestItem",
+    "DivergenceAlert",
+    "DivergenceCritical",
+    "DivergenceFound",
     "DrawdownWarning",
     "FastMarket",
     "FastMarketSeen",

@@ -32,6 +32,7 @@ from core.domain.alerts.liquidation import (
     LiquidationWarning,
 )
 from core.domain.alerts.market import MarketGap, MarketSpread, MarketStale
+from core.domain.alerts.reconciliation import DivergenceCritical, DivergenceFound
 from core.domain.alerts.signals import SignalReceived
 
 # Who gets Telegram's ~30 messages a second first (bot/budget.py): liquidation and market-guard alerts,
@@ -75,6 +76,8 @@ REGISTRY: dict[type[AlertBody], AlertSpec] = {
     HaltEnded: _spec("trading_resumed", BULK),
     AdminDigest: _spec("admin_liquidation_digest", BULK),
     SignalReceived: _spec("signal", REPLY),
+    DivergenceFound: _spec("divergence"),
+    DivergenceCritical: _spec("admin_divergence", URGENT),
 }
 BY_KIND: dict[str, type[AlertBody]] = {spec.kind: alert_type for alert_type, spec in REGISTRY.items()}
 

@@ -13,6 +13,7 @@ from core.services.ports.halt import HaltRepository
 from core.services.ports.market import SymbolMemory
 from core.services.ports.nonces import NonceStore
 from core.services.ports.outbox import Doorbell, OutboxRepository
+from core.services.ports.reconciliation import ReconciliationRepository
 from core.services.ports.signals import Follower, SignalRepository
 from core.services.ports.uow import UnitOfWork, UnitOfWorkFactory
 from core.services.ports.users import UserRepository
@@ -34,6 +35,7 @@ __all__ = [
     "JsonDict",
     "NonceStore",
     "OutboxRepository",
+    "ReconciliationRepository",
     "SignalRepository",
     "SymbolMemory",
     "UnitOfWork",

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from core.domain.models import AccountView, LinkedAccount
 
@@ -31,6 +31,17 @@ class ViewCache(Protocol):
     async def account_view(
         self, account_id: int, ttl_seconds: int, load: Callable[[], Awaitable[AccountView | None]]
     ) -> AccountView | None: ...
+    async def account_json(
+        self,
+        account_id: int,
+        kind: str,
+        ttl_seconds: int,
+        load: Callable[[], Awaitable[dict[str, Any] | None]],
+    ) -> dict[str, Any] | None:
+        """Another cached view of an account (`kind`, e.g. "reconciliation"), as JSON: dropped with the
+        account's view by `invalidate_account`."""
+        ...
+
     async def invalidate_account(self, account_id: int) -> None: ...
     async def user_accounts(
         self, user_id: int, ttl_seconds: int, load: Callable[[], Awaitable[list[LinkedAccount]]]
