@@ -16,6 +16,7 @@ from db.repositories.commands import SqlCommandRepository
 from db.repositories.deals import SqlDealRepository
 from db.repositories.devices import SqlDeviceRepository
 from db.repositories.halt import SqlHaltRepository
+from db.repositories.history import SqlHistoryRepository
 from db.repositories.outbox import SqlOutboxRepository
 from db.repositories.sealed_secrets import SqlSealedSecretRepository
 from db.repositories.signals import SqlSignalRepository
@@ -45,6 +46,7 @@ class SqlUnitOfWork:
         self.audit = SqlAuditRepository(self.session)
         self.halt = SqlHaltRepository(self.session)
         self.signals = SqlSignalRepository(self.session)
+        self.history = SqlHistoryRepository(self.session)
         self.tokens = SqlTokenRepository(self.session)
         self.sealed_secrets = SqlSealedSecretRepository(self.session)
         return self
