@@ -57,6 +57,7 @@ class FileStore:
         self._by_id: dict[str, StoredFile] = {}
         self._by_path: dict[str, StoredFile] = {}
         self._numbers = itertools.count(1)
+        self.downloaded: list[str] = []  # the file paths fetched at the download URL, in order
 
     def add(
         self, data: bytes, kind: str, file_name: str | None = None, mime_type: str | None = None
@@ -76,7 +77,10 @@ class FileStore:
 
     def download(self, file_path: str) -> bytes | None:
         found = self._by_path.get(file_path)
-        return found.data if found is not None else None
+        if found is None:
+            return None
+        self.downloaded.append(file_path)
+        return found.data
 
     def methods(self) -> dict[str, Handler]:
         return {"getFile": self._get_file}

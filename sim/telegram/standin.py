@@ -167,6 +167,11 @@ class BotApiStandIn:
         return self._profile.menu_buttons
 
     @property
+    def downloads(self) -> list[str]:
+        """The file paths the bot downloaded (``/file/bot<token>/<file_path>``), oldest first."""
+        return list(self._files.downloaded)
+
+    @property
     def rate_limited_count(self) -> int:
         """How many calls were answered 429."""
         return self._flood.refused
