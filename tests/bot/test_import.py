@@ -38,7 +38,9 @@ async def test_the_mt5_report_is_imported_and_trades_gives_its_own_summary_lines
     trades = await stack.ask(ann, "/trades")
     recent = await stack.ask(ann, "/trades 30")
 
-    assert answer.text.startswith(f"Imported the history of {MT5_LOGIN}@{MT5_SERVER}: 74 new deals, 0 already known,")
+    assert answer.text.startswith(
+        f"Imported the history of {MT5_LOGIN}@{MT5_SERVER}: 74 new deals, 0 already known,"
+    )
     assert "Sep 14, 2022" in answer.text and "Sep 30, 2022" in answer.text
     assert await stored_deals(stack) == [("import", 74)]
     # The report's own lines: Total Trades 36, Total Net Profit -21.14, Profit Trades 15 (41.67%).
