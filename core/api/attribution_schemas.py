@@ -1,7 +1,9 @@
-"""The operator API's attribution answer: decimals as strings, times ISO 8601 Z (core.domain.codec)."""
+"""The operator API's attribution answer: decimals as exact strings without the stored trailing zeros,
+times ISO 8601 Z (core.domain.codec)."""
 
 from __future__ import annotations
 
+from dataclasses import fields
 from decimal import Decimal
 from typing import Any
 
@@ -29,7 +31,7 @@ def _account(account: AccountAttribution) -> dict[str, Any]:
         "currency": account.currency,
         "bot": _summary(split.bot),
         "manual": _summary(split.manual),
-        "pnl": str(split.pnl),
+        "pnl": decimal_text(split.pnl),
         "trades": [_trade(trade) for trade in split.trades],
     }
 
@@ -39,15 +41,24 @@ def _summary(summary: ClassSummary) -> dict[str, Any]:
     return {
         "count": summary.count,
         "wins": summary.wins,
-        "pnl": str(summary.pnl),
+        "pnl": decimal_text(summary.pnl),
         "win_rate_percent": None if rate is None else str(rate.quantize(PERCENT_PLACES)),
-        "average_slippage": None if slippage is None else str(slippage.quantize(PRICE_PLACES)),
+        "average_slippage": _places(slippage, PRICE_PLACES),
     }
 
 
 def _trade(trade: ClosedTrade) -> dict[str, Any]:
-    shown = to_json(trade)
-    assert isinstance(shown, dict)
-    if trade.slippage is not None:
-        shown["slippage"] = str(trade.slippage.quantize(PRICE_PLACES))
-    return shown | {"pnl": str(trade.pnl)}
+    shown: dict[str, Any] = {}
+    for field in fields(trade):
+        value = getattr(trade, field.name)
+        shown[field.name] = decimal_text(value) if isinstance(value, Decimal) else to_json(value)
+    return shown | {"slippage": _places(trade.slippage, PRICE_PLACES), "pnl": decimal_text(trade.pnl)}
+
+
+def decimal_text(value: Decimal) -> str:
+    """Exact, without the trailing zeros of the stored NUMERIC(24, 8): "13", not "13.00000000"."""
+    return format(value.normalize(), "f")
+
+
+def _places(value: Decimal | None, places: Decimal) -> str | None:
+    return None if value is None else decimal_text(value.quantize(places))
