@@ -35,7 +35,12 @@ from bot.context import BotServices
 from bot.metrics import BotMetrics, CacheMetrics
 from bot.updates import PerChatUpdateProcessor
 from core.api.app import ApiDeps, InvalidUpdate, Webhook, create_app
-from core.api.operator import add_reconciliation_routes, add_signal_routes, operator_key
+from core.api.operator import (
+    add_attribution_routes,
+    add_reconciliation_routes,
+    add_signal_routes,
+    operator_key,
+)
 from core.api.server import HttpLimits
 from core.config import Settings
 from core.domain.guard import DailyLossBase, GuardConfig
@@ -43,6 +48,7 @@ from core.domain.market import MarketConfig
 from core.domain.reconciliation import ReconciliationConfig
 from core.services.admin import AdminService, PreferenceService
 from core.services.alerts import AlertDelivery
+from core.services.attribution import AttributionService
 from core.services.bridge import BridgePorts, BridgeService
 from core.services.credentials import CredentialCache
 from core.services.flusher import FLUSH_HEALTH, StateFlusher
@@ -254,6 +260,7 @@ def _wire(
         halt=HaltService(uow, admin.require_admin, doorbell, clock),
         signals=SignalService(uow, queries, doorbell, clock),
         reconciliation=reconciliation,
+        attribution=AttributionService(uow, admin.require_admin, clock, settings.max_drawdown_percent),
     )
     return Core(
         settings=settings,
@@ -368,4 +375,5 @@ def build_http_app(core: Core, application: Application | None) -> web.Applicati
     app = create_app(deps)
     add_signal_routes(app, core.bot_services.signals)
     add_reconciliation_routes(app, core.reconciliation)
+    add_attribution_routes(app, core.bot_services.attribution)
     return app

@@ -15,6 +15,7 @@ log = logging.getLogger(__name__)
 TRADER_COMMANDS = (
     "start", "help", "link", "accounts", "status", "positions", "reconcile", "settings", "language",
 )  # fmt: skip
+TRADER_COMMANDS += ("trades", "report", "import")  # issue 10: attribution and history
 # Every admin command, in the order of the admin's menu: the one list the gate stops non-admins at
 # (handlers/gate.py), handlers/admin.py answers (or says "not yet") and the menu offers, each with its
 # description from the catalogue (menu.<name>).
@@ -35,7 +36,7 @@ ADMIN_COMMANDS = (
     "attribution",
 )
 # Named in /admin's text and answered "not yet", but left out of the menu: they have no description yet.
-NOT_IN_MENU = frozenset({"fraud", "payouts", "attribution"})
+NOT_IN_MENU = frozenset({"fraud", "payouts"})
 ADMIN_MENU = tuple(name for name in ADMIN_COMMANDS if name not in NOT_IN_MENU)
 
 

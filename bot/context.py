@@ -14,6 +14,7 @@ from bot.render import split_message
 from core.config import Settings
 from core.domain.models import User
 from core.services.admin import AdminService, PreferenceService
+from core.services.attribution import AttributionService
 from core.services.halt import HaltService
 from core.services.linking import LinkService
 from core.services.queries import AccountQueries
@@ -36,6 +37,7 @@ class BotServices:
     halt: HaltService
     signals: SignalService
     reconciliation: ReconciliationService
+    attribution: AttributionService  # /trades, /attribution, /import, /report
 
     def now(self) -> datetime:
         return cast(datetime, self.clock())

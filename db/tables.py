@@ -129,6 +129,8 @@ class DealRow(Base):
     swap: Mapped[Decimal] = mapped_column()
     magic: Mapped[int] = mapped_column(BigInteger)
     comment: Mapped[str] = mapped_column(String(64))
+    # `bridge` (the EA reported it) or `import` (only a report the trader sent with /import has it)
+    source: Mapped[str] = mapped_column(String(8), default="bridge", server_default="bridge")
 
 
 class CommandRow(Base):

@@ -16,6 +16,7 @@ from db.repositories.commands import SqlCommandRepository
 from db.repositories.deals import SqlDealRepository
 from db.repositories.devices import SqlDeviceRepository
 from db.repositories.halt import SqlHaltRepository
+from db.repositories.history import SqlHistoryRepository
 from db.repositories.outbox import SqlOutboxRepository
 from db.repositories.reconciliation import SqlReconciliationRepository
 from db.repositories.sealed_secrets import SqlSealedSecretRepository
@@ -47,6 +48,7 @@ class SqlUnitOfWork:
         self.halt = SqlHaltRepository(self.session)
         self.signals = SqlSignalRepository(self.session)
         self.reconciliation = SqlReconciliationRepository(self.session)
+        self.history = SqlHistoryRepository(self.session)
         self.tokens = SqlTokenRepository(self.session)
         self.sealed_secrets = SqlSealedSecretRepository(self.session)
         return self

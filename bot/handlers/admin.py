@@ -8,6 +8,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, Mess
 
 from bot.context import Context, current_user, reply, services, tr
 from bot.handlers.gate import command_of
+from bot.handlers.trades import attribution
 from bot.i18n import Raw
 from bot.render import guard_state, render_account_detail, render_accounts_all
 from core.domain.account_key import AccountKey, BadAccountKey, parse_account_key, parse_id
@@ -270,11 +271,12 @@ IMPLEMENTED = {
     "accounts_all": accounts_all,
     "halt": halt,
     "resume": resume,
+    "attribution": attribution,
 }
 
 
 # The rest of bot/commands_menu.py's ADMIN_COMMANDS: announced, answered "not available yet".
-NOT_YET = ("audit", "stats", "broadcast", "fraud", "payouts", "attribution")
+NOT_YET = ("audit", "stats", "broadcast", "fraud", "payouts")
 
 
 def handlers() -> list[BaseHandler[Update, Context, None]]:

@@ -29,7 +29,8 @@ async def start(update: Update, context: Context) -> None:
 
 
 async def help_command(update: Update, context: Context) -> None:
-    await reply(update, tr(context)("help.text"))
+    t = tr(context)
+    await reply(update, "\n".join([t("help.text"), t("help.history")]))  # help.history: issue 10
 
 
 def language_keyboard() -> InlineKeyboardMarkup:

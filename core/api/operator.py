@@ -8,6 +8,7 @@ from typing import Any
 
 from aiohttp import web
 
+from core.api.attribution_schemas import attribution_json
 from core.api.bridge import CLOCK, read_limited_body
 from core.api.errors import HttpError, json_response
 from core.api.schemas import InvalidJson, parse_json, validate
@@ -15,6 +16,7 @@ from core.api.signal_schemas import SignalIn, posted_json, to_signal
 from core.domain.account_key import AccountKey, BadAccountKey, parse_account_key, parse_id
 from core.domain.codec import encode_optional_time, encode_time, to_json
 from core.domain.models import AccountView
+from core.services.attribution import AttributionService, parse_days
 from core.services.errors import AmbiguousAccount, Forbidden, InvalidInput, NotFound
 from core.services.queries import AccountQueries
 from core.services.reconciliation import AccountReconciliation, ReconciliationService
@@ -177,3 +179,31 @@ def reconciliation_json(found: AccountReconciliation) -> dict[str, Any]:
 def add_reconciliation_routes(app: web.Application, reconciliation: ReconciliationService) -> None:
     app[RECONCILIATION] = reconciliation
     app.router.add_get("/v1/accounts/{login}/reconciliation", account_reconciliation)
+
+# --- GET /v1/users/{telegram_id}/attribution (issue 10) ---------------------------------------------
+
+ATTRIBUTION = web.AppKey("attribution", AttributionService)
+
+
+async def user_attribution(request: web.Request) -> web.Response:
+    """Each of the user's accounts: the bot and manual summaries and the closed trades, from stored
+    deals; `?days=N` (1..3650) keeps the trades closed in the last N days."""
+    claims = await require_operator(request)
+    telegram_id = parse_id(request.match_info["telegram_id"])
+    if telegram_id is None:
+        raise HttpError(400, "invalid_payload", "telegram_id: a Telegram user id")
+    try:
+        days = parse_days(request.query.get("days"))
+        found = await request.app[ATTRIBUTION].for_operator(str(claims.get("role")), telegram_id, days)
+    except InvalidInput as error:
+        raise HttpError(400, "invalid_payload", str(error)) from None
+    except Forbidden as error:
+        raise HttpError(403, "forbidden", str(error)) from None
+    except NotFound:
+        raise HttpError(404, "not_found", "no such user") from None
+    return json_response(attribution_json(found))
+
+
+def add_attribution_routes(app: web.Application, attribution: AttributionService) -> None:
+    app[ATTRIBUTION] = attribution
+    app.router.add_get("/v1/users/{telegram_id}/attribution", user_attribution)

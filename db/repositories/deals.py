@@ -13,7 +13,16 @@ from db.tables import DealRow
 
 log = logging.getLogger(__name__)
 DEALS = DealRow.__table__
-ADD_DEALS = insert(DEALS).on_conflict_do_nothing().returning(DEALS.c.ticket)
+_INSERT = insert(DEALS)
+CONTENT = ("position", "symbol", "type", "entry", "reason", "volume", "price", "time", "profit",
+           "commission", "swap", "magic", "comment")  # fmt: skip
+# A ticket only an import stored (source `import`) is still new to the bridge: the EA's copy replaces it
+# and is returned, so its cash flow reaches the guard (migration 0012). A ticket the EA sent is never new.
+ADD_DEALS = _INSERT.on_conflict_do_update(
+    constraint="uq_deals_account_ticket",
+    set_={**{name: _INSERT.excluded[name] for name in CONTENT}, "source": "bridge"},
+    where=DEALS.c.source == "import",
+).returning(DEALS.c.ticket)
 
 
 class SqlDealRepository:
@@ -32,25 +41,14 @@ class SqlDealRepository:
             )
         if not distinct.new:
             return []
-        rows = [
-            {
-                "account_id": account_id,
-                "ticket": d.ticket,
-                "position": d.position,
-                "symbol": d.symbol,
-                "type": d.type.value,
-                "entry": d.entry.value,
-                "reason": d.reason.value,
-                "volume": d.volume,
-                "price": d.price,
-                "time": d.time,
-                "profit": d.profit,
-                "commission": d.commission,
-                "swap": d.swap,
-                "magic": d.magic,
-                "comment": d.comment,
-            }
-            for d in distinct.new
-        ]
+        rows = [deal_row(account_id, deal) for deal in distinct.new]
         new_tickets = set((await self.session.scalars(ADD_DEALS, rows)).all())
         return [deal for deal in distinct.new if deal.ticket in new_tickets]
+
+
+def deal_row(account_id: int, deal: Deal) -> dict[str, object]:
+    """A deal as a row of `deals` (without `source`: the column's default says `bridge`)."""
+    row: dict[str, object] = {"account_id": account_id, "ticket": deal.ticket}
+    row.update((name, getattr(deal, name)) for name in CONTENT)
+    row.update(type=deal.type.value, entry=deal.entry.value, reason=deal.reason.value)
+    return row

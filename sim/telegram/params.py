@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from aiohttp import web
+from aiohttp.web import FileField
 
 from sim.telegram.errors import bad_request
 
@@ -32,6 +33,8 @@ class Params:
         value = self._get(name)
         if value is None or isinstance(value, str):
             return value
+        if isinstance(value, FileField):
+            return None  # an upload, read with upload()
         if isinstance(value, int | float) and not isinstance(value, bool):
             return str(value)
         raise bad_request(f'field "{name}" must be of type String')
@@ -77,6 +80,11 @@ class Params:
         except ValueError:
             raise bad_request(f"can't parse {what} JSON object") from None
 
+    def upload(self, name: str) -> FileField | None:
+        """A file uploaded in a multipart/form-data part named ``name`` (sendPhoto, sendDocument)."""
+        value = self._values.get(name)
+        return value if isinstance(value, FileField) else None
+
     def chat_id(self) -> int:
         value = self._get("chat_id")
         if value is None:
@@ -107,7 +115,7 @@ async def read_params(request: web.Request) -> Params:
             values.update(body)
         elif request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
             form = await request.post()
-            values.update((key, value) for key, value in form.items() if isinstance(value, str))
+            values.update((key, value) for key, value in form.items() if isinstance(value, str | FileField))
     except ValueError:  # includes UnicodeDecodeError and JSONDecodeError
         raise bad_request("can't parse request body") from None
     return Params(values)

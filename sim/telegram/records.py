@@ -23,6 +23,8 @@ class SentMessage:
     parse_mode: str | None
     method: str
     time: float
+    media: bytes | None = None  # sendPhoto / sendDocument: the file's bytes (``text`` is the caption)
+    media_name: str | None = None
 
     def entity_texts(self, entity_type: str) -> list[str]:
         """Texts covered by entities of ``entity_type`` (e.g. ``"code"``), cut by UTF-16 offsets."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from aiohttp import web
 
@@ -14,14 +14,21 @@ from sim.telegram.params import Handler, read_params
 logger = logging.getLogger(__name__)
 
 _TOKEN_RE = re.compile(r"^\d+:[A-Za-z0-9_-]+$")
+MAX_UPLOAD_BYTES = 50 * 1024 * 1024  # sendDocument's limit; aiohttp's default is 1 MB
 
 
 class ApiServer:
     """Checks the token, finds the method (names are case-insensitive, as on Telegram), runs it
     and answers ``{"ok": true, "result": ...}`` or the method's error."""
 
-    def __init__(self, token: str | None, methods: Mapping[str, Handler]) -> None:
+    def __init__(
+        self,
+        token: str | None,
+        methods: Mapping[str, Handler],
+        download: Callable[[str], bytes | None] | None = None,
+    ) -> None:
         self.token = token
+        self._download = download
         self._methods = {name.lower(): handler for name, handler in methods.items()}
         self._runner: web.AppRunner | None = None
 
@@ -31,8 +38,9 @@ class ApiServer:
 
     async def start(self, host: str, port: int) -> str:
         """Listen on ``host:port`` (0 picks a free port); returns the base URL."""
-        app = web.Application()
+        app = web.Application(client_max_size=MAX_UPLOAD_BYTES)
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
+        app.router.add_get("/file/bot{token}/{path:.+}", self._file)
         app.router.add_route("*", "/{tail:.*}", self._not_found)
         # access_log=None: a stand-in must not flood test output; shutdown_timeout: the stand-in
         # has already released long polls when it stops, so in-flight handlers finish at once.
@@ -68,6 +76,17 @@ class ApiServer:
             body = ApiError(500, "Internal Server Error: stand-in bug, see log").payload()
             return web.json_response(body, status=500)
         return web.json_response({"ok": True, "result": result})
+
+    async def _file(self, request: web.Request) -> web.Response:
+        """A file's content at the download URL getFile's ``file_path`` names."""
+        try:
+            self._check_token(request.match_info["token"])
+        except ApiError as exc:
+            return web.json_response(exc.payload(), status=exc.code)
+        data = self._download(request.match_info["path"]) if self._download else None
+        if data is None:
+            return await self._not_found(request)
+        return web.Response(body=data, content_type="application/octet-stream")
 
     async def _not_found(self, request: web.Request) -> web.Response:
         return web.json_response(ApiError(404, "Not Found").payload(), status=404)

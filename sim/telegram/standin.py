@@ -12,6 +12,8 @@ from sim.telegram.actions import UserActions
 from sim.telegram.callbacks import CallbackQueries
 from sim.telegram.chats import Chats
 from sim.telegram.constants import JsonDict, bot_user
+from sim.telegram.files import DocumentSender, FileStore
+from sim.telegram.media import MediaMethods
 from sim.telegram.messages import MessageMethods
 from sim.telegram.params import Handler
 from sim.telegram.polling import LongPolling
@@ -58,11 +60,24 @@ class BotApiStandIn:
         self._webhooks = Webhooks(self._queue, webhook_retry_delay)
         self._polling = LongPolling(self._queue, self._webhooks)
         self._actions = UserActions(self._chats, self._queue, self._queries, self._user_of)
-        self._server = ApiServer(token, self._method_table())
+        self._files = FileStore()  # files: documents users send, photos and documents the bot sends
+        self._media = MediaMethods(
+            self._chats, self._transcript, self._flood, self._files, strict_html=strict_html
+        )
+        self._documents = DocumentSender(self._files, self._chats, self._queue, self._user_of)
+        self._server = ApiServer(token, self._method_table(), self._files.download)
         self._url: str | None = None
 
     def _method_table(self) -> dict[str, Handler]:
-        parts = (self._profile, self._polling, self._webhooks, self._messages, self._queries)
+        parts = (
+            self._profile,
+            self._polling,
+            self._webhooks,
+            self._messages,
+            self._queries,
+            self._files,
+            self._media,
+        )
         return {name: handler for part in parts for name, handler in part.methods().items()}
 
     # -- lifecycle ----------------------------------------------------------------------------
@@ -115,7 +130,7 @@ class BotApiStandIn:
 
     @strict_html.setter
     def strict_html(self, strict: bool) -> None:
-        self._messages.strict_html = strict
+        self._messages.strict_html = self._media.strict_html = strict
 
     @property
     def webhook_secret_token(self) -> str | None:
@@ -150,6 +165,11 @@ class BotApiStandIn:
     @property
     def menu_buttons(self) -> dict[int | None, JsonDict]:
         return self._profile.menu_buttons
+
+    @property
+    def downloads(self) -> list[str]:
+        """The file paths the bot downloaded (``/file/bot<token>/<file_path>``), oldest first."""
+        return list(self._files.downloaded)
 
     @property
     def rate_limited_count(self) -> int:
@@ -193,6 +213,18 @@ class BotApiStandIn:
     async def send_text(self, user_id: int, text: str) -> int:
         """Queue a private message from ``user_id`` (registered on first use); returns the update id."""
         return await self._actions.send_text(user_id, text)
+
+    async def send_document(
+        self,
+        user_id: int,
+        data: bytes,
+        file_name: str | None,
+        caption: str | None = None,
+        mime_type: str | None = None,
+    ) -> int:
+        """Queue a private message from ``user_id`` carrying a file (``message.document``); returns the
+        update id. The bot fetches it with getFile and the download URL."""
+        return await self._documents.send_document(user_id, data, file_name, caption, mime_type)
 
     async def press(self, user_id: int, message: SentMessage, callback_data: str) -> int:
         """Queue a callback_query for the inline button with ``callback_data`` on ``message``.

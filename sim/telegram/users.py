@@ -53,6 +53,12 @@ class SimUser:
         """Type ``text`` to the bot; returns the queued update's id."""
         return await self.standin.send_text(self.user_id, text)
 
+    async def send_document(
+        self, data: bytes, file_name: str | None, caption: str | None = None, mime_type: str | None = None
+    ) -> int:
+        """Send the bot a file, as a document (with an optional caption); returns the queued update's id."""
+        return await self.standin.send_document(self.user_id, data, file_name, caption, mime_type)
+
     async def press(self, message: SentMessage, callback_data: str) -> int:
         """Press the inline button carrying ``callback_data``; returns the queued update's id."""
         return await self.standin.press(self.user_id, message, callback_data)

@@ -10,6 +10,7 @@ from core.services.ports.commands import CommandRepository
 from core.services.ports.deals import DealRepository
 from core.services.ports.devices import DeviceRepository
 from core.services.ports.halt import HaltRepository
+from core.services.ports.history import EquityPoint, HistoryRepository
 from core.services.ports.market import SymbolMemory
 from core.services.ports.nonces import NonceStore
 from core.services.ports.outbox import Doorbell, OutboxRepository
@@ -29,9 +30,11 @@ __all__ = [
     "DealRepository",
     "DeviceRepository",
     "Doorbell",
+    "EquityPoint",
     "Follower",
     "GuardRef",
     "HaltRepository",
+    "HistoryRepository",
     "JsonDict",
     "NonceStore",
     "OutboxRepository",

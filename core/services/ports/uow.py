@@ -13,6 +13,7 @@ from core.services.ports.commands import CommandRepository
 from core.services.ports.deals import DealRepository
 from core.services.ports.devices import DeviceRepository
 from core.services.ports.halt import HaltRepository
+from core.services.ports.history import HistoryRepository
 from core.services.ports.outbox import OutboxRepository
 from core.services.ports.reconciliation import ReconciliationRepository
 from core.services.ports.signals import SignalRepository
@@ -32,6 +33,7 @@ class UnitOfWork(Protocol):
     halt: HaltRepository
     signals: SignalRepository
     reconciliation: ReconciliationRepository
+    history: HistoryRepository
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(
