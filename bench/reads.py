@@ -103,12 +103,12 @@ async def one_run(
     args: argparse.Namespace, database_url: str, data_dir: Path, population: Population, ttl: int
 ) -> Run:
     timing = timing_of(args)
-    server_cores, load_cores = core_split()
+    _, load_cores = core_split()  # wrk on the last CPU; the service free to use either
     wrk = Wrk(ensure_wrk(), args.threads, args.connections, timing.wrk_seconds, load_cores, script=PACED)
     async with BotApiStandIn(token=TOKEN, global_rate=None, per_chat_per_minute=None) as standin:
         settings = bench_settings(args, database_url, data_dir, standin.url)
         settings = settings.model_copy(update={"cache_ttl_seconds": ttl})
-        run = await timed_run(settings, standin, population, wrk, timing, server_cores, say)
+        run = await timed_run(settings, standin, population, wrk, timing, say)
     population.devices = run.devices  # the next run's pool continues every device's seq
     return run
 

@@ -4,9 +4,11 @@
 --   wrk -s bench/reads_paced.lua <url> -- <pool dir>
 --
 -- <pool dir>/pace holds the milliseconds between two requests of one thread. wrk asks delay() before
--- each request of each connection; every call claims the thread's next free slot (never one in the
--- past: a slot missed while every connection waited for an answer is dropped, not made up in a burst),
--- so a thread sends one request per interval as long as it has a free connection.
+-- each request of each connection; every call claims the thread's next free slot, so a thread sends one
+-- request per interval as long as it has a free connection. A slot missed while every connection waited
+-- for an answer is dropped, not made up in a burst, and so is its request in the pool: each request is
+-- stamped with its slot's time (bench/reads_pool.py), and a server slower than the pace would otherwise
+-- get ever older timestamps until BRIDGE.md's 30 s window refused them all.
 
 local source = debug.getinfo(1, "S").source:sub(2)
 dofile((source:match("^(.*)/[^/]*$") or ".") .. "/replay.lua")
@@ -35,6 +37,11 @@ end
 
 function delay()
   local now = now_ms()
+  if next_slot > 0 and now >= next_slot + interval_ms then
+    local missed = math.floor((now - next_slot) / interval_ms)
+    position = position + missed -- replay.lua's next request: skip those of the slots missed
+    next_slot = next_slot + missed * interval_ms
+  end
   local slot = math.max(next_slot, now)
   next_slot = slot + interval_ms
   return math.floor(slot - now)

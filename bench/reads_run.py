@@ -27,7 +27,7 @@ from bench.reads_pool import write_paced_pool
 from bench.reads_readers import ReadLog, ask, register
 from bench.reads_setup import Population
 from bench.service import service_process
-from bench.wrk import Wrk, WrkResult, pin
+from bench.wrk import Wrk, WrkResult
 from core.config import Settings
 from sim.telegram import BotApiStandIn
 
@@ -104,7 +104,6 @@ async def timed_run(
     population: Population,
     wrk: Wrk,
     timing: Timing,
-    server_cores: set[int] | None,
     say: Say,
 ) -> Run:
     register(standin, population.readers)
@@ -113,7 +112,6 @@ async def timed_run(
     pool_dir = settings.data_dir / f"pool-ttl-{settings.cache_ttl_seconds}"
     try:
         async with service_process(settings, settings.data_dir / "service.log") as service:
-            pin(service.pid or 0, server_cores)
             await wait_for(lambda: standin.get_updates_calls > 0, timeout=30)  # the bot is polling
             devices = write_paced_pool(
                 pool_dir, population.devices, wrk.threads, timing.snapshot_rate,
