@@ -52,15 +52,17 @@ def transactions_per_read(run: Run) -> float:
     read."""
     alone = background_per_snapshot(run) * accepted(run.reads)
     reads = handled_reads(run)
-    return (run.reads.transactions - alone) / reads if reads else math.nan
+    per_read = (run.reads.transactions - alone) / reads if reads else math.nan
+    # Below zero the background moved more than the reads added: not measured, so not passed either.
+    return per_read if per_read >= 0 else math.nan
 
 
 def ratio(off: Run, on: Run) -> float:
     """Cache off / cache on; infinite when the cache-on run measured no transaction at all."""
     per_on, per_off = transactions_per_read(on), transactions_per_read(off)
-    if math.isnan(per_on) or math.isnan(per_off):
-        return math.nan
-    return per_off / per_on if per_on > 0 else math.inf
+    if math.isnan(per_on) or math.isnan(per_off) or per_on == 0:
+        return math.nan  # n/a, and a FAIL: the ratio was not measured
+    return per_off / per_on
 
 
 def _run_rows(run: Run, timing: Timing, label: str) -> list[Metric]:
@@ -81,6 +83,10 @@ def _run_rows(run: Run, timing: Timing, label: str) -> list[Metric]:
 
     def user(result: str) -> float:
         return lookups(counted, "tradeguard_user_cache_lookups_total", result=result)
+
+    resolved = user("hit") + user("miss")
+    misses = user("miss") + cache("accounts", "miss") + cache("view", "miss")
+    from_postgres = misses / resolved if run.cache_ttl and resolved else math.nan
 
     return [
         Metric(
@@ -132,6 +138,9 @@ def _run_rows(run: Run, timing: Timing, label: str) -> list[Metric]:
             transactions_per_read(run),
             NO_TRANSACTION if run.cache_ttl else None,
             "x",
+        ),
+        Metric(
+            "  lookups answered by Postgres per read (user + list of links misses)", from_postgres, unit="x"
         ),
         Metric("  read cache, users' lists of links: hits", cache("accounts", "hit")),
         Metric("  read cache, users' lists of links: misses", cache("accounts", "miss")),
