@@ -32,3 +32,4 @@ run: install
 bench: install
 	$(BIN)/python -m bench.ingest
 	$(BIN)/python -m bench.liquidation
+	$(BIN)/python -m bench.reads

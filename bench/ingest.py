@@ -32,7 +32,7 @@ if __package__ in (None, ""):  # run as `python bench/ingest.py`: make the proje
 
 import aiohttp
 
-from bench import presign, reference, steady
+from bench import presign, reads, reference, steady
 from bench.harness import (
     REDIS_URL,
     SERVER_URL,
@@ -77,13 +77,16 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "pool out, which the table reports",
     )
     parser.add_argument("--no-reference", action="store_true", help="skip redis-benchmark and pgbench")
-    parser.add_argument("--reads", action="store_true", help="the read-side row (not written yet)")
+    parser.add_argument(
+        "--reads",
+        action="store_true",
+        help="run the read-side benchmark instead (bench/reads.py: /status and /positions through the bot "
+        "with snapshots running); the arguments after it are bench.reads's",
+    )
     parser.add_argument("--database-url", help="use this database (its public schema is DROPPED and rebuilt)")
     parser.add_argument("--postgres-url", default=SERVER_URL, help=f"server (default {SERVER_URL})")
     parser.add_argument("--redis-url", default=REDIS_URL, help=f"flushed at start (default {REDIS_URL})")
     args = parser.parse_args(argv)
-    if args.reads:
-        parser.error("--reads (the /status and /positions row) is not written yet: see bench/README.md")
     if not 1 <= args.duration <= presign.MAX_DURATION:
         parser.error(f"--duration must be 1..{presign.MAX_DURATION} s (the signed timestamps' window)")
     if args.devices < args.threads:
@@ -219,7 +222,10 @@ async def run(args: argparse.Namespace) -> bool:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    asyncio.run(run(parse_args(argv)))
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if "--reads" in arguments:  # the read side has a benchmark of its own, with its own options
+        return reads.main([argument for argument in arguments if argument != "--reads"])
+    asyncio.run(run(parse_args(arguments)))
     return 0  # a benchmark, not a test: the verdict is printed, the exit status stays 0
 
 

@@ -125,6 +125,7 @@ class Wrk:
     connections: int
     seconds: int
     cores: set[int] | None
+    script: Path = SCRIPT  # bench/reads_paced.lua wraps replay.lua with a pace
 
     async def run(self, url: str, pool_dir: Path, *, cycle: bool) -> WrkResult:
         """One run against `url` replaying the pool (`cycle`: start it again when it runs out)."""
@@ -133,7 +134,7 @@ class Wrk:
             "--timeout",
             "10s",
             "-s",
-            str(SCRIPT),
+            str(self.script),
             url,
             "--",
             str(pool_dir),

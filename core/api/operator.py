@@ -180,6 +180,7 @@ def add_reconciliation_routes(app: web.Application, reconciliation: Reconciliati
     app[RECONCILIATION] = reconciliation
     app.router.add_get("/v1/accounts/{login}/reconciliation", account_reconciliation)
 
+
 # --- GET /v1/users/{telegram_id}/attribution (issue 10) ---------------------------------------------
 
 ATTRIBUTION = web.AppKey("attribution", AttributionService)
