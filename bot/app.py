@@ -269,7 +269,14 @@ def _wire(
         clock=clock,
         bot_services=bot_services,
         bridge=BridgeService(
-            ports, box, guard, clock, MarketGuardService(market_policy(settings)), credentials[0], flusher
+            ports,
+            box,
+            guard,
+            clock,
+            MarketGuardService(market_policy(settings)),
+            credentials[0],
+            flusher,
+            reconciliation,
         ),
         guard=guard,
         monitor=GuardMonitor(uow, guard, cache, clock, health),

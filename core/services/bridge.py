@@ -21,6 +21,7 @@ from core.services.hot_accounts import HOLD_SECONDS, HotAccounts
 from core.services.market import MarketGuardService, MarketJudgement
 from core.services.ports import Clock, Doorbell, NonceStore, UnitOfWork, UnitOfWorkFactory, ViewCache
 from core.services.ports.hot import HotAccount, HotContext, HotState, MarketMemory, StateFlush
+from core.services.reconciliation import ReconciliationService
 from core.services.secrets import SecretBox
 
 TIMESTAMP_WINDOW_SECONDS = 30
@@ -77,6 +78,7 @@ class BridgeService:
         market: MarketGuardService | None = None,
         credentials: CredentialCache | None = None,
         flusher: StateFlusher | None = None,
+        reconciliation: ReconciliationService | None = None,
     ) -> None:
         self.ports = ports
         self.box = box
@@ -85,6 +87,7 @@ class BridgeService:
         self.market = market
         self.credentials = credentials or CredentialCache(ports.uow, box)
         self.flusher = flusher
+        self.reconciliation = reconciliation
         self.accounts = HotAccounts(ports.uow, ports.hot, clock)
 
     async def authenticate(self, request: SignedRequest) -> Device:
@@ -223,6 +226,7 @@ class BridgeService:
                     account_id, device.device_id, snapshot, stored, state, due_at, now, rev
                 )
                 first = not context.has_state
+                reconcile = bool(new_deals) or first
                 if first:
                     await uow.outbox.add(_connected_alert(context, snapshot))
                 commands = await _pending_bodies(uow, account_id, now)
@@ -237,6 +241,11 @@ class BridgeService:
             await self.ports.hot.refresh({account_id})
         self._note_point(device, snapshot, now)
         await self._after_commit(account_id, ring=eventful or first)
+        if reconcile and self.reconciliation is not None:
+            # After the commit, in its own transaction: a pass that fails can never cost the snapshot its
+            # guard (the sweep retries it: the stored pass still judged the old positions). A snapshot
+            # with no new deal leaves its positions to the sweep (RECONCILE_SWEEP_SECONDS).
+            await self.reconciliation.pass_alone(account_id, now, snapshot.positions)
         return SnapshotAnswer(snapshot.seq, False, commands)
 
     def _note_point(self, device: Device, snapshot: Snapshot, now: datetime) -> None:

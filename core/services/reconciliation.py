@@ -202,12 +202,12 @@ class ReconciliationService:
             if positions_digest(positions) != digest:
                 due.add(account_id)
         for account_id in sorted(due):
-            await self._sweep_one(account_id, now, hot_positions.get(account_id))
+            await self.pass_alone(account_id, now, hot_positions.get(account_id))
         return len(due)
 
-    async def _sweep_one(
-        self, account_id: int, now: datetime, positions: tuple[Position, ...] | None
-    ) -> None:
+    async def pass_alone(self, account_id: int, now: datetime, positions: Sequence[Position] | None) -> None:
+        """One account's pass in its own transaction (the sweep's, and the bridge's after a snapshot
+        with new deals has committed); a failure is logged once per account and left to the next sweep."""
         try:
             async with self.uow() as uow:
                 recorded = await self.reconcile_account(uow, account_id, now, positions)

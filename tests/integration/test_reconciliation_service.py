@@ -122,10 +122,10 @@ async def test_a_manual_position_is_one_divergence_and_one_alert_and_a_second_pa
     opened = clock() - timedelta(minutes=5)
     await ea.push([position(5001, opened)], [deal(9001, 5001, opened)])
 
-    assert await core.reconciliation.run_once() == 1
-
+    # the snapshot brought a new deal: the bridge reconciled it once committed, no sweep needed
     assert await divergences(core) == [("manual_position", "info", 5001, True)]
     assert await alerts(core) == [("divergence", TRADER)]
+    assert await core.reconciliation.run_once() == 0
     clock.advance(10)
     assert await core.reconciliation.run_once() == 0  # nothing changed: the sweep leaves it alone
     async with core.reconciliation.uow() as uow:  # and a forced pass finds the same, adds nothing
@@ -193,7 +193,9 @@ async def test_a_divergence_that_is_gone_is_resolved_and_not_alerted_again(
 async def test_two_passes_at_once_store_one_row_and_queue_one_alert(core: Core, clock: FakeClock) -> None:
     ea = await terminal(core, clock)
     opened = clock() - timedelta(minutes=5)
-    await ea.push([position(5003, opened)], [deal(9301, 5003, opened)])
+    await ea.push([])  # the first snapshot is reconciled by the bridge: nothing to find yet
+    await ea.push([position(5003, opened)])  # no new deal: left to a pass (the sweep's, here two)
+    assert await divergences(core) == []
     account = await account_id(core)
 
     async def one_pass() -> bool:
@@ -247,3 +249,27 @@ async def test_a_pass_inside_the_snapshots_transaction_sees_the_deals_stored_in_
     assert recorded.alerted
     assert [one.kind.value for one in recorded.new] == ["manual_position", "volume_mismatch"]
     assert await alerts(core) == [("divergence", TRADER), ("divergence", TRADER)]
+
+
+async def test_a_failing_pass_never_costs_the_snapshot_and_the_sweep_takes_it_up(
+    core: Core, clock: FakeClock, monkeypatch: Any, caplog: Any
+) -> None:
+    ea = await terminal(core, clock)
+    opened = clock() - timedelta(minutes=5)
+    real = core.reconciliation.reconcile_account
+
+    async def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("reconciliation defect")
+
+    monkeypatch.setattr(core.reconciliation, "reconcile_account", broken)
+    await ea.push([position(5004, opened)], [deal(9401, 5004, opened)])  # accepted all the same
+
+    assert await rows(core, "SELECT ticket FROM deals") == [(9401,)]
+    assert await rows(core, "SELECT last_seq FROM account_state") == [(ea.seq,)]
+    assert await divergences(core) == []
+    assert "reconciliation of account" in caplog.text
+
+    monkeypatch.setattr(core.reconciliation, "reconcile_account", real)
+    assert await core.reconciliation.run_once() == 1  # the stored pass never judged these positions
+    assert await divergences(core) == [("manual_position", "info", 5004, True)]
+    assert await alerts(core) == [("divergence", TRADER)]
