@@ -5,6 +5,8 @@ difference is what happened in it.
   update processor to its handler done. Its replies are handed to PTB's Bot, whose rate limiter is the
   Telegram budget (bot/budget.py): a reply waiting for its turn is inside the handler, so this time
   includes the budget's queue (as its docstring says: "as the person waiting sees it").
+- `tradeguard_bot_reply_handed_seconds{command}`: from the update taken to its first reply entering the
+  budget, before its turn: issue 9's "update in → reply handed to the sender", the target row.
   Quantiles are estimated from the delta buckets as Prometheus's histogram_quantile does (linear
   within a bucket); the share at or under 25 ms is exact, 0.025 being a bucket bound.
 - `tradeguard_http_requests_total{route="/v1/bridge/snapshot",status}`: snapshots answered, by status.
@@ -22,6 +24,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 UPDATE_SECONDS = "tradeguard_bot_update_seconds"
+HANDED_SECONDS = "tradeguard_bot_reply_handed_seconds"
 SNAPSHOT_ROUTE = "/v1/bridge/snapshot"
 
 
@@ -70,13 +73,13 @@ class Histogram:
         return found[0] / self.count if found and self.count else math.nan
 
 
-def update_seconds(samples: Samples, commands: Iterable[str]) -> Histogram:
-    """The handler-time histogram of `commands` together."""
+def update_seconds(samples: Samples, commands: Iterable[str], metric: str = UPDATE_SECONDS) -> Histogram:
+    """The handler-time histogram (or `metric`'s, e.g. HANDED_SECONDS) of `commands` together."""
     wanted = set(commands)
     totals: dict[float, float] = {}
     for (name, labels), value in samples.items():
         label = dict(labels)
-        if name == f"{UPDATE_SECONDS}_bucket" and label.get("command") in wanted:
+        if name == f"{metric}_bucket" and label.get("command") in wanted:
             bound = float(label["le"])
             totals[bound] = totals.get(bound, 0.0) + value
     return Histogram(tuple(sorted(totals.items())))

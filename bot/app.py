@@ -321,6 +321,7 @@ def build_application(settings: Settings, bot_services: BotServices) -> Applicat
     application.bot_data["metrics"] = metrics
     if isinstance(application.update_processor, PerChatUpdateProcessor):
         application.update_processor.listeners.append(metrics.observe)
+        application.update_processor.handed_listeners.append(metrics.observe_handed)
     return application
 
 

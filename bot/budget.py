@@ -27,6 +27,7 @@ from typing import Any
 from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
 
+from bot.updates import reply_handed
 from core.domain.alerts.registry import PRIORITIES, REPLY
 
 log = logging.getLogger(__name__)
@@ -92,6 +93,7 @@ class TelegramBudget(BaseRateLimiter[str]):
         data: dict[str, Any],
         rate_limit_args: str | None,
     ) -> JSON:
+        reply_handed()  # the handler's first call to Telegram is its reply reaching the sender
         chat = data.get("chat_id")
         if chat is None:
             return await callback(*args, **kwargs)

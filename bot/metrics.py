@@ -20,8 +20,10 @@ from bot.updates import PerChatUpdateProcessor
 from core.services.ports.views import CacheCounts
 from core.services.users import UserService
 
-# Seconds from the update being taken to its handler done (its replies handed to Telegram): a reply
-# waiting for the budget counts, as the person waiting sees it.
+# tradeguard_bot_update_seconds: from the update being taken to its handler done (its replies handed to
+# Telegram): a reply waiting for the budget counts, as the person waiting sees it.
+# tradeguard_bot_reply_handed_seconds: from the update being taken to its first reply entering the budget
+# (bot.budget), before it waits for a turn: the bot's own work, which the budget cannot hide.
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
 
 
@@ -46,8 +48,19 @@ class BotMetrics(Collector):
             registry=None,
         )
 
+        self.handed_seconds = Histogram(
+            "tradeguard_bot_reply_handed_seconds",
+            "Seconds from an update taken to its first reply handed to the Telegram sender, by command",
+            ["command"],
+            buckets=BUCKETS,
+            registry=None,
+        )
+
     def observe(self, update: object, seconds: float) -> None:
         self.update_seconds.labels(self._label(update)).observe(seconds)
+
+    def observe_handed(self, update: object, seconds: float) -> None:
+        self.handed_seconds.labels(self._label(update)).observe(seconds)
 
     def _label(self, update: object) -> str:
         """A known command, `button` or `other`: what users type never becomes a label of its own."""
@@ -60,6 +73,7 @@ class BotMetrics(Collector):
 
     def collect(self) -> Iterator[Metric]:
         yield from self.update_seconds.collect()
+        yield from self.handed_seconds.collect()
         yield from self._users()
         if isinstance(self.budget, TelegramBudget):
             yield from self._budget(self.budget)

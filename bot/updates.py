@@ -12,6 +12,8 @@ import asyncio
 import inspect
 import time
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any
 
 from telegram import Update
@@ -20,6 +22,32 @@ from telegram.ext import BaseUpdateProcessor
 # PTB's own semaphore admits this many into do_process_update, where the order is taken: far above
 # what is ever in hand (bot.polling bounds it), so admission never waits and never reorders.
 ADMISSION_WINDOW = 100_000
+
+
+@dataclass
+class _Handling:
+    """The update the running handler answers: when it was taken, and whether a reply has left yet."""
+
+    update: object
+    taken: float
+    listeners: list[Callable[[object, float], None]]
+    handed: bool = False
+
+
+# Set while an update's handler runs; the bot's calls it makes (and tasks it starts) see it.
+_HANDLING: ContextVar[_Handling | None] = ContextVar("tradeguard_handling", default=None)
+
+
+def reply_handed() -> None:
+    """Called by the Telegram budget when a call enters it: the first one an update's handler makes is
+    its reply handed to the sender, and its time since the update was taken is reported once."""
+    handling = _HANDLING.get()
+    if handling is None or handling.handed:
+        return
+    handling.handed = True
+    seconds = time.monotonic() - handling.taken
+    for listener in handling.listeners:
+        listener(handling.update, seconds)
 
 
 def chat_of(update: object) -> int | None:
@@ -40,6 +68,9 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         self.running = 0
         # Told of each update once it is done, with the seconds since it was taken (its turn included).
         self.listeners: list[Callable[[object, float], None]] = []
+        # Told of an update's first reply handed to the sender (the budget), with the seconds since the
+        # update was taken: what the bot controls, before Telegram's 30 messages a second.
+        self.handed_listeners: list[Callable[[object, float], None]] = []
 
     async def initialize(self) -> None:
         pass
@@ -63,9 +94,11 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
             async with self._slots:
                 started = True
                 self.running += 1
+                handling = _HANDLING.set(_Handling(update, taken, self.handed_listeners))
                 try:
                     await coroutine
                 finally:
+                    _HANDLING.reset(handling)
                     self.running -= 1
         finally:
             self.in_hand -= 1
