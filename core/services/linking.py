@@ -57,7 +57,7 @@ class LinkService:
             mine = next((link for link in links if link.user_id == user.id), None)
             others = [link for link in links if link.user_id != user.id]
             if mine is None:
-                account = await uow.accounts.add(user.id, login, server)
+                account = await uow.accounts.add(user.id, login, server, now)
                 action = "account.linked"
             else:
                 account = mine

@@ -128,7 +128,9 @@ class ReconciliationService:
         closes = await uow.reconciliation.settled_closes(account_id)
         config = self.policy.config
         try:
-            found = reconcile(account_id, expected, positions, (*known, *(deals or ())), closes, now, config)
+            since_linked = await uow.reconciliation.watched_since(account_id)
+            every_deal = (*known, *(deals or ()))
+            found = reconcile(account_id, expected, positions, every_deal, closes, now, config, since_linked)
         except ReconciliationInputError as error:
             log.warning("reconciliation of account %s refused its inputs: %s", account_id, error)
             return Recorded()

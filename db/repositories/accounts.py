@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import select, text, update
@@ -64,8 +65,8 @@ class SqlAccountRepository:
             .values(shared=True)
         )
 
-    async def add(self, user_id: int, login: int, server: str) -> LinkedAccount:
-        row = AccountRow(user_id=user_id, login=login, server=server)
+    async def add(self, user_id: int, login: int, server: str, linked_at: datetime) -> LinkedAccount:
+        row = AccountRow(user_id=user_id, login=login, server=server, linked_at=linked_at)
         self.session.add(row)
         await self.session.flush()
         await self.session.refresh(row)

@@ -211,6 +211,12 @@ class SqlReconciliationRepository:
             closes.extend(_settled(result, whole) for result in (ack or {}).get("results") or [])
         return [close for close in closes if close is not None]
 
+    async def watched_since(self, account_id: int) -> datetime | None:
+        linked: datetime | None = await self.session.scalar(
+            select(AccountRow.linked_at).where(AccountRow.id == account_id)
+        )
+        return linked
+
     async def closing(self, account_id: int, now: datetime) -> bool:
         found = await self.session.scalar(
             select(CommandRow.id)

@@ -4,9 +4,11 @@ no token, a bad login, an unknown one and an ambiguous one are refused with noth
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from bot.app import Core
+from core.domain.codec import encode_time
 from tests.api.conftest import Bridge
 from tests.api.test_operator_api import bearer, operator_get, operator_token
 from tests.api.wire import SNAPSHOT, accepted, refusal, snapshot
@@ -15,28 +17,31 @@ LOGIN = 5012345
 PATH = f"/v1/accounts/{LOGIN}/reconciliation"
 
 
-def manual_snapshot() -> dict[str, object]:
-    """The trader's own trade (no tg: comment, magic 0), opened minutes before the snapshot."""
+def manual_snapshot(opened: datetime) -> dict[str, object]:
+    """The trader's own trade (no tg: comment, magic 0), opened at `opened` (after the account was linked)."""
     body = snapshot()
-    body["positions"][0] |= {"comment": "", "magic": 0}
-    body["deals"][0] |= {"comment": "", "magic": 0, "reason": "mobile"}
+    body["positions"][0] |= {"comment": "", "magic": 0, "open_time": encode_time(opened)}
+    body["deals"][0] |= {"comment": "", "magic": 0, "reason": "mobile", "time": encode_time(opened)}
     return body
 
 
 async def test_the_reconciliation_shows_the_open_divergences_once_a_pass_found_them(
     bridge: Bridge, core: Core
 ) -> None:
-    await accepted(await bridge.call("POST", SNAPSHOT, manual_snapshot()))
     token = bearer(operator_token(core))
     before = await accepted(await operator_get(bridge, PATH, token))  # cached: never reconciled
+    bridge.clock.advance(600)
+    opened = bridge.clock() - timedelta(minutes=5)
+    # a new deal: the bridge passes the account once the snapshot is committed, and drops the cached view
+    await accepted(await bridge.call("POST", SNAPSHOT, manual_snapshot(opened)))
 
-    await core.reconciliation.run_once()
     after = await accepted(await operator_get(bridge, PATH, token))
     hits = core.bot_services.queries.cache.counts.hits["reconciliation"]
     again = await accepted(await operator_get(bridge, PATH, token))  # from the cache this time
 
     assert core.bot_services.queries.cache.counts.hits["reconciliation"] == hits + 1
     assert again == after
+    assert await core.reconciliation.run_once() == 0  # nothing left for the sweep
 
     assert (before["reconciled_at"], before["open"], before["divergences"]) == (None, 0, [])
     assert (after["login"], after["server"], after["open"], after["critical"]) == (LOGIN, "Broker-Live", 1, 0)

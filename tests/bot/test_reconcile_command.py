@@ -4,6 +4,8 @@ and /reconcile shows the account's latest check and that open divergence; anothe
 
 from __future__ import annotations
 
+from sqlalchemy import text
+
 from tests.bot.conftest import LOGIN, Stack, is_alert, position
 
 
@@ -12,6 +14,8 @@ async def test_a_manual_trade_is_alerted_once_and_listed_by_reconcile_for_its_ow
 ) -> None:
     ann = stack.user(1001)
     creds = await stack.link(ann)
+    async with stack.core.engine.begin() as connection:  # linked days ago: the trade is a new one
+        await connection.execute(text("UPDATE accounts SET linked_at = '2026-11-20T00:00:00Z'"))
     await stack.connect(creds, positions=[position(5551, comment="", magic=0)])
     mark = stack.standin.mark()
 

@@ -4,6 +4,7 @@ open_position while halted, a halt and an order being issued never cross, and a 
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,8 @@ from core.domain.halt import TradingHalted, halt_stops
 from core.domain.models import User
 from tests.conftest import FakeClock, clean_state, make_settings
 
+LINKED_AT = datetime(2026, 1, 1, tzinfo=UTC)
+
 ADMIN = User(0, 900001, "Olga", "en")
 OPEN = CommandRequest(
     "open:sig_1:1", CommandType.OPEN_POSITION, "signal", {"symbol": "EURUSD", "side": "buy"}
@@ -26,7 +29,7 @@ CLOSE = CommandRequest("close:1:1", CommandType.CLOSE_POSITION, "admin", {"ticke
 async def linked_account(core: Core, telegram_id: int = 1001, login: int = 5012345) -> int:
     async with core.bot_services.users.uow() as uow:
         user = await uow.users.upsert(telegram_id, "Ann", None, "en")
-        account = await uow.accounts.add(user.id, login, "Live")
+        account = await uow.accounts.add(user.id, login, "Live", LINKED_AT)
         await uow.commit()
     return account.id
 

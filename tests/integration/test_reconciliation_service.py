@@ -119,6 +119,7 @@ async def test_a_manual_position_is_one_divergence_and_one_alert_and_a_second_pa
     core: Core, clock: FakeClock
 ) -> None:
     ea = await terminal(core, clock)
+    clock.advance(600)  # the trade is the trader's, opened after the account was linked
     opened = clock() - timedelta(minutes=5)
     await ea.push([position(5001, opened)], [deal(9001, 5001, opened)])
 
@@ -192,6 +193,7 @@ async def test_a_divergence_that_is_gone_is_resolved_and_not_alerted_again(
 
 async def test_two_passes_at_once_store_one_row_and_queue_one_alert(core: Core, clock: FakeClock) -> None:
     ea = await terminal(core, clock)
+    clock.advance(600)  # the trade is the trader's, opened after the account was linked
     opened = clock() - timedelta(minutes=5)
     await ea.push([])  # the first snapshot is reconciled by the bridge: nothing to find yet
     await ea.push([position(5003, opened)])  # no new deal: left to a pass (the sweep's, here two)
@@ -234,6 +236,7 @@ async def test_a_pass_inside_the_snapshots_transaction_sees_the_deals_stored_in_
     ea = await terminal(core, clock)
     await ea.push([])
     account = await account_id(core)
+    clock.advance(600)  # opened after the account was linked
     opened = clock() - timedelta(minutes=5)
     snapshot = ea.snapshot(
         [position(5004, opened)], [deal(9401, 5004, opened, reason="mobile", volume="0.05")]
@@ -255,6 +258,7 @@ async def test_a_failing_pass_never_costs_the_snapshot_and_the_sweep_takes_it_up
     core: Core, clock: FakeClock, monkeypatch: Any, caplog: Any
 ) -> None:
     ea = await terminal(core, clock)
+    clock.advance(600)  # the trade is the trader's, opened after the account was linked
     opened = clock() - timedelta(minutes=5)
     real = core.reconciliation.reconcile_account
 
@@ -272,4 +276,20 @@ async def test_a_failing_pass_never_costs_the_snapshot_and_the_sweep_takes_it_up
     monkeypatch.setattr(core.reconciliation, "reconcile_account", real)
     assert await core.reconciliation.run_once() == 1  # the stored pass never judged these positions
     assert await divergences(core) == [("manual_position", "info", 5004, True)]
+    assert await alerts(core) == [("divergence", TRADER)]
+
+
+async def test_positions_held_before_the_account_was_linked_are_no_divergence(
+    core: Core, clock: FakeClock
+) -> None:
+    """A trader links an account that already holds trades: nothing was opened while we watched, so
+    nobody is told of a "manual trade"; one opened after the link is."""
+    before = clock() - timedelta(hours=2)
+    ea = await terminal(core, clock)
+    await ea.push([position(5101, before)], [deal(9501, 5101, before)])
+    clock.advance(600)
+    after = clock() - timedelta(minutes=5)
+    await ea.push([position(5101, before), position(5102, after)], [deal(9502, 5102, after)])
+
+    assert await divergences(core) == [("manual_position", "info", 5102, True)]
     assert await alerts(core) == [("divergence", TRADER)]

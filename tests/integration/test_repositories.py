@@ -27,13 +27,15 @@ from core.domain.snapshot import AccountInfo, Quote, Snapshot, snapshot_to_json
 from core.services.ports import GuardRef, SymbolMemory
 from db.hot_market import RedisMarketMemory, memory_from_json
 
+LINKED_AT = datetime(2026, 1, 1, tzinfo=UTC)
+
 T0 = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 
 
 async def linked(core: Core, telegram_id: int, login: int, server: str = "Live") -> int:
     async with core.bot_services.users.uow() as uow:
         user = await uow.users.upsert(telegram_id, "Ann", None, "en")
-        account = await uow.accounts.add(user.id, login, server)
+        account = await uow.accounts.add(user.id, login, server, LINKED_AT)
         await uow.commit()
     return account.id
 

@@ -109,8 +109,8 @@ class FakeAccounts(FakeRepos):
         for account in await self.find(login, server):
             self.s.accounts[account.id] = replace(self.s.accounts[account.id], shared=True)
 
-    async def add(self, user_id: int, login: int, server: str) -> LinkedAccount:
-        account = LinkedAccount(next(self.s.ids), user_id, login, server, datetime(2026, 1, 1))
+    async def add(self, user_id: int, login: int, server: str, linked_at: datetime) -> LinkedAccount:
+        account = LinkedAccount(next(self.s.ids), user_id, login, server, linked_at)
         self.s.accounts[account.id] = account
         return account
 

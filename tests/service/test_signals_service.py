@@ -29,6 +29,8 @@ from core.services.signals import SignalService
 from tests.conftest import FakeClock
 from tests.service.fakes import FakeUnitOfWork, Recorder, Store
 
+LINKED_AT = datetime(2026, 1, 1, tzinfo=UTC)
+
 NOW = datetime(2026, 12, 1, 9, 30, tzinfo=UTC)
 
 
@@ -142,8 +144,8 @@ async def world() -> World:
     async with FakeUnitOfWork(store) as uow:
         ann = await uow.users.upsert(1001, "Ann", None, "en")
         boris = await uow.users.upsert(1002, "Boris", None, "es")
-        ann_account = (await uow.accounts.add(ann.id, 5012345, "Live")).id
-        boris_account = (await uow.accounts.add(boris.id, 6023456, "Live")).id
+        ann_account = (await uow.accounts.add(ann.id, 5012345, "Live", LINKED_AT)).id
+        boris_account = (await uow.accounts.add(boris.id, 6023456, "Live", LINKED_AT)).id
         await uow.commit()
     service = SignalService(lambda: SignalUnitOfWork(store, signals), NoViews(), Recorder(), clock)  # type: ignore[arg-type]
     return World(store, signals, service, clock, ann, boris, ann_account, boris_account)

@@ -41,6 +41,7 @@ class Context:
     now: datetime
     config: ReconciliationConfig
     ours: Mapping[int, Decimal | None]  # closed by our commands: ticket → volume (None: all of it)
+    watched_since: datetime | None = None  # trades opened before are the trader's holdings when linked
 
 
 @dataclass(frozen=True)
@@ -132,6 +133,8 @@ def check_unexpected(trade: BrokerTrade, ctx: Context) -> list[Divergence]:
     One the EA opened for a signal (a `tg:` comment) that this pass was not given is not the trader's."""
     if trade.signal_ids or not _settled(trade, ctx.now, ctx.config):
         return []
+    if ctx.watched_since is not None and trade.opened_at < ctx.watched_since:
+        return []  # held before the account was linked: nothing was opened while we watched
     evidence = Evidence(
         symbol=trade.symbol,
         side=trade.side,

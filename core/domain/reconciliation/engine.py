@@ -42,10 +42,13 @@ def reconcile(
     closes: Iterable[SettledClose],
     now: datetime,
     config: ReconciliationConfig = DEFAULT_CONFIG,
+    watched_since: datetime | None = None,
 ) -> tuple[Divergence, ...]:
+    """`watched_since`: when the account was linked; a trade opened before it is what the trader held
+    then, not a manual trade opened while we watched (it stays manual for attribution)."""
     expected, positions = tuple(expected), tuple(positions)
     _validate(account_id, expected, positions, now)
-    ctx = Context(account_id, now, config, _our_closes(closes))
+    ctx = Context(account_id, now, config, _our_closes(closes), watched_since)
     trades = broker_trades(positions, deals)
     matching = match(expected, trades, config.grace, config.fill_window)
     found: dict[str, Divergence] = {}

@@ -79,6 +79,10 @@ class ReconciliationRepository(Protocol):
         """What our acknowledged close_all / close_position commands closed (their acks' results)."""
         ...
 
+    async def watched_since(self, account_id: int) -> datetime | None:
+        """When the account was linked (None: unknown)."""
+        ...
+
     async def closing(self, account_id: int, now: datetime) -> bool:
         """A close command of ours is pending (its closes may show before its ack)."""
         ...

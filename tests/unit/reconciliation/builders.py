@@ -147,10 +147,15 @@ class Book:
         return self
 
     def run(
-        self, now: datetime = LATER, config: ReconciliationConfig | None = None
+        self,
+        now: datetime = LATER,
+        config: ReconciliationConfig | None = None,
+        watched_since: datetime | None = None,
     ) -> tuple[Divergence, ...]:
         settings = config or ReconciliationConfig()
-        return reconcile(ACCOUNT, self.expected, self.positions, self.deals, self.closes, now, settings)
+        return reconcile(
+            ACCOUNT, self.expected, self.positions, self.deals, self.closes, now, settings, watched_since
+        )
 
 
 def kinds(found: tuple[Divergence, ...]) -> list[DivergenceKind]:

@@ -54,6 +54,15 @@ def test_a_position_nobody_expected_is_the_traders_own_once_older_than_the_grace
     assert (found.evidence.side, found.evidence.actual_volume) == (Side.BUY, D("0.10"))
 
 
+def test_a_position_held_before_the_account_was_linked_is_no_manual_trade() -> None:
+    own = held(2003, expect(signal_id="mine"), comment="", magic=0)
+    book = Book(positions=[own])
+    later = own.open_time + timedelta(minutes=5)
+    assert book.run(now=later, watched_since=own.open_time + timedelta(seconds=1)) == ()
+    found = only(book.run(now=later, watched_since=own.open_time), K.MANUAL_POSITION)
+    assert found.ticket == 2003
+
+
 @pytest.mark.parametrize(
     ("reason", "how", "critical"),
     [
