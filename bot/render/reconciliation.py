@@ -11,14 +11,20 @@ from bot.render.common import money, tickets
 from bot.render.values import Renderer, Values, about
 from core.domain.alerts import AlertBody, DivergenceAlert, DivergenceCritical, DivergenceFound
 from core.domain.reconciliation import Divergence, DivergenceKind, Evidence, Severity
+from core.domain.symbols import point_size
 from core.services.reconciliation import AccountReconciliation
 
 Kind = DivergenceKind
 ICONS = {Severity.CRITICAL: "🚨", Severity.WARNING: "⚠️", Severity.INFO: "ℹ️"}
 
 
-def _price(t: Translator, value: Decimal | None) -> str:
-    return t.price(value) if value is not None else "—"
+def _price(t: Translator, value: Decimal | None, symbol: str) -> str:
+    """At the symbol's digits (stored prices carry 8 places: 1.08480000 is shown 1.08480), unless the
+    price is finer than its point (the average of a fill in pieces)."""
+    if value is None:
+        return "—"
+    at_point = value.quantize(point_size(symbol))
+    return t.price(at_point if at_point == value else value)
 
 
 def _volume(t: Translator, value: Decimal | None) -> str:
@@ -53,10 +59,10 @@ def divergence_text(
         return t("divergence.not_executed", signal=signal, side=side, volume=volume, symbol=e.symbol)
     if kind is Kind.MANUAL_POSITION:
         values = {"ticket": ticket if ticket is not None else "—", "side": side, "symbol": e.symbol}
-        volume, price = _volume(t, e.actual_volume), _price(t, e.actual_price)
+        volume, price = _volume(t, e.actual_volume), _price(t, e.actual_price, e.symbol)
         return t("divergence.manual_position", **values, volume=volume, price=price)
     if kind is Kind.CLOSED_EXTERNALLY:
-        return t(f"divergence.closed_{how}", trade=trade, price=_price(t, e.actual_price))
+        return t(f"divergence.closed_{how}", trade=trade, price=_price(t, e.actual_price, e.symbol))
     if kind is Kind.VOLUME_MISMATCH:
         cause = e.cause.value if e.cause is not None else "deals_incomplete"
         return t(
@@ -71,18 +77,18 @@ def divergence_text(
         return t(
             "divergence.slippage",
             trade=trade,
-            actual_price=_price(t, e.actual_price),
-            expected_price=_price(t, e.expected_price),
+            actual_price=_price(t, e.actual_price, e.symbol),
+            expected_price=_price(t, e.expected_price, e.symbol),
             points=t.number(e.points, 1) if e.points is not None else "—",
             tolerance=t.number(e.tolerance_points, 0) if e.tolerance_points is not None else "—",
             cost=cost,
         )
     if kind is Kind.SL_TP_CHANGED:
         levels = {
-            "actual_sl": _price(t, e.actual_sl),
-            "actual_tp": _price(t, e.actual_tp),
-            "expected_sl": _price(t, e.expected_sl),
-            "expected_tp": _price(t, e.expected_tp),
+            "actual_sl": _price(t, e.actual_sl, e.symbol),
+            "actual_tp": _price(t, e.actual_tp, e.symbol),
+            "expected_sl": _price(t, e.expected_sl, e.symbol),
+            "expected_tp": _price(t, e.expected_tp, e.symbol),
         }
         return t("divergence.sl_tp_changed", trade=trade, **levels)
     return t(

@@ -1,5 +1,6 @@
 """What the simulated EA does with a command from the server: close, open, lock or unlock, and
-the ack that says how it went."""
+the ack that says how it went. How it fills (slippage, a partial fill) and whether the trader later
+closes a bot position by hand is the simulator's `Execution` option (sim/ea/execution.py)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ from decimal import Decimal
 from typing import Any
 
 from sim.ea.client import JSONObject
+from sim.ea.execution import RETCODE_DONE_PARTIAL, Execution, close_by_hand, open_slipped
 from sim.ea.wire import closure_wire
-from sim.scenarios import TG_MAGIC, SimAccount
+from sim.scenarios import TG_MAGIC, Closure, SimAccount
 
 MT5_COMMENT_LENGTH = 31
 
@@ -31,11 +33,19 @@ class CommandExecutor:
     """The terminal's trading hand: obeys commands on its account and, while the account is
     locked, closes any position that was not open when the lock came."""
 
-    def __init__(self, account: SimAccount, now: Callable[[], datetime], say: Callable[[str], None]) -> None:
+    def __init__(
+        self,
+        account: SimAccount,
+        now: Callable[[], datetime],
+        say: Callable[[str], None],
+        execution: Execution | None = None,
+    ) -> None:
         self.account = account
+        self.execution = execution or Execution()
         self._now = now
         self._say = say
         self._tickets_at_lock: frozenset[int] | None = None
+        self._hand_close_in: dict[int, int] = {}  # ticket: market steps left before the trader closes it
 
     @property
     def locked(self) -> bool:
@@ -76,20 +86,40 @@ class CommandExecutor:
             return Outcome("failed", "refused", message="account is locked")
         signal_id = str(command.get("signal_id") or "")
         comment = (f"tg:{signal_id}" if signal_id else "tg")[:MT5_COMMENT_LENGTH]
-        position = self.account.open(
+        asked = _decimal(command["volume"])
+        position = open_slipped(
+            self.account,
             str(command["symbol"]),
             str(command["side"]),
-            _decimal(command["volume"]),
+            self.execution.filled(asked),
             self._now(),
-            reason="expert",
+            self.execution.slippage_points,
             magic=TG_MAGIC,
             comment=comment,
             sl=_optional_decimal(command.get("sl")),
             tp=_optional_decimal(command.get("tp")),
         )
+        if self.execution.close_by_hand_after is not None:
+            self._hand_close_in[position.ticket] = self.execution.close_by_hand_after
         result = {"ticket": position.ticket, "volume": position.volume, "price": position.open_price}
         summary = f"opened #{position.ticket} {position.symbol} {position.side} {position.volume}"
-        return Outcome("done", summary, (result,), traded=True)
+        summary += f" at {position.open_price}"
+        message = ""
+        if position.volume < asked:
+            message = f"partial fill: {position.volume} of {asked} lots (retcode {RETCODE_DONE_PARTIAL})"
+        return Outcome("done", summary, (result,), message=message, traded=True)
+
+    def market_step(self) -> list[Closure]:
+        """A market step went by: the positions the trader was to close by hand now are closed."""
+        closed = []
+        for ticket in list(self._hand_close_in):
+            self._hand_close_in[ticket] -= 1
+            if self._hand_close_in[ticket] > 0:
+                continue
+            del self._hand_close_in[ticket]
+            if ticket in self.account.positions:
+                closed.append(close_by_hand(self.account, ticket, self._now(), self.execution))
+        return closed
 
     def _lock(self, command: JSONObject) -> Outcome:
         if self._tickets_at_lock is None:

@@ -4,6 +4,10 @@ It pushes a snapshot of its account after every market step of a scenario (and h
 the scenario ends), obeys the commands that come back, acknowledges each, and pushes a snapshot
 at once after any trade (BRIDGE.md). A command is acted on once; if the server repeats it (a lost
 ack) the same ack is sent again. Deals are resent until a snapshot carrying them is accepted.
+
+How the terminal fills (slippage, a partial fill) and whether the trader closes a bot position by hand
+some steps later is its `Execution` (sim/ea/execution.py); `run_simulated_ea` reads it from the scenario
+name, e.g. `steady:slippage_points=60,fill_volume=0.06,close_by_hand_after=3`.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from typing import Any
 
 from sim.ea.client import BridgeClient, BridgeError, JSONObject
 from sim.ea.commands import CommandExecutor, Outcome
+from sim.ea.execution import Execution, split_scenario
 from sim.ea.wire import closure_wire, snapshot_payload
 from sim.scenarios import Deal, MarketStep, SimAccount, build_scenario, money
 
@@ -66,6 +71,7 @@ class SimulatedEA:
         out: Out | None = None,
         now: Callable[[], datetime] = utc_now,
         first_seq: int | None = None,
+        execution: Execution | None = None,
     ) -> None:
         self.client = client
         self.account = account
@@ -76,7 +82,7 @@ class SimulatedEA:
         # Milliseconds since the epoch: a restarted terminal still sends a greater seq.
         self._seq = (time.time_ns() // 1_000_000 if first_seq is None else first_seq) - 1
         self._outcomes: dict[str, Outcome] = {}
-        self._executor = CommandExecutor(account, now, self._say)
+        self._executor = CommandExecutor(account, now, self._say, execution)
 
     @property
     def locked(self) -> bool:
@@ -100,6 +106,8 @@ class SimulatedEA:
         """Apply one market step (None: a heartbeat), send a snapshot and obey the answer."""
         if step is not None:
             self._report(self.account.apply(step, self._now()))
+            for closure in self._executor.market_step():
+                self._report_hand_close(closure.ticket)
         self._executor.enforce_lock()
         commands = await self._send_snapshot()
         for _ in range(MAX_FOLLOW_UPS):
@@ -194,6 +202,13 @@ class SimulatedEA:
             elif deal.entry == "in":
                 self._say(f"trader opened #{deal.position} {deal.symbol} {deal.type} {deal.volume}")
 
+    def _report_hand_close(self, ticket: int) -> None:
+        deal = self.account.history[-1]
+        self._say(
+            f"trader closed #{ticket} by hand ({deal.reason}) at {deal.price}: deal #{deal.ticket} "
+            f"profit {deal.profit} swap {deal.swap} commission {deal.commission}"
+        )
+
     def _say(self, text: str) -> None:
         if self._out is not None:
             self._out(f"EA {self.account.login}: {text}")
@@ -225,8 +240,10 @@ async def run_simulated_ea(
     linger: float = 0.0,
     out: Out | None = None,
 ) -> SimulationResult:
-    """Play a scenario (scenarios.SCENARIOS) as MT5 account `login` on `server` against the bridge."""
-    played = build_scenario(scenario, login=login, server=server, now=utc_now())
+    """Play a scenario (scenarios.SCENARIOS, optionally `:` and its execution options, see
+    sim/ea/execution.py) as MT5 account `login` on `server` against the bridge."""
+    name, execution = split_scenario(scenario)
+    played = build_scenario(name, login=login, server=server, now=utc_now())
     async with BridgeClient(url, device_id, secret_hex) as client:
-        ea = SimulatedEA(client, played.account, played.steps, out=out)
+        ea = SimulatedEA(client, played.account, played.steps, out=out, execution=execution)
         return await ea.run(interval=interval, steps=steps, linger=linger)
