@@ -85,7 +85,7 @@ def _run_rows(run: Run, timing: Timing, label: str) -> list[Metric]:
     def user(result: str) -> float:
         return lookups(counted, "tradeguard_user_cache_lookups_total", result=result)
 
-    resolved = user("hit") + user("miss")
+    resolved = user("hit") + user("redis_hit") + user("miss")
     misses = user("miss") + cache("accounts", "miss") + cache("view", "miss")
     from_postgres = misses / resolved if run.cache_ttl and resolved else math.nan
 

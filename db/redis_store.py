@@ -22,7 +22,7 @@ from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
 
 from core.domain.codec import decode_optional_time, decode_time, encode_optional_time, encode_time, to_json
-from core.domain.models import AccountView, LinkedAccount
+from core.domain.models import AccountView, LinkedAccount, User
 from core.services.health import BEST_EFFORT_SECONDS, Health, best_effort
 from core.services.ports.views import CacheCounts
 
@@ -56,6 +56,11 @@ class Keys:
     @staticmethod
     def user_accounts(user_id: int, version: int) -> str:
         return f"{PREFIX}:user:{user_id}:accounts:{version}"
+
+    @staticmethod
+    def user_record(telegram_id: int) -> str:
+        """One key per Telegram user, its own hash tag (Cluster: a user's copy is one slot)."""
+        return f"{PREFIX}:{{tguser:{telegram_id}}}:record"
 
     @staticmethod
     def lock(key: str) -> str:
@@ -256,6 +261,54 @@ class _Entry:
     kind: str
     version_key: str
     key: Callable[[int], str]
+
+
+class RedisUserCache:
+    """The users the bot resolves, one JSON record per Telegram id shared by every process
+    (core.services.users): replaced after each commit that writes the user, filled from Postgres only
+    where absent (SET NX, so a reader holding an older row never overwrites a newer write). An entry that
+    does not decode is a miss. Best effort: while Redis is down a read is a miss, a write is skipped."""
+
+    FIELDS = ("id", "telegram_id", "first_name", "language", "username", "start_payload", "blocked_bot")
+
+    def __init__(self, redis: Redis, ttl_seconds: int, health: Health | None = None) -> None:
+        self.redis = redis
+        self.ttl_seconds = ttl_seconds
+        self.health = health or Health(CACHE_HEALTH)
+
+    async def get(self, telegram_id: int) -> User | None:
+        key = Keys.user_record(telegram_id)
+        raw = await best_effort(self.health, lambda: self.redis.get(key), None)
+        user = None if raw is None else user_from_json(raw)
+        if raw is not None and user is None:  # dropped, so the copy read from Postgres can take its place
+            await best_effort(self.health, lambda: self.redis.delete(key), None)
+        return user
+
+    async def put(self, user: User, *, replace: bool) -> None:
+        record = json.dumps({name: getattr(user, name) for name in self.FIELDS})
+        key, nx = Keys.user_record(user.telegram_id), not replace
+        await best_effort(self.health, lambda: self.redis.set(key, record, ex=self.ttl_seconds, nx=nx), None)
+
+
+def user_from_json(raw: str | bytes) -> User | None:
+    """A stored user, or None when the entry is not one (an older format, a damaged value)."""
+    try:
+        data = json.loads(raw)
+        optional = {
+            name: None if data[name] is None else str(data[name]) for name in ("username", "start_payload")
+        }
+        if not isinstance(data["blocked_bot"], bool):
+            return None
+        return User(
+            id=int(data["id"]),
+            telegram_id=int(data["telegram_id"]),
+            first_name=str(data["first_name"]),
+            language=str(data["language"]),
+            blocked_bot=data["blocked_bot"],
+            **optional,
+        )
+    except (ValueError, KeyError, TypeError):
+        return None
 
 
 class RedisDoorbell:
