@@ -15,7 +15,8 @@ import pytest
 from redis.asyncio import Redis
 
 from bot.app import Core, open_core
-from db.redis_store import Keys
+from core.domain.models import User
+from db.redis_store import Keys, RedisUserCache
 from sim.telegram import BotApiStandIn
 from tests.bot.conftest import LOGIN, SERVER, Stack, settings_for, start_stack
 from tests.bot.test_metrics import scrape
@@ -138,3 +139,16 @@ async def test_with_redis_flushed_or_damaged_reads_are_still_right_from_postgres
     assert str(LOGIN) in status.text and SERVER in status.text
     assert help_.text == spanish.text, "Ann's language is Postgres's, not lost with Redis"
     assert refilled is not None and b'"language": "es"' in refilled
+
+
+async def test_with_redis_down_the_user_copy_is_a_miss_and_the_outage_is_noted_once() -> None:
+    redis = Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2)
+    shared = RedisUserCache(redis, 60)
+    ann = User(id=1, telegram_id=1001, first_name="Ann", language="en")
+
+    await shared.put(ann, replace=True)
+    found = await shared.get(1001)
+    await redis.aclose()
+
+    assert found is None
+    assert shared.health.failures == 1, "the second call waits out the back-off instead of trying again"
