@@ -75,9 +75,9 @@ from db.redis_store import (
     RedisDoorbell,
     RedisNonceStore,
     RedisRateLimiter,
-    RedisUserCache,
     RedisViewCache,
 )
+from db.redis_users import RedisUserCache
 from db.uow import unit_of_work_factory
 
 log = logging.getLogger(__name__)

@@ -60,7 +60,7 @@ class Settings(BaseSettings):
     user_cache_seconds: float = Field(default=60, ge=0)
     # Redis copies kept in step by every write that changes them (issue 9): each user's record (0: none)
     # and, while CACHE_TTL_SECONDS > 0, each user's list of links, so a fresh process reads them too.
-    user_cache_redis_seconds: int = Field(default=86400, ge=0)
+    user_cache_redis_seconds: int = Field(default=3600, ge=0, le=604800)
     # Updates of different chats handled at once (one chat's always in order).
     bot_concurrent_updates: int = Field(default=256, ge=1)
     # Long polling fetches no more while the updates in hand span this many ids: Telegram keeps the rest.

@@ -22,13 +22,14 @@ from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
 
 from core.domain.codec import decode_optional_time, decode_time, encode_optional_time, encode_time, to_json
-from core.domain.models import AccountView, LinkedAccount, User
+from core.domain.models import AccountView, LinkedAccount
 from core.services.health import BEST_EFFORT_SECONDS, Health, best_effort
 from core.services.ports.views import CacheCounts
 
 PREFIX = "tg:v1"
 OUTBOX_CHANNEL = f"{PREFIX}:outbox"
 JsonDict = dict[str, Any]
+VERSION_SECONDS = 7 * 86400  # outlives every entry kept under it (USER_CACHE_REDIS_SECONDS at most a week)
 CACHE_HEALTH = "redis-cache"
 
 
@@ -168,6 +169,7 @@ class RedisViewCache:
         self.max_wait_seconds = max_wait_seconds
         self.health = health or Health(CACHE_HEALTH)
         self.counts = CacheCounts()
+        self.owed: set[str] = set()  # version keys whose bump Redis missed (down): bumped once it answers
 
     async def account_view(
         self, account_id: int, ttl_seconds: int, load: Callable[[], Awaitable[AccountView | None]]
@@ -194,6 +196,8 @@ class RedisViewCache:
 
     async def _cached(self, entry: _Entry, ttl_seconds: int, load: Any, encode: Any) -> tuple[bool, Any]:
         """(True, the cached JSON) on a hit, else (False, what `load` gave, now stored unless None)."""
+        if self.owed:
+            await self._bump(*self.owed)
         found = await best_effort(self.health, lambda: self._lookup(entry), None)
         if found is None:  # Redis is down: the database answers
             self.counts.miss(entry.kind)
@@ -206,7 +210,8 @@ class RedisViewCache:
             return True, json.loads(cached)
         self.counts.miss(entry.kind)
         value = await load()
-        await best_effort(self.health, lambda: self._store(key, value, encode, ttl_seconds), None)
+        store = (key, entry.version_key, value, encode, ttl_seconds)
+        await best_effort(self.health, lambda: self._store(*store), None)
         return False, value
 
     async def _lookup(self, entry: _Entry) -> tuple[str, str | None, bool]:
@@ -217,10 +222,15 @@ class RedisViewCache:
             return key, cached, False
         return key, None, bool(await self.redis.set(Keys.lock(key), "1", nx=True, px=self.LOCK_MS))
 
-    async def _store(self, key: str, value: Any, encode: Any, ttl_seconds: int) -> None:
-        if value is not None:
-            await self.redis.set(key, json.dumps(to_json(encode(value))), ex=ttl_seconds)
-        await self.redis.delete(Keys.lock(key))
+    async def _store(self, key: str, version_key: str, value: Any, encode: Any, ttl_seconds: int) -> None:
+        """The entry, and its version key kept at least as long (were the version key to expire before
+        an entry under it, counting again from 0 could meet that entry)."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            if value is not None:
+                pipe.set(key, json.dumps(to_json(encode(value))), ex=ttl_seconds)
+                pipe.expire(version_key, VERSION_SECONDS)
+            pipe.delete(Keys.lock(key))
+            await pipe.execute()
 
     async def _wait_for(self, key: str) -> str | None:
         for _ in range(int(self.max_wait_seconds / self.WAIT_STEP)):
@@ -239,19 +249,26 @@ class RedisViewCache:
         """The user's links changed (linked, re-linked, shared): their list is read again."""
         await self._bump(Keys.user_version(user_id))
 
-    async def _bump(self, version_key: str) -> None:
+    async def _bump(self, *version_keys: str) -> None:
         """Best effort, like after-commit news (bot.app): a failure is logged once per outage, a success
-        reported only as a recovery, so a process that only links lists no Redis loop on /ready."""
+        reported only as a recovery, so a process that only links lists no Redis loop on /ready. A bump
+        Redis missed is owed, and paid with the next call that reaches it: an entry kept long (a list of
+        links) does not outlive the outage by its TTL, unless this process ends first."""
+        keys = {*version_keys, *self.owed}
         if not self.health.may_try():
+            self.owed |= keys
             return
         try:
             async with asyncio.timeout(BEST_EFFORT_SECONDS), self.redis.pipeline(transaction=False) as pipe:
-                pipe.incr(version_key)
-                pipe.expire(version_key, 86400)
+                for key in keys:
+                    pipe.incr(key)
+                    pipe.expire(key, VERSION_SECONDS)
                 await pipe.execute()
-        except Exception as error:  # the entry expires within its TTL
+        except Exception as error:
+            self.owed |= keys
             self.health.failed(error)
             return
+        self.owed -= keys
         if not self.health.healthy:
             self.health.succeeded()
 
@@ -261,54 +278,6 @@ class _Entry:
     kind: str
     version_key: str
     key: Callable[[int], str]
-
-
-class RedisUserCache:
-    """The users the bot resolves, one JSON record per Telegram id shared by every process
-    (core.services.users): replaced after each commit that writes the user, filled from Postgres only
-    where absent (SET NX, so a reader holding an older row never overwrites a newer write). An entry that
-    does not decode is a miss. Best effort: while Redis is down a read is a miss, a write is skipped."""
-
-    FIELDS = ("id", "telegram_id", "first_name", "language", "username", "start_payload", "blocked_bot")
-
-    def __init__(self, redis: Redis, ttl_seconds: int, health: Health | None = None) -> None:
-        self.redis = redis
-        self.ttl_seconds = ttl_seconds
-        self.health = health or Health(CACHE_HEALTH)
-
-    async def get(self, telegram_id: int) -> User | None:
-        key = Keys.user_record(telegram_id)
-        raw = await best_effort(self.health, lambda: self.redis.get(key), None)
-        user = None if raw is None else user_from_json(raw)
-        if raw is not None and user is None:  # dropped, so the copy read from Postgres can take its place
-            await best_effort(self.health, lambda: self.redis.delete(key), None)
-        return user
-
-    async def put(self, user: User, *, replace: bool) -> None:
-        record = json.dumps({name: getattr(user, name) for name in self.FIELDS})
-        key, nx = Keys.user_record(user.telegram_id), not replace
-        await best_effort(self.health, lambda: self.redis.set(key, record, ex=self.ttl_seconds, nx=nx), None)
-
-
-def user_from_json(raw: str | bytes) -> User | None:
-    """A stored user, or None when the entry is not one (an older format, a damaged value)."""
-    try:
-        data = json.loads(raw)
-        optional = {
-            name: None if data[name] is None else str(data[name]) for name in ("username", "start_payload")
-        }
-        if not isinstance(data["blocked_bot"], bool):
-            return None
-        return User(
-            id=int(data["id"]),
-            telegram_id=int(data["telegram_id"]),
-            first_name=str(data["first_name"]),
-            language=str(data["language"]),
-            blocked_bot=data["blocked_bot"],
-            **optional,
-        )
-    except (ValueError, KeyError, TypeError):
-        return None
 
 
 class RedisDoorbell:

@@ -1,6 +1,6 @@
-"""A trader's /status of an account whose EA reports reads no Postgres (their list of links was cached when
-they linked); with CACHE_TTL_SECONDS=0 it reads Postgres every time; linking again shows at once; /metrics counts the
-read cache's hits and misses."""
+"""A trader's /status of an account whose EA reports reads no Postgres (their list of links was cached
+when they linked); with CACHE_TTL_SECONDS=0 it reads Postgres every time; linking again shows at once;
+/metrics counts the read cache's hits and misses."""
 
 from __future__ import annotations
 

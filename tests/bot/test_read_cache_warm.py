@@ -16,7 +16,8 @@ from redis.asyncio import Redis
 
 from bot.app import Core, open_core
 from core.domain.models import User
-from db.redis_store import Keys, RedisUserCache
+from db.redis_store import Keys
+from db.redis_users import RedisUserCache
 from sim.telegram import BotApiStandIn
 from tests.bot.conftest import LOGIN, SERVER, Stack, settings_for, start_stack
 from tests.bot.test_metrics import scrape
