@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
+from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +17,9 @@ import pytest
 from redis.asyncio import Redis
 
 from bot.app import Core, open_core
-from core.domain.models import User
-from db.redis_store import Keys
+from core.domain.models import LinkedAccount, User
+from core.services.health import Health
+from db.redis_store import Keys, RedisViewCache
 from db.redis_users import RedisUserCache
 from sim.telegram import BotApiStandIn
 from tests.bot.conftest import LOGIN, SERVER, Stack, settings_for, start_stack
@@ -153,3 +156,41 @@ async def test_with_redis_down_the_user_copy_is_a_miss_and_the_outage_is_noted_o
 
     assert found is None
     assert shared.health.failures == 1, "the second call waits out the back-off instead of trying again"
+
+
+async def test_a_user_write_redis_missed_drops_the_stale_copy_once_redis_answers() -> None:
+    await clean_state()
+    live, dead = Redis.from_url(TEST_REDIS_URL), Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2)
+    shared = RedisUserCache(live, 60, Health("test", base=0))
+    ann = User(id=1, telegram_id=1001, first_name="Ann", language="en")
+    await shared.put(ann, replace=True)
+
+    shared.redis = dead  # Redis is down while Ann's /language es commits
+    await shared.put(replace(ann, language="es"), replace=True)
+    shared.redis = live
+    found = await shared.get(1001)
+    await live.aclose()
+    await dead.aclose()
+
+    assert found is None, "not the stale English copy: Postgres answers and fills it anew"
+
+
+async def test_a_list_change_redis_missed_is_seen_once_redis_answers() -> None:
+    await clean_state()
+    live, dead = Redis.from_url(TEST_REDIS_URL), Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2)
+    cache = RedisViewCache(live, health=Health("test", base=0))
+    first = LinkedAccount(1, 7, 5012345, "Demo", datetime(2026, 1, 1, tzinfo=UTC))
+    second = replace(first, id=2, login=6023456)
+
+    async def load(*accounts: LinkedAccount) -> list[LinkedAccount]:
+        return list(accounts)
+
+    await cache.user_accounts(7, 3600, lambda: load(first))
+    cache.redis = dead  # Redis is down while the second link commits
+    await cache.invalidate_user(7)
+    cache.redis = live
+    after = await cache.user_accounts(7, 3600, lambda: load(first, second))
+    await live.aclose()
+    await dead.aclose()
+
+    assert [account.login for account in after] == [5012345, 6023456]
