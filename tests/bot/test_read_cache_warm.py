@@ -60,13 +60,15 @@ async def test_a_fresh_process_answers_status_of_a_user_linked_earlier_with_no_p
 
         with statements(fresh.core.engine) as seen:
             answer = await fresh.ask(ann, "/status")
+            positions = await fresh.ask(ann, "/positions")
         found = await scrape(fresh)
 
     assert seen == []
+    assert positions.text and positions.text != answer.text
     assert str(LOGIN) in answer.text and SERVER in answer.text
     assert found["tradeguard_user_cache_lookups_total", (("result", "redis_hit"),)] == 1
     assert found["tradeguard_user_cache_lookups_total", (("result", "miss"),)] == 0
-    assert found["tradeguard_read_cache_lookups_total", (("kind", "accounts"), ("result", "hit"))] == 1
+    assert found["tradeguard_read_cache_lookups_total", (("kind", "accounts"), ("result", "hit"))] == 2
 
 
 async def test_with_the_cache_off_a_fresh_process_reads_the_list_from_postgres(
