@@ -85,7 +85,7 @@ def _run_rows(run: Run, timing: Timing, label: str) -> list[Metric]:
     def user(result: str) -> float:
         return lookups(counted, "tradeguard_user_cache_lookups_total", result=result)
 
-    resolved = user("hit") + user("miss")
+    resolved = user("hit") + user("redis_hit") + user("miss")
     misses = user("miss") + cache("accounts", "miss") + cache("view", "miss")
     from_postgres = misses / resolved if run.cache_ttl and resolved else math.nan
 
@@ -150,6 +150,7 @@ def _run_rows(run: Run, timing: Timing, label: str) -> list[Metric]:
         Metric("  read cache, account views: hits", cache("view", "hit")),
         Metric("  read cache, account views: misses (no current hot state)", cache("view", "miss")),
         Metric("  user cache (per process): hits", user("hit")),
+        Metric("  user cache (Redis, every process's): hits", user("redis_hit")),
         Metric("  user cache (per process): misses (a Postgres read each)", user("miss")),
         Metric("  users written by the reads (renamed or new)", user_writes, 0, exact=True),
         Metric("  service CPU during the reads (1 core = 100)", run.service_cpu * 100, unit="%"),

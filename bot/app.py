@@ -70,7 +70,14 @@ from db.hot_flush import SqlStateFlushWriter
 from db.hot_market import RedisMarketMemory
 from db.hot_state import RedisHotState
 from db.migrate import upgrade
-from db.redis_store import CACHE_HEALTH, RedisDoorbell, RedisNonceStore, RedisRateLimiter, RedisViewCache
+from db.redis_store import (
+    CACHE_HEALTH,
+    RedisDoorbell,
+    RedisNonceStore,
+    RedisRateLimiter,
+    RedisViewCache,
+)
+from db.redis_users import RedisUserCache
 from db.uow import unit_of_work_factory
 
 log = logging.getLogger(__name__)
@@ -244,15 +251,17 @@ def _wire(
     flusher = StateFlusher(
         SqlStateFlushWriter(engine), settings.peak_flush_seconds, health.track(FLUSH_HEALTH)
     )
-    queries = AccountQueries(uow, cache, settings.cache_ttl_seconds, hot, redis_cache)
+    lists_ttl = settings.user_cache_redis_seconds  # every list write refreshes it: it may live long
+    queries = AccountQueries(uow, cache, settings.cache_ttl_seconds, hot, redis_cache, lists_ttl)
+    shared_users = RedisUserCache(redis_client, lists_ttl, redis_cache) if lists_ttl > 0 else None
     admin = AdminService(uow, guard, cache, doorbell, settings.admin_telegram_ids, clock, queries)
     reconciliation = ReconciliationService(
         uow, queries, cache, doorbell, clock, reconciliation_policy(settings), health
     )
     bot_services = BotServices(
         settings=settings,
-        users=UserService(uow, settings.user_cache_seconds),
-        links=LinkService(uow, box, clock, cache),
+        users=UserService(uow, settings.user_cache_seconds, shared=shared_users),
+        links=LinkService(uow, box, clock, cache, queries),
         queries=queries,
         admin=admin,
         preferences=PreferenceService(uow, cache, settings.max_drawdown_percent, clock),

@@ -82,10 +82,11 @@ class BotMetrics(Collector):
     def _users(self) -> Iterator[Metric]:
         lookups = CounterMetricFamily(
             "tradeguard_user_cache_lookups",
-            "Users resolved for an update, from the cache or not",
+            "Users resolved for an update: this process's copy (hit), every process's (redis_hit), Postgres",
             labels=["result"],
         )
         lookups.add_metric(["hit"], self.users.counts.hits)
+        lookups.add_metric(["redis_hit"], self.users.counts.shared_hits)
         lookups.add_metric(["miss"], self.users.counts.misses)
         yield lookups
         yield CounterMetricFamily(

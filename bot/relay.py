@@ -45,7 +45,7 @@ class AlertRelay:
         concurrency: int = 64,
         idle_seconds: float = 1.0,
         health: HealthBoard | None = None,
-        on_blocked: Callable[[int], None] | None = None,
+        on_blocked: Callable[[int], Awaitable[None]] | None = None,
     ) -> None:
         self.bot = bot
         self.delivery = delivery
@@ -132,7 +132,7 @@ class AlertRelay:
             except Forbidden as error:
                 await self.delivery.recipient_blocked(alert, str(error))
                 if self.on_blocked is not None:
-                    self.on_blocked(alert.chat_id)
+                    await self.on_blocked(alert.chat_id)
                 return False
             except RetryAfter as error:
                 await self.delivery.retry_later(alert, str(error), _seconds(error.retry_after))

@@ -58,6 +58,9 @@ class Settings(BaseSettings):
     # The bot resolves the sender of every update from a per-process cache (0: from Postgres each time);
     # a change made in another process (the relay finding the bot blocked) is seen within this time.
     user_cache_seconds: float = Field(default=60, ge=0)
+    # Redis copies kept in step by every write that changes them (issue 9): each user's record (0: none)
+    # and, while CACHE_TTL_SECONDS > 0, each user's list of links, so a fresh process reads them too.
+    user_cache_redis_seconds: int = Field(default=3600, ge=0, le=604800)
     # Updates of different chats handled at once (one chat's always in order).
     bot_concurrent_updates: int = Field(default=256, ge=1)
     # Long polling fetches no more while the updates in hand span this many ids: Telegram keeps the rest.

@@ -29,6 +29,7 @@ from core.services.ports.views import CacheCounts
 PREFIX = "tg:v1"
 OUTBOX_CHANNEL = f"{PREFIX}:outbox"
 JsonDict = dict[str, Any]
+VERSION_SECONDS = 7 * 86400  # outlives every entry kept under it (USER_CACHE_REDIS_SECONDS at most a week)
 CACHE_HEALTH = "redis-cache"
 
 
@@ -56,6 +57,11 @@ class Keys:
     @staticmethod
     def user_accounts(user_id: int, version: int) -> str:
         return f"{PREFIX}:user:{user_id}:accounts:{version}"
+
+    @staticmethod
+    def user_record(telegram_id: int) -> str:
+        """One key per Telegram user, its own hash tag (Cluster: a user's copy is one slot)."""
+        return f"{PREFIX}:{{tguser:{telegram_id}}}:record"
 
     @staticmethod
     def lock(key: str) -> str:
@@ -163,6 +169,7 @@ class RedisViewCache:
         self.max_wait_seconds = max_wait_seconds
         self.health = health or Health(CACHE_HEALTH)
         self.counts = CacheCounts()
+        self.owed: set[str] = set()  # version keys whose bump Redis missed (down): bumped once it answers
 
     async def account_view(
         self, account_id: int, ttl_seconds: int, load: Callable[[], Awaitable[AccountView | None]]
@@ -189,6 +196,8 @@ class RedisViewCache:
 
     async def _cached(self, entry: _Entry, ttl_seconds: int, load: Any, encode: Any) -> tuple[bool, Any]:
         """(True, the cached JSON) on a hit, else (False, what `load` gave, now stored unless None)."""
+        if self.owed:
+            await self._bump(*self.owed)
         found = await best_effort(self.health, lambda: self._lookup(entry), None)
         if found is None:  # Redis is down: the database answers
             self.counts.miss(entry.kind)
@@ -201,7 +210,8 @@ class RedisViewCache:
             return True, json.loads(cached)
         self.counts.miss(entry.kind)
         value = await load()
-        await best_effort(self.health, lambda: self._store(key, value, encode, ttl_seconds), None)
+        store = (key, entry.version_key, value, encode, ttl_seconds)
+        await best_effort(self.health, lambda: self._store(*store), None)
         return False, value
 
     async def _lookup(self, entry: _Entry) -> tuple[str, str | None, bool]:
@@ -212,10 +222,15 @@ class RedisViewCache:
             return key, cached, False
         return key, None, bool(await self.redis.set(Keys.lock(key), "1", nx=True, px=self.LOCK_MS))
 
-    async def _store(self, key: str, value: Any, encode: Any, ttl_seconds: int) -> None:
-        if value is not None:
-            await self.redis.set(key, json.dumps(to_json(encode(value))), ex=ttl_seconds)
-        await self.redis.delete(Keys.lock(key))
+    async def _store(self, key: str, version_key: str, value: Any, encode: Any, ttl_seconds: int) -> None:
+        """The entry, and its version key kept at least as long (were the version key to expire before
+        an entry under it, counting again from 0 could meet that entry)."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            if value is not None:
+                pipe.set(key, json.dumps(to_json(encode(value))), ex=ttl_seconds)
+                pipe.expire(version_key, VERSION_SECONDS)
+            pipe.delete(Keys.lock(key))
+            await pipe.execute()
 
     async def _wait_for(self, key: str) -> str | None:
         for _ in range(int(self.max_wait_seconds / self.WAIT_STEP)):
@@ -234,19 +249,26 @@ class RedisViewCache:
         """The user's links changed (linked, re-linked, shared): their list is read again."""
         await self._bump(Keys.user_version(user_id))
 
-    async def _bump(self, version_key: str) -> None:
+    async def _bump(self, *version_keys: str) -> None:
         """Best effort, like after-commit news (bot.app): a failure is logged once per outage, a success
-        reported only as a recovery, so a process that only links lists no Redis loop on /ready."""
+        reported only as a recovery, so a process that only links lists no Redis loop on /ready. A bump
+        Redis missed is owed, and paid with the next call that reaches it: an entry kept long (a list of
+        links) does not outlive the outage by its TTL, unless this process ends first."""
+        keys = {*version_keys, *self.owed}
         if not self.health.may_try():
+            self.owed |= keys
             return
         try:
             async with asyncio.timeout(BEST_EFFORT_SECONDS), self.redis.pipeline(transaction=False) as pipe:
-                pipe.incr(version_key)
-                pipe.expire(version_key, 86400)
+                for key in keys:
+                    pipe.incr(key)
+                    pipe.expire(key, VERSION_SECONDS)
                 await pipe.execute()
-        except Exception as error:  # the entry expires within its TTL
+        except Exception as error:
+            self.owed |= keys
             self.health.failed(error)
             return
+        self.owed -= keys
         if not self.health.healthy:
             self.health.succeeded()
 

@@ -12,6 +12,7 @@ from core.domain.alerts import AccountShared
 from core.domain.models import Alert, AuditEntry, LinkedAccount, User
 from core.services.errors import InvalidInput
 from core.services.ports import Clock, UnitOfWork, UnitOfWorkFactory, ViewCache
+from core.services.queries import AccountQueries
 from core.services.secrets import SecretBox, new_device_id, new_device_secret
 
 
@@ -39,11 +40,19 @@ def parse_link_arguments(args: list[str]) -> tuple[int, str]:
 
 
 class LinkService:
-    def __init__(self, uow: UnitOfWorkFactory, box: SecretBox, clock: Clock, cache: ViewCache) -> None:
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        box: SecretBox,
+        clock: Clock,
+        cache: ViewCache,
+        lists: AccountQueries | None = None,
+    ) -> None:
         self.uow = uow
         self.box = box
         self.clock = clock
         self.cache = cache
+        self.lists = lists or AccountQueries(uow, cache, 0)  # keeps each user's cached list of links
 
     async def link(self, user: User, login: int, server: str) -> LinkResult:
         secret = new_device_secret()
@@ -69,8 +78,7 @@ class LinkService:
             if others and mine is None:
                 await _flag_shared(uow, actor, account, others, now)
             await uow.commit()
-        for user_id in {user.id} | {other.user_id for other in others}:  # a shared flag is in their lists
-            await self.cache.invalidate_user(user_id)
+        await self.lists.links_changed({user.id} | {other.user_id for other in others})  # a shared flag too
         return LinkResult(login, server, device_id, secret, rotated=mine is not None, shared=bool(others))
 
 

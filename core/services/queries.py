@@ -1,10 +1,13 @@
 """Read side for the bot and the operator API. An account's view comes from its hot state when Redis has
 a current one (no Postgres, no write); otherwise through the view cache (cache-aside, CACHE_TTL_SECONDS;
-0 turns it off) or Postgres. A user's list of links comes through the same cache (the linking service
-invalidates it after each commit that changes it), so /status of a hot account reads no Postgres."""
+0 turns it off) or Postgres. A user's list of links comes through the same cache, kept for
+`accounts_ttl_seconds` (long: the linking service drops it and stores it anew after each commit that
+changes it, `links_changed`), so /status of a hot account reads no Postgres, even in a process that
+has just started."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from decimal import Decimal
 
 from core.domain.account_key import AccountKey
@@ -24,17 +27,33 @@ class AccountQueries:
         ttl_seconds: int,
         hot: HotState | None = None,
         health: Health | None = None,
+        accounts_ttl_seconds: int = 0,
     ) -> None:
         self.uow = uow
         self.cache = cache
         self.ttl_seconds = ttl_seconds
+        self.accounts_ttl_seconds = max(accounts_ttl_seconds, ttl_seconds)
         self.hot = hot
         self.health = health or Health("hot-state-reads")
 
     async def accounts_of(self, user: User) -> list[LinkedAccount]:
         if self.ttl_seconds > 0:
-            return await self.cache.user_accounts(user.id, self.ttl_seconds, lambda: self._accounts(user.id))
+            return await self._cached_accounts(user.id)
         return await self._accounts(user.id)
+
+    async def links_changed(self, user_ids: Iterable[int]) -> None:
+        """After a commit that changed these users' lists: each cached list is dropped, then stored anew
+        from Postgres through the cache (its version and lock: a change committed meanwhile is never
+        hidden by an older list), so the next read, in any process, finds it."""
+        for user_id in user_ids:
+            await self.cache.invalidate_user(user_id)
+            if self.ttl_seconds > 0:
+                await self._cached_accounts(user_id)
+
+    async def _cached_accounts(self, user_id: int) -> list[LinkedAccount]:
+        return await self.cache.user_accounts(
+            user_id, self.accounts_ttl_seconds, lambda: self._accounts(user_id)
+        )
 
     async def _accounts(self, user_id: int) -> list[LinkedAccount]:
         async with self.uow() as uow:

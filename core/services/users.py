@@ -1,10 +1,12 @@
 """Who is talking to the bot: users, their language, the /start payload, refused admin attempts.
 
 Every update names its sender, so resolving the user is the hottest read the bot has. It is served from
-a per-process cache (`cache_seconds`, backed by Postgres) and never writes unless something changed:
-a new user, a new first name or username, or a user who had blocked the bot and is talking again. The
-writes that change a user (/language, /start's payload, the relay finding the bot blocked) forget the
-cached copy, in this process at once and in any other one within `cache_seconds`."""
+a per-process cache (`cache_seconds`), then from a copy every process shares (Redis, `shared`), then from
+Postgres (which fills the shared copy), and never writes unless something changed: a new user, a new first
+name or username, or a user who had blocked the bot and is talking again. Every write of a user (those,
+/language, /start's payload, the relay finding the bot blocked) writes the committed record through to
+the shared copy and this process's own: another process sees it once its own copy is gone (at most
+`cache_seconds`), so a process that starts reads a known user with no Postgres statement."""
 
 from __future__ import annotations
 
@@ -16,7 +18,8 @@ from dataclasses import dataclass
 
 from core.domain.models import User
 from core.services.errors import InvalidInput
-from core.services.ports import UnitOfWorkFactory
+from core.services.ports import UnitOfWork, UnitOfWorkFactory
+from core.services.ports.users import SharedUserCache
 
 SUPPORTED_LANGUAGES = ("en", "es", "ru")
 DEFAULT_LANGUAGE = "en"
@@ -34,8 +37,9 @@ def pick_language(language_code: str | None) -> str:
 class CacheCounts:
     """What the user cache did since start, for Prometheus (the bot's metrics read it)."""
 
-    hits: int = 0
-    misses: int = 0
+    hits: int = 0  # this process's copy
+    shared_hits: int = 0  # the copy every process shares
+    misses: int = 0  # read from Postgres
     writes: int = 0
 
 
@@ -50,10 +54,12 @@ class UserService:
         uow: UnitOfWorkFactory,
         cache_seconds: float = 0,
         monotonic: Callable[[], float] = time.monotonic,
+        shared: SharedUserCache | None = None,
     ) -> None:
         self.uow = uow
         self.cache_seconds = cache_seconds
         self.monotonic = monotonic
+        self.shared = shared
         self.counts = CacheCounts()
         self._known: OrderedDict[int, tuple[float, User]] = OrderedDict()
 
@@ -65,20 +71,32 @@ class UserService:
         if cached is not None and _current(cached, first_name, username):
             self.counts.hits += 1
             return cached
+        if cached is None:
+            cached = await self._shared(telegram_id)
+            if cached is not None and _current(cached, first_name, username):
+                self.counts.shared_hits += 1
+                self._keep(cached)
+                return cached
         self.counts.misses += 1
         async with self.uow() as uow:
             user = cached or await uow.users.by_telegram_id(telegram_id)
-            if user is None or not _current(user, first_name, username):
+            written = user is None or not _current(user, first_name, username)
+            if user is None or written:
                 self.counts.writes += 1
                 language = pick_language(language_code)
                 user = await uow.users.upsert(telegram_id, first_name, username, language)
                 await uow.commit()
-        self._keep(user)
+        await self._share(user, replace=written)
         return user
 
-    def forget(self, telegram_id: int) -> None:
-        """The stored user changed behind the cache (e.g. the relay found the bot blocked)."""
+    async def forget(self, telegram_id: int) -> None:
+        """The stored user changed behind the cache (e.g. the relay found the bot blocked): the copies
+        are read again from Postgres."""
         self._known.pop(telegram_id, None)
+        async with self.uow() as uow:
+            user = await uow.users.by_telegram_id(telegram_id)
+        if user is not None:
+            await self._share(user, replace=True)
 
     async def record_start(self, user: User, payload: str) -> None:
         if not START_PAYLOAD.match(payload):
@@ -87,16 +105,31 @@ class UserService:
             return  # the first referral wins; a later link cannot steal it
         async with self.uow() as uow:
             await uow.users.set_start_payload(user.id, payload)
-            await uow.commit()
-        self.forget(user.telegram_id)
+            await self._commit_and_share(uow, user.telegram_id)
 
     async def set_language(self, user: User, language: str) -> None:
         if language not in SUPPORTED_LANGUAGES:
             raise InvalidInput(f"language: one of {', '.join(SUPPORTED_LANGUAGES)}")
         async with self.uow() as uow:
             await uow.users.set_language(user.id, language)
-            await uow.commit()
-        self.forget(user.telegram_id)
+            await self._commit_and_share(uow, user.telegram_id)
+
+    async def _commit_and_share(self, uow: UnitOfWork, telegram_id: int) -> None:
+        """Commit a write of the user, then put what was written in every copy (read back in the same
+        transaction: the record as committed, not as the caller last saw it)."""
+        self._known.pop(telegram_id, None)
+        written = await uow.users.by_telegram_id(telegram_id)
+        await uow.commit()
+        if written is not None:
+            await self._share(written, replace=True)
+
+    async def _shared(self, telegram_id: int) -> User | None:
+        return None if self.shared is None else await self.shared.get(telegram_id)
+
+    async def _share(self, user: User, *, replace: bool) -> None:
+        self._keep(user)
+        if self.shared is not None:
+            await self.shared.put(user, replace=replace)
 
     def _cached(self, telegram_id: int) -> User | None:
         entry = self._known.get(telegram_id)
