@@ -129,6 +129,9 @@ def bench_settings(args: argparse.Namespace, database_url: str, data_dir: Path, 
         # these the monitor would add stale-feed and overdue alerts to the phase being measured.
         stale_feed_seconds=3600,
         liquidation_verify_seconds=3600,
+        # Each simulated trader opened its EURUSD lot by hand after linking: reconciliation rightly tells
+        # them of a manual trade once its grace is over, which is not what this benchmark times.
+        reconcile_grace_seconds=3600,
         # One process plays every terminal from 127.0.0.1: no per-IP connection cap.
         http_max_connections_per_ip=0,
     )
