@@ -188,17 +188,24 @@ class RedisViewCache:
         return found[1]  # type: ignore[no-any-return]
 
     async def user_accounts(
-        self, user_id: int, ttl_seconds: int, load: Callable[[], Awaitable[list[LinkedAccount]]]
+        self,
+        user_id: int,
+        ttl_seconds: int,
+        load: Callable[[], Awaitable[list[LinkedAccount]]],
+        quiet: bool = False,
     ) -> list[LinkedAccount]:
         entry = _Entry("accounts", Keys.user_version(user_id), lambda v: Keys.user_accounts(user_id, v))
-        found = await self._cached(entry, ttl_seconds, load, accounts_to_json)
+        found = await self._cached(entry, ttl_seconds, load, accounts_to_json, quiet)
         return accounts_from_json(found[1]) if found[0] else found[1]
 
-    async def _cached(self, entry: _Entry, ttl_seconds: int, load: Any, encode: Any) -> tuple[bool, Any]:
-        """(True, the cached JSON) on a hit, else (False, what `load` gave, now stored unless None)."""
+    async def _cached(
+        self, entry: _Entry, ttl_seconds: int, load: Any, encode: Any, quiet: bool = False
+    ) -> tuple[bool, Any]:
+        """(True, the cached JSON) on a hit, else (False, what `load` gave, now stored unless None).
+        `quiet`: a write-through (best_effort's)."""
         if self.owed:
             await self._bump(*self.owed)
-        found = await best_effort(self.health, lambda: self._lookup(entry), None)
+        found = await best_effort(self.health, lambda: self._lookup(entry), None, quiet=quiet)
         if found is None:  # Redis is down: the database answers
             self.counts.miss(entry.kind)
             return False, await load()
@@ -211,7 +218,7 @@ class RedisViewCache:
         self.counts.miss(entry.kind)
         value = await load()
         store = (key, entry.version_key, value, encode, ttl_seconds)
-        await best_effort(self.health, lambda: self._store(*store), None)
+        await best_effort(self.health, lambda: self._store(*store), None, quiet=quiet)
         return False, value
 
     async def _lookup(self, entry: _Entry) -> tuple[str, str | None, bool]:

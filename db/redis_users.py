@@ -22,6 +22,9 @@ MAX_OWED = 100_000
 
 
 class RedisUserCache:
+    """Every call is best effort and quiet: a failure is logged once per outage and a success reported
+    only as a recovery, so an API process that links accounts lists no Redis loop on /ready."""
+
     def __init__(self, redis: Redis, ttl_seconds: int, health: Health | None = None) -> None:
         self.redis = redis
         self.ttl_seconds = ttl_seconds
@@ -31,10 +34,10 @@ class RedisUserCache:
     async def get(self, telegram_id: int) -> User | None:
         key = Keys.user_record(telegram_id)
         await self._pay()
-        raw = await best_effort(self.health, lambda: self.redis.get(key), None)
+        raw = await best_effort(self.health, lambda: self.redis.get(key), None, quiet=True)
         user = None if raw is None else user_from_json(raw)
         if raw is not None and user is None:  # so that the copy read from Postgres can take its place
-            await best_effort(self.health, lambda: self.redis.delete(key), None)
+            await best_effort(self.health, lambda: self.redis.delete(key), None, quiet=True)
         return user
 
     async def put(self, user: User, *, replace: bool) -> None:
@@ -46,7 +49,11 @@ class RedisUserCache:
             await self.redis.set(key, record, ex=self.ttl_seconds, nx=not replace)
             return True
 
-        if not await best_effort(self.health, store, False) and replace and len(self.owed) < MAX_OWED:
+        if (
+            not await best_effort(self.health, store, False, quiet=True)
+            and replace
+            and len(self.owed) < MAX_OWED
+        ):
             self.owed.add(key)
 
     async def _pay(self) -> None:
@@ -62,7 +69,7 @@ class RedisUserCache:
                 await pipe.execute()
             return True
 
-        if await best_effort(self.health, delete, False):
+        if await best_effort(self.health, delete, False, quiet=True):
             self.owed.difference_update(keys)
 
 

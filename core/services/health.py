@@ -131,10 +131,17 @@ class HealthBoard:
 
 
 async def best_effort(
-    health: Health, call: Callable[[], Awaitable[T]], fallback: T, seconds: float = BEST_EFFORT_SECONDS
+    health: Health,
+    call: Callable[[], Awaitable[T]],
+    fallback: T,
+    seconds: float = BEST_EFFORT_SECONDS,
+    *,
+    quiet: bool = False,
 ) -> T:
     """`call()`, or `fallback` when it fails or takes longer than `seconds`, and at once while `health`
-    backs off after a failure (so an outage costs one slow try per back-off, not one per call)."""
+    backs off after a failure (so an outage costs one slow try per back-off, not one per call).
+    `quiet`: a write-through after a commit reports a success only as a recovery, as after-commit news
+    does, so a process that only writes lists no Redis loop on /ready."""
     if not health.may_try():
         return fallback
     try:
@@ -143,5 +150,6 @@ async def best_effort(
     except Exception as error:  # whatever the trouble, the caller goes on without it
         health.failed(error)
         return fallback
-    health.succeeded()
+    if not quiet or not health.healthy:
+        health.succeeded()
     return result

@@ -48,11 +48,11 @@ class AccountQueries:
         for user_id in user_ids:
             await self.cache.invalidate_user(user_id)
             if self.ttl_seconds > 0:
-                await self._cached_accounts(user_id)
+                await self._cached_accounts(user_id, quiet=True)
 
-    async def _cached_accounts(self, user_id: int) -> list[LinkedAccount]:
+    async def _cached_accounts(self, user_id: int, quiet: bool = False) -> list[LinkedAccount]:
         return await self.cache.user_accounts(
-            user_id, self.accounts_ttl_seconds, lambda: self._accounts(user_id)
+            user_id, self.accounts_ttl_seconds, lambda: self._accounts(user_id), quiet
         )
 
     async def _accounts(self, user_id: int) -> list[LinkedAccount]:

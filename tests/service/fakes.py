@@ -485,7 +485,11 @@ class NullCache:
         self.counts = CacheCounts()
 
     async def user_accounts(
-        self, user_id: int, ttl_seconds: int, load: Callable[[], Awaitable[list[LinkedAccount]]]
+        self,
+        user_id: int,
+        ttl_seconds: int,
+        load: Callable[[], Awaitable[list[LinkedAccount]]],
+        quiet: bool = False,
     ) -> list[LinkedAccount]:
         return await load()
 

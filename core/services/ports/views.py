@@ -44,6 +44,13 @@ class ViewCache(Protocol):
 
     async def invalidate_account(self, account_id: int) -> None: ...
     async def user_accounts(
-        self, user_id: int, ttl_seconds: int, load: Callable[[], Awaitable[list[LinkedAccount]]]
-    ) -> list[LinkedAccount]: ...
+        self,
+        user_id: int,
+        ttl_seconds: int,
+        load: Callable[[], Awaitable[list[LinkedAccount]]],
+        quiet: bool = False,
+    ) -> list[LinkedAccount]:
+        """`quiet`: a write-through after a commit, whose success is reported only as a recovery."""
+        ...
+
     async def invalidate_user(self, user_id: int) -> None: ...
