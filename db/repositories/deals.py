@@ -8,7 +8,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.domain.deals import distinct_deals
-from core.domain.snapshot import Deal
+from core.domain.snapshot import Deal, DealEntry, DealReason, DealType
 from db.tables import DealRow
 
 log = logging.getLogger(__name__)
@@ -44,6 +44,26 @@ class SqlDealRepository:
         rows = [deal_row(account_id, deal) for deal in distinct.new]
         new_tickets = set((await self.session.scalars(ADD_DEALS, rows)).all())
         return [deal for deal in distinct.new if deal.ticket in new_tickets]
+
+
+def deal_from_row(row: DealRow) -> Deal:
+    """A stored deal as the domain knows it (what the bridge or an import stored)."""
+    return Deal(
+        ticket=row.ticket,
+        position=row.position,
+        symbol=row.symbol,
+        type=DealType(row.type),
+        entry=DealEntry(row.entry),
+        reason=DealReason(row.reason),
+        volume=row.volume,
+        price=row.price,
+        time=row.time,
+        profit=row.profit,
+        commission=row.commission,
+        swap=row.swap,
+        magic=row.magic,
+        comment=row.comment,
+    )
 
 
 def deal_row(account_id: int, deal: Deal) -> dict[str, object]:

@@ -12,9 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.domain.commands import CommandStatus, CommandType
 from core.domain.deals import distinct_deals
 from core.domain.models import User
-from core.domain.snapshot import Deal, DealEntry, DealReason, DealType
+from core.domain.snapshot import Deal
 from core.services.ports.history import EquityPoint
-from db.repositories.deals import DEALS, deal_row
+from db.repositories.deals import DEALS, deal_from_row, deal_row
 from db.repositories.users import _user
 from db.tables import CommandRow, DealRow, EquityHistoryRow, UserRow
 
@@ -26,25 +26,6 @@ _RESULT = func.jsonb_array_elements(CommandRow.ack["results"]).table_valued("val
 _TICKET_TEXT = literal_column("result.value ->> 'ticket'")
 
 
-def _deal(row: DealRow) -> Deal:
-    return Deal(
-        ticket=row.ticket,
-        position=row.position,
-        symbol=row.symbol,
-        type=DealType(row.type),
-        entry=DealEntry(row.entry),
-        reason=DealReason(row.reason),
-        volume=row.volume,
-        price=row.price,
-        time=row.time,
-        profit=row.profit,
-        commission=row.commission,
-        swap=row.swap,
-        magic=row.magic,
-        comment=row.comment,
-    )
-
-
 class SqlHistoryRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -53,7 +34,7 @@ class SqlHistoryRepository:
         rows = await self.session.scalars(
             select(DealRow).where(DealRow.account_id == account_id).order_by(DealRow.time, DealRow.ticket)
         )
-        return [_deal(row) for row in rows]
+        return [deal_from_row(row) for row in rows]
 
     async def bot_tickets(self, account_id: int) -> set[int]:
         filled = and_(

@@ -16,8 +16,9 @@ from core.domain.alerts.payload import from_json
 from core.domain.codec import to_json
 from core.domain.commands import CommandStatus, CommandType
 from core.domain.reconciliation import Divergence, DivergenceKind, Evidence, SettledClose, Severity
-from core.domain.snapshot import Deal, DealEntry, DealReason, DealType
+from core.domain.snapshot import Deal, DealType
 from core.services.ports.reconciliation import ReconciliationPass, Recorded, StoredDivergence
+from db.repositories.deals import deal_from_row
 from db.tables import AccountRow, CommandRow, DealRow, DivergenceRow, ExpectedTradeRow, ReconciliationPassRow
 
 LOCK_SPACE = 10  # pg_advisory_xact_lock(LOCK_SPACE, account): one pass of an account at a time
@@ -34,25 +35,6 @@ def _evidence_json(evidence: Evidence) -> dict[str, Any]:
 def _divergence(row: DivergenceRow) -> Divergence:
     evidence = from_json(Evidence, row.evidence)
     return Divergence(row.id, DivergenceKind(row.kind), row.account_id, row.signal_id, row.ticket, evidence)
-
-
-def _deal(row: DealRow) -> Deal:
-    return Deal(
-        ticket=row.ticket,
-        position=row.position,
-        symbol=row.symbol,
-        type=DealType(row.type),
-        entry=DealEntry(row.entry),
-        reason=DealReason(row.reason),
-        volume=row.volume,
-        price=row.price,
-        time=row.time,
-        profit=row.profit,
-        commission=row.commission,
-        swap=row.swap,
-        magic=row.magic,
-        comment=row.comment,
-    )
 
 
 def _pass(row: ReconciliationPassRow) -> ReconciliationPass:
@@ -195,7 +177,7 @@ class SqlReconciliationRepository:
             )
             .order_by(DealRow.time, DealRow.ticket)
         )
-        return [_deal(row) for row in rows]
+        return [deal_from_row(row) for row in rows]
 
     async def settled_closes(self, account_id: int) -> list[SettledClose]:
         rows = await self.session.execute(
