@@ -90,6 +90,11 @@ class AccountQueries:
     async def view_named(self, key: AccountKey, owner_telegram_id: int | None = None) -> AccountView:
         """The account a script names by `<login>[@<server>]`; when users share that login@server, the
         caller picks one link by its owner's Telegram id."""
+        return await self.view((await self.link_named(key, owner_telegram_id)).id)
+
+    async def link_named(self, key: AccountKey, owner_telegram_id: int | None = None) -> LinkedAccount:
+        """The one link `<login>[@<server>]` (and the owner, for a shared pair) names; NotFound or
+        AmbiguousAccount otherwise: the operator API's rule for every per-account read."""
         async with self.uow() as uow:
             links = await links_named(uow, key)
         if owner_telegram_id is not None:
@@ -99,7 +104,7 @@ class AccountQueries:
         if len(links) > 1:
             owners = [f"{link.login}@{link.server} owner={link.owner_telegram_id}" for link in links]
             raise AmbiguousAccount(owners)
-        return await self.view(links[0].id)
+        return links[0]
 
     async def _load(self, account_id: int) -> AccountView | None:
         async with self.uow() as uow:

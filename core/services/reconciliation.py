@@ -37,8 +37,6 @@ from core.domain.reconciliation import (
 )
 from core.domain.signals import ExpectedTrade, signal_id_from_comment
 from core.domain.snapshot import Deal, Position
-from core.services.account_lookup import links_named
-from core.services.errors import AmbiguousAccount, NotFound
 from core.services.health import Health, HealthBoard, best_effort
 from core.services.ports import Clock, Doorbell, UnitOfWork, UnitOfWorkFactory, ViewCache
 from core.services.ports.hot import HotAccount
@@ -242,15 +240,7 @@ class ReconciliationService:
 
     async def named(self, key: AccountKey, owner_telegram_id: int | None = None) -> AccountReconciliation:
         """For the operator API: `<login>[@<server>]`, the same ambiguity rule as status and positions."""
-        async with self.uow() as uow:
-            links = await links_named(uow, key)
-        if owner_telegram_id is not None:
-            links = [link for link in links if link.owner_telegram_id == owner_telegram_id]
-            if not links:
-                raise NotFound(f"account {key} of {owner_telegram_id}")
-        if len(links) > 1:
-            raise AmbiguousAccount([f"{x.login}@{x.server} owner={x.owner_telegram_id}" for x in links])
-        return await self.view(links[0])
+        return await self.view(await self.queries.link_named(key, owner_telegram_id))
 
     async def view(self, account: LinkedAccount) -> AccountReconciliation:
         async def load() -> dict[str, Any]:
