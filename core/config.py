@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Literal
@@ -10,6 +11,7 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from core.api.app import WEBHOOK_SECRET_PATTERN
+from core.domain.affiliates import Plan
 
 DATA_DIR = Path(".tradeguard")
 
@@ -66,11 +68,25 @@ class Settings(BaseSettings):
     # Long polling fetches no more while the updates in hand span this many ids: Telegram keeps the rest.
     bot_updates_in_hand: int = Field(default=100, ge=1, le=100)
 
-    affiliate_commission_tier_1: Decimal = Decimal("0.30")
-    affiliate_commission_tier_2: Decimal = Decimal("0.15")
-    affiliate_performance_bonus: Decimal = Decimal("0.05")
-    affiliate_min_payout: Decimal = Decimal(50)
-    affiliate_hold_days: int = 30
+    # Affiliates (issue 11, README "Affiliates"): commission rates as fractions of a paid period, the
+    # smallest payout, how long a line stays pending (reversible), an optional rebate per bot-attributed
+    # closed lot (0: off) in its currency, how often the worker runs the ledger and the scheduled payouts.
+    affiliate_commission_tier_1: Decimal = Field(default=Decimal("0.30"), ge=0, le=1, allow_inf_nan=False)
+    affiliate_commission_tier_2: Decimal = Field(default=Decimal("0.15"), ge=0, le=1, allow_inf_nan=False)
+    affiliate_performance_bonus: Decimal = Field(default=Decimal("0.05"), ge=0, le=1, allow_inf_nan=False)
+    affiliate_min_payout: Decimal = Field(default=Decimal(50), ge=0, allow_inf_nan=False)
+    affiliate_hold_days: int = Field(default=30, ge=0, le=365)
+    affiliate_rebate_per_lot: Decimal = Field(default=Decimal(0), ge=0, allow_inf_nan=False)
+    affiliate_rebate_currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$")
+    affiliate_ledger_sweep_seconds: float = Field(default=30, gt=0, le=86400)
+    affiliate_payout_sweep_seconds: float = Field(default=3600, gt=0, le=86400)
+    # Subscriptions sold with Telegram Stars: `code:days:stars`, comma-separated.
+    subscription_plans: Annotated[tuple[Plan, ...], NoDecode] = (Plan("month", 30, 500),)
+    # Fraud checks: a score at or over the threshold opens a case; a round trip held less than this is
+    # short (wash trades); the worker's full scan every this many seconds.
+    fraud_score_threshold: Decimal = Field(default=Decimal(60), gt=0, allow_inf_nan=False)
+    fraud_wash_min_hold_seconds: int = Field(default=120, ge=1, le=86400)
+    fraud_scan_seconds: float = Field(default=900, gt=0, le=86400)
 
     # The HTTP edge (README, "Slow clients and the reverse proxy"): a client that is too slow or holds
     # too many connections is dropped; 0 connections per IP turns the cap off (e.g. behind a proxy).
@@ -116,6 +132,23 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return tuple(sorted(Decimal(part.strip()) for part in value.split(",") if part.strip()))
         return value
+
+    @field_validator("subscription_plans", mode="before")
+    @classmethod
+    def _parse_plans(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        plans = []
+        for part in (p.strip() for p in value.split(",") if p.strip()):
+            code, days, stars = [*part.split(":"), "", ""][:3]
+            if not re.fullmatch(r"[a-z0-9_]{1,32}", code) or not days.isdigit() or not stars.isdigit():
+                raise ValueError(f"plan {part!r}: write code:days:stars, e.g. month:30:500")
+            if not 1 <= int(days) <= 3660 or not 1 <= int(stars) <= 100_000:
+                raise ValueError(f"plan {part!r}: 1-3660 days and 1-100000 Stars")
+            plans.append(Plan(code, int(days), int(stars)))
+        if not plans or len({p.code for p in plans}) != len(plans):
+            raise ValueError("at least one plan, each code once")
+        return tuple(plans)
 
     @field_validator(
         "daily_loss_limit_percent", "telegram_webhook_url", "database_url", "redis_url", mode="before"

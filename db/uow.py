@@ -15,10 +15,14 @@ from db.repositories.audit import SqlAuditRepository
 from db.repositories.commands import SqlCommandRepository
 from db.repositories.deals import SqlDealRepository
 from db.repositories.devices import SqlDeviceRepository
+from db.repositories.fraud import SqlFraudRepository
 from db.repositories.halt import SqlHaltRepository
 from db.repositories.history import SqlHistoryRepository
+from db.repositories.ledger import SqlLedgerRepository
 from db.repositories.outbox import SqlOutboxRepository
+from db.repositories.payments import SqlPaymentRepository
 from db.repositories.reconciliation import SqlReconciliationRepository
+from db.repositories.referrals import SqlReferralRepository
 from db.repositories.sealed_secrets import SqlSealedSecretRepository
 from db.repositories.signals import SqlSignalRepository
 from db.repositories.tokens import SqlTokenRepository
@@ -49,6 +53,10 @@ class SqlUnitOfWork:
         self.signals = SqlSignalRepository(self.session)
         self.reconciliation = SqlReconciliationRepository(self.session)
         self.history = SqlHistoryRepository(self.session)
+        self.referrals = SqlReferralRepository(self.session)
+        self.payments = SqlPaymentRepository(self.session)
+        self.ledger = SqlLedgerRepository(self.session)
+        self.fraud = SqlFraudRepository(self.session)
         self.tokens = SqlTokenRepository(self.session)
         self.sealed_secrets = SqlSealedSecretRepository(self.session)
         return self

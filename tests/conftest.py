@@ -27,6 +27,8 @@ TABLES = (
     "market_symbols",
     "outbox", "commands", "deals", "account_state", "devices", "accounts", "users", "audit_log",
     "operator_tokens", "halts", "signals", "divergences", "reconciliation_passes",
+    "referral_codes", "referrals", "payments", "commission_lines", "payouts", "fraud_cases",
+    "bridge_sightings",
 )  # fmt: skip
 
 

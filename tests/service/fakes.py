@@ -35,6 +35,10 @@ from core.domain.snapshot import Deal, Snapshot
 from core.services.ports import GuardRef, SymbolMemory
 from core.services.ports.hot import HotAccount, HotContext, HotSeed
 from core.services.ports.views import CacheCounts
+from tests.service.fakes_fraud import FakeFraud
+from tests.service.fakes_ledger import FakeLedger
+from tests.service.fakes_payments import FakePayments
+from tests.service.fakes_referrals import FakeReferrals
 
 T = TypeVar("T")
 
@@ -53,6 +57,7 @@ class Store:
     outbox: dict[str, JsonDict] = field(default_factory=dict)
     audit: list[tuple[datetime, AuditEntry]] = field(default_factory=list)
     halts: list[Halt] = field(default_factory=list)
+    affiliates: dict[str, Any] = field(default_factory=dict)  # fakes_<aggregate>.py keep theirs here
     ids: Any = field(default_factory=lambda: itertools.count(1))
 
 
@@ -410,6 +415,10 @@ class FakeUnitOfWork:
         self.outbox = FakeOutbox(self.work)
         self.audit = FakeAudit(self.work)
         self.halt = FakeHalts(self.work)
+        self.referrals = FakeReferrals(self.work)
+        self.payments = FakePayments(self.work)
+        self.ledger = FakeLedger(self.work)
+        self.fraud = FakeFraud(self.work)
         return self
 
     async def __aexit__(self, *exc: object) -> None:

@@ -9,12 +9,16 @@ from core.services.ports.audit import AuditRepository
 from core.services.ports.commands import CommandRepository
 from core.services.ports.deals import DealRepository
 from core.services.ports.devices import DeviceRepository
+from core.services.ports.fraud import FraudRepository
 from core.services.ports.halt import HaltRepository
 from core.services.ports.history import EquityPoint, HistoryRepository
+from core.services.ports.ledger import LedgerRepository
 from core.services.ports.market import SymbolMemory
 from core.services.ports.nonces import NonceStore
 from core.services.ports.outbox import Doorbell, OutboxRepository
+from core.services.ports.payments import PaymentRepository
 from core.services.ports.reconciliation import ReconciliationRepository
+from core.services.ports.referrals import ReferralRepository
 from core.services.ports.signals import Follower, SignalRepository
 from core.services.ports.uow import UnitOfWork, UnitOfWorkFactory
 from core.services.ports.users import UserRepository
@@ -32,13 +36,17 @@ __all__ = [
     "Doorbell",
     "EquityPoint",
     "Follower",
+    "FraudRepository",
     "GuardRef",
     "HaltRepository",
     "HistoryRepository",
     "JsonDict",
+    "LedgerRepository",
     "NonceStore",
     "OutboxRepository",
+    "PaymentRepository",
     "ReconciliationRepository",
+    "ReferralRepository",
     "SignalRepository",
     "SymbolMemory",
     "UnitOfWork",

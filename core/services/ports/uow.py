@@ -12,10 +12,14 @@ from core.services.ports.audit import AuditRepository
 from core.services.ports.commands import CommandRepository
 from core.services.ports.deals import DealRepository
 from core.services.ports.devices import DeviceRepository
+from core.services.ports.fraud import FraudRepository
 from core.services.ports.halt import HaltRepository
 from core.services.ports.history import HistoryRepository
+from core.services.ports.ledger import LedgerRepository
 from core.services.ports.outbox import OutboxRepository
+from core.services.ports.payments import PaymentRepository
 from core.services.ports.reconciliation import ReconciliationRepository
+from core.services.ports.referrals import ReferralRepository
 from core.services.ports.signals import SignalRepository
 from core.services.ports.users import UserRepository
 
@@ -34,6 +38,12 @@ class UnitOfWork(Protocol):
     signals: SignalRepository
     reconciliation: ReconciliationRepository
     history: HistoryRepository
+
+    # the affiliate programme (issue 11, docs/affiliates.md)
+    referrals: ReferralRepository
+    payments: PaymentRepository
+    ledger: LedgerRepository
+    fraud: FraudRepository
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(
