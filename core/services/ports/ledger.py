@@ -1,9 +1,16 @@
-"""Port: the commission ledger and payouts (issue 11)."""
+"""Port: the commission ledger and payouts (issue 11, docs/affiliates.md)."""
 
 from __future__ import annotations
 
-from typing import Protocol
+from datetime import datetime
+from typing import Any, Protocol
 
 
 class LedgerRepository(Protocol):
-    """Filled in by the feature that owns it (docs/affiliates.md)."""
+    async def reverse_unpaid(
+        self, affiliate_user_id: int, rule_version: str, details: dict[str, Any], now: datetime
+    ) -> int:
+        """Add a reversal line for each of the affiliate's unpaid earning lines not yet reversed (a
+        confirmed fraud case takes back what it held); the reversal matures with the line it reverses.
+        Idempotent (`rev:<line id>`); returns how many lines were reversed now."""
+        ...
