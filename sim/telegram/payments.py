@@ -208,7 +208,8 @@ class Payments:
         if found is None:
             raise LookupError(f"message {invoice.message_id} in chat {invoice.chat_id} is not an invoice")
         amount = found.total_amount if total_amount is None else total_amount
-        return await self.checkout(user_id, found.currency, amount, found.payload if payload is None else payload)
+        payload = found.payload if payload is None else payload
+        return await self.checkout(user_id, found.currency, amount, payload)
 
     async def checkout(self, user_id: int, currency: str, total_amount: int, payload: str) -> int:
         """Queue a pre_checkout_query as if ``user_id`` paid an invoice with these terms."""
@@ -236,7 +237,7 @@ class Payments:
                     await self._signal.wait()
                 return found
         except TimeoutError:
-            raise TimeoutError(f"pre_checkout_query of update {update_id} not answered in {timeout}s") from None
+            raise TimeoutError(f"pre_checkout_query {update_id} not answered within {timeout}s") from None
 
 
 def _invoice_texts(params: Params) -> tuple[str, str, str]:

@@ -238,7 +238,12 @@ class BotApiStandIn:
         return await self._actions.press(user_id, message, callback_data)
 
     async def pay(
-        self, user_id: int, invoice: SentMessage, *, payload: str | None = None, total_amount: int | None = None
+        self,
+        user_id: int,
+        invoice: SentMessage,
+        *,
+        payload: str | None = None,
+        total_amount: int | None = None,
     ) -> int:
         """``user_id`` pays ``invoice`` (a sendInvoice): queues the pre_checkout_query; when the bot answers
         ok, a message with ``successful_payment`` follows. See :class:`sim.telegram.payments.Payments`."""

@@ -80,7 +80,7 @@ async def test_an_invoice_in_stars_is_sent_and_recorded(bot: Bot, standin: BotAp
 async def test_a_malformed_invoice_is_refused_and_not_sent(
     bot: Bot, standin: BotApiStandIn, overrides: dict[str, Any], error: str
 ) -> None:
-    with pytest.raises(BadRequest, match=f"(?i){error}"):
+    with pytest.raises(BadRequest, match=rf"(?i){error}"):
         await invoice(bot, **overrides)
 
     assert standin.sent == []
@@ -120,7 +120,7 @@ async def test_a_refused_checkout_charges_nothing(bot: Bot, standin: BotApiStand
     assert answer.ok is False and answer.error_message == "The price changed."
     assert standin.payments.charges == {}
     assert [u for u in standin.pending_updates if u["update_id"] > update_id] == []
-    with pytest.raises(BadRequest, match="(?i)query is too old"):
+    with pytest.raises(BadRequest, match=r"(?i)query is too old"):
         await query.answer(ok=True)
 
 
@@ -129,7 +129,7 @@ async def test_refusing_a_checkout_needs_an_error_message(bot: Bot, standin: Bot
     query = (await next_update(bot, update_id)).pre_checkout_query
     assert query is not None
 
-    with pytest.raises(BadRequest, match="(?i)ERROR_MESSAGE_EMPTY"):
+    with pytest.raises(BadRequest, match=r"(?i)ERROR_MESSAGE_EMPTY"):
         await query.answer(ok=False)
 
 
@@ -141,11 +141,11 @@ async def test_a_charge_is_refunded_once_and_only_to_its_payer(bot: Bot, standin
     charge_id = (await standin.wait_for_checkout_answer(update_id)).charge_id
     assert charge_id is not None
 
-    with pytest.raises(BadRequest, match="(?i)CHARGE_NOT_FOUND"):
+    with pytest.raises(BadRequest, match=r"(?i)CHARGE_NOT_FOUND"):
         await bot.refund_star_payment(ANN + 1, charge_id)
-    with pytest.raises(BadRequest, match="(?i)CHARGE_NOT_FOUND"):
+    with pytest.raises(BadRequest, match=r"(?i)CHARGE_NOT_FOUND"):
         await bot.refund_star_payment(ANN, "stxNoSuchCharge")
     assert await bot.refund_star_payment(ANN, charge_id)
-    with pytest.raises(BadRequest, match="(?i)CHARGE_ALREADY_REFUNDED"):
+    with pytest.raises(BadRequest, match=r"(?i)CHARGE_ALREADY_REFUNDED"):
         await bot.refund_star_payment(ANN, charge_id)
     assert standin.payments.charges[charge_id].refunded
