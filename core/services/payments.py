@@ -222,6 +222,15 @@ class PaymentService:
         async with self.uow() as uow:
             return await _refundable(uow, charge_id)
 
+    async def stars_charge(self, admin: User, payment_id: int) -> str:
+        """The charge id of the Stars payment a /refund button names (by id: charge ids are long)."""
+        await self.require_admin(admin, "refund")
+        async with self.uow() as uow:
+            payment = await uow.payments.get(payment_id)
+        if payment is None or payment.source is not PaymentSource.STARS or payment.type.takes_back:
+            raise NotFound("no such Stars payment")
+        return payment.external_id
+
     async def refund(self, admin: User, charge_id: str, call: RefundCall) -> Recorded:
         """Refund through Telegram (`call`), then record a `refunded` event for the same period."""
         await self.require_admin(admin, "refund")
