@@ -56,7 +56,8 @@ async def test_paying_records_the_payment_and_thanks_the_payer(stack: Stack) -> 
     )
     assert len(rows) == 1
     row = rows[0]
-    assert (row.source, row.type, row.amount, row.currency, row.plan) == ("stars", "paid", 500, "XTR", "month")
+    assert (row.source, row.type, row.amount) == ("stars", "paid", 500)
+    assert (row.currency, row.plan) == ("XTR", "month")
     assert row.external_id in stack.standin.payments.charges
     assert row.length == timedelta(days=30) and row.ledgered_at is None and row.telegram_id == ANN
     assert "paid until" in thanks.text
@@ -85,7 +86,8 @@ async def test_a_tampered_invoice_is_refused_at_checkout_and_nothing_is_recorded
 
     answers = [await stack.standin.wait_for_checkout_answer(u) for u in (cheap, forged, not_hers)]
     assert [a.ok for a in answers] == [False, False, False]
-    assert answers[0].error_message == "The price of this plan has changed. Open /subscribe for a new invoice."
+    changed = "The price of this plan has changed. Open /subscribe for a new invoice."
+    assert answers[0].error_message == changed
     assert answers[1].error_message == "This invoice is not valid for you. Open /subscribe for a new one."
     assert stack.standin.payments.charges == {}
     assert await stack.scalar("SELECT count(*) FROM payments") == 0
