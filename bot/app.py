@@ -41,6 +41,7 @@ from core.api.operator import (
     add_signal_routes,
     operator_key,
 )
+from core.api.payment_routes import add_payment_routes
 from core.api.server import HttpLimits
 from core.config import Settings
 from core.domain.guard import DailyLossBase, GuardConfig
@@ -57,6 +58,7 @@ from core.services.halt import HaltService
 from core.services.health import BEST_EFFORT_SECONDS, Health, HealthBoard
 from core.services.linking import LinkService
 from core.services.market import MarketGuardService, MarketPolicy
+from core.services.payments import PaymentService
 from core.services.queries import AccountQueries
 from core.services.reconciliation import ReconciliationPolicy, ReconciliationService
 from core.services.secrets import SecretBox
@@ -270,6 +272,7 @@ def _wire(
         signals=SignalService(uow, queries, doorbell, clock),
         reconciliation=reconciliation,
         attribution=AttributionService(uow, admin.require_admin, clock, settings.max_drawdown_percent),
+        payments=PaymentService(uow, clock, settings.subscription_plans, admin.require_admin),
     )
     return Core(
         settings=settings,
@@ -393,4 +396,5 @@ def build_http_app(core: Core, application: Application | None) -> web.Applicati
     add_signal_routes(app, core.bot_services.signals)
     add_reconciliation_routes(app, core.reconciliation)
     add_attribution_routes(app, core.bot_services.attribution)
+    add_payment_routes(app, core.bot_services.payments)
     return app

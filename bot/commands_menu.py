@@ -16,6 +16,7 @@ TRADER_COMMANDS = (
     "start", "help", "link", "accounts", "status", "positions", "reconcile", "settings", "language",
 )  # fmt: skip
 TRADER_COMMANDS += ("trades", "report", "import")  # issue 10: attribution and history
+TRADER_COMMANDS += ("subscribe",)  # issue 11: Stars subscriptions
 # Every admin command, in the order of the admin's menu: the one list the gate stops non-admins at
 # (handlers/gate.py), handlers/admin.py answers (or says "not yet") and the menu offers, each with its
 # description from the catalogue (menu.<name>).
@@ -34,6 +35,7 @@ ADMIN_COMMANDS = (
     "fraud",
     "payouts",
     "attribution",
+    "refund",
 )
 # Named in /admin's text and answered "not yet", but left out of the menu: they have no description yet.
 NOT_IN_MENU = frozenset({"fraud", "payouts"})

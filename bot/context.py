@@ -17,6 +17,7 @@ from core.services.admin import AdminService, PreferenceService
 from core.services.attribution import AttributionService
 from core.services.halt import HaltService
 from core.services.linking import LinkService
+from core.services.payments import PaymentService
 from core.services.queries import AccountQueries
 from core.services.reconciliation import ReconciliationService
 from core.services.signals import SignalService
@@ -38,6 +39,7 @@ class BotServices:
     signals: SignalService
     reconciliation: ReconciliationService
     attribution: AttributionService  # /trades, /attribution, /import, /report
+    payments: PaymentService  # /subscribe (Stars), /refund, POST /v1/payments/events
 
     def now(self) -> datetime:
         return cast(datetime, self.clock())

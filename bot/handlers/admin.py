@@ -8,6 +8,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, Mess
 
 from bot.context import Context, current_user, reply, services, tr
 from bot.handlers.gate import command_of
+from bot.handlers.subscribe import refund
 from bot.handlers.trades import attribution
 from bot.i18n import Raw
 from bot.render import guard_state, render_account_detail, render_accounts_all
@@ -272,6 +273,7 @@ IMPLEMENTED = {
     "halt": halt,
     "resume": resume,
     "attribution": attribution,
+    "refund": refund,  # issue 11: bot/handlers/subscribe.py
 }
 
 

@@ -15,7 +15,7 @@ interface on loopback so the *real* PTB ``Bot`` / ``Application`` can be pointed
 
 It is used by the test-suite and by the offline ``tradeguard demo`` command.  It deliberately
 covers only what the bot uses (text messages, inline keyboards, callbacks, commands, polling,
-webhooks, files); any other method answers 404 like an unknown Telegram method.
+webhooks, files, Telegram Stars payments); any other method answers 404 like an unknown Telegram method.
 
 One module per concern; :class:`BotApiStandIn` (``standin``) composes them:
 
@@ -30,6 +30,8 @@ One module per concern; :class:`BotApiStandIn` (``standin``) composes them:
 * ``records`` and ``transcript``: what the bot did, and waiting for it.
 * ``files`` (documents users send, getFile, the download URL, 20 MB for bots) and ``media``
   (sendPhoto, sendDocument: multipart uploads, recorded with their bytes as ``SentMessage.media``).
+* ``payments``: Telegram Stars (sendInvoice, a user paying through a pre_checkout_query,
+  answerPreCheckoutQuery, ``successful_payment``, refundStarPayment).
 
 Known, documented deviations from Telegram:
 

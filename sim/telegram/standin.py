@@ -16,6 +16,7 @@ from sim.telegram.files import DocumentSender, FileStore
 from sim.telegram.media import MediaMethods
 from sim.telegram.messages import MessageMethods
 from sim.telegram.params import Handler
+from sim.telegram.payments import Checkout, Payments
 from sim.telegram.polling import LongPolling
 from sim.telegram.profile import BotProfile
 from sim.telegram.ratelimit import FloodControl
@@ -65,6 +66,7 @@ class BotApiStandIn:
             self._chats, self._transcript, self._flood, self._files, strict_html=strict_html
         )
         self._documents = DocumentSender(self._files, self._chats, self._queue, self._user_of)
+        self.payments = Payments(self._chats, self._transcript, self._queue, self._user_of)  # Stars
         self._server = ApiServer(token, self._method_table(), self._files.download)
         self._url: str | None = None
 
@@ -77,6 +79,7 @@ class BotApiStandIn:
             self._queries,
             self._files,
             self._media,
+            self.payments,
         )
         return {name: handler for part in parts for name, handler in part.methods().items()}
 
@@ -233,6 +236,21 @@ class BotApiStandIn:
         press anything else); the update carries the current message.  Returns the update id.
         """
         return await self._actions.press(user_id, message, callback_data)
+
+    async def pay(
+        self,
+        user_id: int,
+        invoice: SentMessage,
+        *,
+        payload: str | None = None,
+        total_amount: int | None = None,
+    ) -> int:
+        """``user_id`` pays ``invoice`` (a sendInvoice): queues the pre_checkout_query; when the bot answers
+        ok, a message with ``successful_payment`` follows. See :class:`sim.telegram.payments.Payments`."""
+        return await self.payments.pay(user_id, invoice, payload=payload, total_amount=total_amount)
+
+    async def wait_for_checkout_answer(self, update_id: int, timeout: float = 10.0) -> Checkout:
+        return await self.payments.wait_for_checkout_answer(update_id, timeout)
 
     async def queue_update(self, update: JsonDict) -> int:
         """Queue an arbitrary update (its ``update_id`` is assigned here); returns the id."""
