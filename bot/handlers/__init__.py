@@ -10,6 +10,7 @@ from telegram.ext import Application
 
 from bot.context import Context, reply
 from bot.handlers import accounts, admin, gate, imports, reconcile, report, settings, signals, start, trades
+from bot.handlers.fraud import handlers as fraud_handlers  # issue 11
 from bot.i18n import translator
 
 log = logging.getLogger(__name__)
@@ -33,6 +34,7 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
     features = start.handlers() + accounts.handlers() + settings.handlers() + signals.handlers()
     features += reconcile.handlers()
     features += trades.handlers() + imports.handlers() + report.handlers()  # issue 10: attribution
+    features += fraud_handlers()  # issue 11: /fraud's buttons (the command is in admin.IMPLEMENTED)
     features += admin.handlers()
     application.add_handlers(features + admin.fallback_handlers(), group=0)
     application.add_error_handler(on_error)
