@@ -32,10 +32,10 @@ from telegram.ext import Application, ApplicationBuilder
 from bot import handlers
 from bot.budget import TelegramBudget
 from bot.context import BotServices
+from bot.fraud_wiring import fraud_service, record_sightings  # issue 11
 from bot.metrics import BotMetrics, CacheMetrics
 from bot.updates import PerChatUpdateProcessor
 from core.api.app import ApiDeps, InvalidUpdate, Webhook, create_app
-from core.api.bridge import SIGHTINGS
 from core.api.operator import (
     add_attribution_routes,
     add_reconciliation_routes,
@@ -44,7 +44,6 @@ from core.api.operator import (
 )
 from core.api.server import HttpLimits
 from core.config import Settings
-from core.domain.affiliates.fraud import FraudConfig
 from core.domain.guard import DailyLossBase, GuardConfig
 from core.domain.market import MarketConfig
 from core.domain.reconciliation import ReconciliationConfig
@@ -54,8 +53,6 @@ from core.services.attribution import AttributionService
 from core.services.bridge import BridgePorts, BridgeService
 from core.services.credentials import CredentialCache
 from core.services.flusher import FLUSH_HEALTH, StateFlusher
-from core.services.fraud import FraudPolicy, FraudService  # issue 11
-from core.services.fraud_sightings import SightingRecorder
 from core.services.guard import GuardMonitor, GuardPolicy, GuardService
 from core.services.halt import HaltService
 from core.services.health import BEST_EFFORT_SECONDS, Health, HealthBoard
@@ -82,7 +79,6 @@ from db.redis_store import (
     RedisViewCache,
 )
 from db.redis_users import RedisUserCache
-from db.sighting_gate import RedisSightingGate
 from db.uow import unit_of_work_factory
 
 log = logging.getLogger(__name__)
@@ -144,8 +140,6 @@ class Core:
     flusher: StateFlusher
     reconciliation: ReconciliationService
     embedded: list[Any] = field(default_factory=list)
-    fraud: FraudService | None = None  # issue 11: the scan's worker loop
-    sightings: SightingRecorder | None = None  # issue 11: where each EA calls from
 
 
 @contextlib.asynccontextmanager
@@ -224,14 +218,6 @@ def reconciliation_policy(settings: Settings) -> ReconciliationPolicy:
     return ReconciliationPolicy(config, window, settings.admin_telegram_ids, settings.cache_ttl_seconds)
 
 
-def fraud_policy(settings: Settings) -> FraudPolicy:
-    config = FraudConfig(
-        threshold=settings.fraud_score_threshold,
-        wash_min_hold=timedelta(seconds=settings.fraud_wash_min_hold_seconds),
-    )
-    return FraudPolicy(config, settings.admin_telegram_ids)
-
-
 def _wire(
     settings: Settings,
     engine: AsyncEngine,
@@ -273,7 +259,6 @@ def _wire(
     reconciliation = ReconciliationService(
         uow, queries, cache, doorbell, clock, reconciliation_policy(settings), health
     )
-    fraud = FraudService(uow, admin.require_admin, doorbell, clock, fraud_policy(settings))
     bot_services = BotServices(
         settings=settings,
         users=UserService(uow, settings.user_cache_seconds, shared=shared_users),
@@ -286,7 +271,7 @@ def _wire(
         signals=SignalService(uow, queries, doorbell, clock),
         reconciliation=reconciliation,
         attribution=AttributionService(uow, admin.require_admin, clock, settings.max_drawdown_percent),
-        fraud=fraud,
+        fraud=fraud_service(settings, uow, admin.require_admin, doorbell, clock),
     )
     return Core(
         settings=settings,
@@ -319,10 +304,6 @@ def _wire(
         flusher=flusher,
         reconciliation=reconciliation,
         embedded=started,
-        fraud=fraud,
-        sightings=SightingRecorder(
-            uow, RedisSightingGate(redis_client), clock, health.track("bridge-sightings")
-        ),
     )
 
 
@@ -414,6 +395,5 @@ def build_http_app(core: Core, application: Application | None) -> web.Applicati
     add_signal_routes(app, core.bot_services.signals)
     add_reconciliation_routes(app, core.reconciliation)
     add_attribution_routes(app, core.bot_services.attribution)
-    if core.sightings is not None:
-        app[SIGHTINGS] = core.sightings
+    record_sightings(app, core)
     return app

@@ -14,7 +14,7 @@ import ipaddress
 from typing import Protocol
 
 from core.services.health import BEST_EFFORT_SECONDS, Health
-from core.services.ports import Clock, UnitOfWorkFactory
+from core.services.ports import Clock, NonceStore, UnitOfWorkFactory
 
 GATE_SECONDS = 3600
 MAX_IN_FLIGHT = 256  # beyond this, sightings are dropped: they are samples, the next hour brings more
@@ -24,6 +24,18 @@ class SightingGate(Protocol):
     async def first_this_hour(self, account_id: int, ip: str) -> bool:
         """True once per (account, address) per GATE_SECONDS (SET NX EX)."""
         ...
+
+
+class NonceGate:
+    """The gate on the bridge's nonce store: "remember this once for a TTL" is SET NX EX in Redis, under
+    the store's versioned keys (`sighting:<account id>` cannot be a device id, which are `dev_…`)."""
+
+    def __init__(self, nonces: NonceStore, seconds: int = GATE_SECONDS) -> None:
+        self.nonces = nonces
+        self.seconds = seconds
+
+    async def first_this_hour(self, account_id: int, ip: str) -> bool:
+        return await self.nonces.remember(f"sighting:{account_id}", ip, self.seconds)
 
 
 def normalised_ip(remote: str | None) -> str | None:
