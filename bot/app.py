@@ -16,7 +16,7 @@ import os
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlparse
 
@@ -32,7 +32,9 @@ from telegram.ext import Application, ApplicationBuilder
 from bot import handlers
 from bot.budget import TelegramBudget
 from bot.context import BotServices
+from bot.fraud_wiring import fraud_service, record_sightings  # issue 11
 from bot.metrics import BotMetrics, CacheMetrics
+from bot.policies import guard_policy, market_policy, reconciliation_policy
 from bot.updates import PerChatUpdateProcessor
 from core.api.app import ApiDeps, InvalidUpdate, Webhook, create_app
 from core.api.operator import (
@@ -44,23 +46,20 @@ from core.api.operator import (
 from core.api.payment_routes import add_payment_routes
 from core.api.server import HttpLimits
 from core.config import Settings
-from core.domain.guard import DailyLossBase, GuardConfig
-from core.domain.market import MarketConfig
-from core.domain.reconciliation import ReconciliationConfig
 from core.services.admin import AdminService, PreferenceService
 from core.services.alerts import AlertDelivery
 from core.services.attribution import AttributionService
 from core.services.bridge import BridgePorts, BridgeService
 from core.services.credentials import CredentialCache
 from core.services.flusher import FLUSH_HEALTH, StateFlusher
-from core.services.guard import GuardMonitor, GuardPolicy, GuardService
+from core.services.guard import GuardMonitor, GuardService
 from core.services.halt import HaltService
 from core.services.health import BEST_EFFORT_SECONDS, Health, HealthBoard
 from core.services.linking import LinkService
-from core.services.market import MarketGuardService, MarketPolicy
+from core.services.market import MarketGuardService
 from core.services.payments import PaymentService
 from core.services.queries import AccountQueries
-from core.services.reconciliation import ReconciliationPolicy, ReconciliationService
+from core.services.reconciliation import ReconciliationService
 from core.services.secrets import SecretBox
 from core.services.signals import SignalService
 from core.services.tokens import OperatorTokens
@@ -180,45 +179,6 @@ async def _news(health: Health, call: Callable[[], Awaitable[object]]) -> None:
         health.failed(error)
 
 
-def guard_policy(settings: Settings) -> GuardPolicy:
-    config = GuardConfig(
-        max_drawdown_percent=settings.max_drawdown_percent,
-        warn_percents=settings.drawdown_warn_percents,
-        min_equity=settings.min_equity,
-        daily_loss_limit_percent=settings.daily_loss_limit_percent,
-        day_start_hour=settings.trading_day_start_hour,
-        day_timezone=settings.trading_day_timezone,
-        grace_seconds=settings.liquidation_grace_seconds,
-        stale_feed_seconds=settings.stale_feed_seconds,
-        verify_timeout_seconds=settings.liquidation_verify_seconds,
-        fast_market_points=settings.fast_market_points,
-        fast_market_window_seconds=settings.fast_market_window_seconds,
-        warning_rearm_seconds=settings.warning_rearm_seconds,
-        daily_loss_base=DailyLossBase(settings.daily_loss_base),
-    )
-    return GuardPolicy(config, settings.admin_telegram_ids)
-
-
-def market_policy(settings: Settings) -> MarketPolicy:
-    config = MarketConfig(
-        gap_percent=settings.price_gap_alert_percent,
-        spread_multiplier=settings.max_spread_multiplier,
-        stale_quote_seconds=settings.stale_quote_seconds,
-    )
-    return MarketPolicy(config, settings.market_guard_action, settings.admin_telegram_ids)
-
-
-def reconciliation_policy(settings: Settings) -> ReconciliationPolicy:
-    config = ReconciliationConfig(
-        grace=timedelta(seconds=settings.reconcile_grace_seconds),
-        fill_window=timedelta(seconds=settings.reconcile_fill_window_seconds),
-        default_slippage_points=settings.reconcile_slippage_points,
-        default_sl_tp_points=settings.reconcile_sl_tp_points,
-    )
-    window = timedelta(hours=settings.reconcile_window_hours)
-    return ReconciliationPolicy(config, window, settings.admin_telegram_ids, settings.cache_ttl_seconds)
-
-
 def _wire(
     settings: Settings,
     engine: AsyncEngine,
@@ -273,6 +233,7 @@ def _wire(
         reconciliation=reconciliation,
         attribution=AttributionService(uow, admin.require_admin, clock, settings.max_drawdown_percent),
         payments=PaymentService(uow, clock, settings.subscription_plans, admin.require_admin),
+        fraud=fraud_service(settings, uow, admin.require_admin, doorbell, clock),
     )
     return Core(
         settings=settings,
@@ -397,4 +358,5 @@ def build_http_app(core: Core, application: Application | None) -> web.Applicati
     add_reconciliation_routes(app, core.reconciliation)
     add_attribution_routes(app, core.bot_services.attribution)
     add_payment_routes(app, core.bot_services.payments)
+    record_sightings(app, core)
     return app

@@ -15,6 +15,7 @@ from core.config import Settings
 from core.domain.models import User
 from core.services.admin import AdminService, PreferenceService
 from core.services.attribution import AttributionService
+from core.services.fraud import FraudService
 from core.services.halt import HaltService
 from core.services.linking import LinkService
 from core.services.payments import PaymentService
@@ -40,6 +41,7 @@ class BotServices:
     reconciliation: ReconciliationService
     attribution: AttributionService  # /trades, /attribution, /import, /report
     payments: PaymentService  # /subscribe (Stars), /refund, POST /v1/payments/events
+    fraud: FraudService | None = None  # issue 11: /fraud
 
     def now(self) -> datetime:
         return cast(datetime, self.clock())

@@ -102,6 +102,10 @@ async def worker(core: Core, application: Application, tick_seconds: float = 1.0
             _every(sweep_seconds, core.reconciliation.run_once, sweep, stop), name="reconcile-sweep"
         ),
     ]
+    if (fraud := core.bot_services.fraud) is not None:  # issue 11: the fraud scan
+        scan = core.health.track("fraud-scan")
+        every = core.settings.fraud_scan_seconds
+        tasks.append(asyncio.create_task(_every(every, fraud.run_once, scan, stop), name="fraud-scan"))
     try:
         yield
     finally:

@@ -10,6 +10,7 @@ from telegram.ext import Application
 
 from bot.context import Context, reply
 from bot.handlers import accounts, admin, gate, imports, reconcile, report, settings, signals, start, trades
+from bot.handlers.fraud import handlers as fraud_handlers  # issue 11
 from bot.handlers.subscribe import handlers as subscription_handlers
 from bot.i18n import translator
 
@@ -35,6 +36,7 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
     features += reconcile.handlers()
     features += trades.handlers() + imports.handlers() + report.handlers()  # issue 10: attribution
     features += subscription_handlers()  # issue 11: Stars subscriptions, /refund's button
+    features += fraud_handlers()  # issue 11: /fraud's buttons (the command is in admin.IMPLEMENTED)
     features += admin.handlers()
     application.add_handlers(features + admin.fallback_handlers(), group=0)
     application.add_error_handler(on_error)

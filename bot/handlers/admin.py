@@ -7,6 +7,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.context import Context, current_user, reply, services, tr
+from bot.handlers.fraud import fraud_queue  # issue 11
 from bot.handlers.gate import command_of
 from bot.handlers.subscribe import refund
 from bot.handlers.trades import attribution
@@ -274,11 +275,12 @@ IMPLEMENTED = {
     "resume": resume,
     "attribution": attribution,
     "refund": refund,  # issue 11: bot/handlers/subscribe.py
+    "fraud": fraud_queue,
 }
 
 
 # The rest of bot/commands_menu.py's ADMIN_COMMANDS: announced, answered "not available yet".
-NOT_YET = ("audit", "stats", "broadcast", "fraud", "payouts")
+NOT_YET = ("audit", "stats", "broadcast", "payouts")
 
 
 def handlers() -> list[BaseHandler[Update, Context, None]]:

@@ -10,6 +10,7 @@ from decimal import Decimal
 from bot.i18n import Raw, Translator
 from bot.render.common import tickets
 from bot.render.digest import DIGEST_RENDERERS
+from bot.render.fraud import FRAUD_RENDERERS  # issue 11
 from bot.render.market import MARKET_RENDERERS
 from bot.render.reconciliation import RECONCILIATION_RENDERERS
 from bot.render.signals import SIGNAL_RENDERERS
@@ -187,4 +188,5 @@ RENDERERS: dict[type[AlertBody], Renderer] = {
     **DIGEST_RENDERERS,
     **SIGNAL_RENDERERS,
     **RECONCILIATION_RENDERERS,
+    **FRAUD_RENDERERS,
 }

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable
 from datetime import datetime
+from typing import Protocol
 
 from aiohttp import web
 
@@ -33,6 +34,14 @@ Clock = Callable[[], datetime]
 RateLimit = Callable[[str], Awaitable[int | None]]
 CLOCK: web.AppKey[Clock] = web.AppKey("clock")
 RATE_LIMIT: web.AppKey[RateLimit] = web.AppKey("rate_limit")
+
+
+class Sightings(Protocol):
+    def note(self, account_id: int, remote: str | None) -> None: ...
+
+
+# issue 11: where each account's EA calls from (core.services.fraud_sightings); optional, never waited on
+SIGHTINGS: web.AppKey[Sightings] = web.AppKey("sightings")
 
 
 def refuse_encoded_body(request: web.Request) -> None:
@@ -85,6 +94,8 @@ async def authenticated(request: web.Request, body: bytes) -> Device:
     retry_after = await request.app[RATE_LIMIT](device.device_id)
     if retry_after is not None:
         raise HttpError(429, "rate_limited", "too many requests from this device", retry_after)
+    if (sightings := request.app.get(SIGHTINGS)) is not None:
+        sightings.note(device.account_id, request.remote)  # the TCP peer: X-Forwarded-For is not trusted
     return device
 
 

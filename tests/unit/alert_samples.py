@@ -84,3 +84,15 @@ def _scalar(hint: Any, name: str, profile: Profile, variant: int) -> object:
     if hint is datetime:
         return profile.moment
     raise TypeError(f"no sample for {hint!r} ({name})")
+
+
+# issue 11: one stored row of each fraud alert kind, as core.services.fraud writes it (payload version 1);
+# tests/unit/test_alert_payloads.py takes these into its V1_ROWS.
+FRAUD_V1_ROWS: dict[str, dict[str, Any]] = {
+    "admin_fraud_flagged": {
+        "case_id": 7, "affiliate_telegram_id": 1001, "score": "85.00",
+        "reasons": ["shared_login: 5012345@Broker-Live linked by users 1001 and 1002"],
+    },
+    "fraud_hold": {"case_id": 7, "rules": ["shared_login", "same_ip"]},
+    "fraud_decided": {"case_id": 7, "outcome": "confirmed", "code_banned": True},
+}  # fmt: skip

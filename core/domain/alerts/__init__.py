@@ -33,6 +33,7 @@ from core.domain.alerts.digest import (
     MarketGuardFired,
     WentSilent,
 )
+from core.domain.alerts.fraud import FraudDecided, FraudFlagged, FraudHold, FraudOutcome  # issue 11
 from core.domain.alerts.halt import HaltEnded, HaltStarted
 from core.domain.alerts.liquidation import (
     BreachOffline,
@@ -79,6 +80,11 @@ __all__ = [
     "FastMarketSeen",
     "FeedRestored",
     "FeedStale",
+    # issue 11: fraud
+    "FraudDecided",
+    "FraudFlagged",
+    "FraudHold",
+    "FraudOutcome",
     "HaltEnded",
     "HaltStarted",
     "Liquidated",

@@ -20,6 +20,7 @@ from core.domain.alerts.account import (
 )
 from core.domain.alerts.base import AlertBody
 from core.domain.alerts.digest import AdminDigest
+from core.domain.alerts.fraud import FraudDecided, FraudFlagged, FraudHold  # issue 11
 from core.domain.alerts.halt import HaltEnded, HaltStarted
 from core.domain.alerts.liquidation import (
     BreachOffline,
@@ -78,6 +79,9 @@ REGISTRY: dict[type[AlertBody], AlertSpec] = {
     SignalReceived: _spec("signal", REPLY),
     DivergenceFound: _spec("divergence"),
     DivergenceCritical: _spec("admin_divergence", URGENT),
+    FraudFlagged: _spec("admin_fraud_flagged"),  # issue 11: fraud
+    FraudHold: _spec("fraud_hold"),
+    FraudDecided: _spec("fraud_decided"),
 }
 BY_KIND: dict[str, type[AlertBody]] = {spec.kind: alert_type for alert_type, spec in REGISTRY.items()}
 

@@ -1,9 +1,65 @@
-"""Port: fraud cases and what the fraud checks read (issue 11)."""
+"""Port: fraud cases and what the fraud checks read (issue 11, docs/affiliates.md)."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
 from typing import Protocol
+
+from core.domain.affiliates import CaseStatus, FraudCase, FraudSignal, Referral
+from core.domain.affiliates.fraud import LinkRecord, PayerRecord, Sighting
+from core.domain.snapshot import Deal
+
+
+@dataclass(frozen=True)
+class CaseFindings:
+    """What a scan found about one affiliate, as a case stores it."""
+
+    score: Decimal
+    signals: tuple[FraudSignal, ...]
+    reasons: tuple[str, ...]
+    rule_version: str
 
 
 class FraudRepository(Protocol):
-    """Filled in by the feature that owns it (docs/affiliates.md)."""
+    # --- what the checks read (a few bulk queries per scan) -------------------------------------------
+    async def referrals(self) -> list[Referral]: ...
+    async def links(self, user_ids: Collection[int]) -> list[LinkRecord]: ...
+    async def sightings(self, account_ids: Collection[int]) -> list[Sighting]: ...
+    async def payers(self, user_ids: Collection[int]) -> list[PayerRecord]: ...
+    async def closed_position_deals(
+        self, account_ids: Collection[int], since: datetime
+    ) -> dict[int, list[Deal]]:
+        """Per account, every deal of each position with an exit at or after `since` (its entry too)."""
+        ...
+
+    async def record_sighting(self, account_id: int, ip: str, now: datetime) -> None:
+        """Upsert (account, ip): first_seen kept, last_seen moved to `now`."""
+        ...
+
+    # --- cases ----------------------------------------------------------------------------------------
+    async def open_case(self, affiliate_user_id: int) -> FraudCase | None: ...
+    async def last_cleared(self, affiliate_user_id: int) -> FraudCase | None: ...
+    async def open(self, affiliate_user_id: int, findings: CaseFindings, now: datetime) -> FraudCase | None:
+        """A new open case; None when the affiliate already has one (the partial unique index)."""
+        ...
+
+    async def update_open(self, case_id: int, findings: CaseFindings, now: datetime) -> None: ...
+    async def get(self, case_id: int) -> FraudCase | None: ...
+    async def queue(self, limit: int) -> list[FraudCase]:
+        """Open cases, those never put off first (oldest first), then those put off ("later")."""
+        ...
+
+    async def count_open(self) -> int: ...
+    async def decide(
+        self, case_id: int, status: CaseStatus, by: str, decision: str, now: datetime
+    ) -> FraudCase | None:
+        """Conditional: only an open case changes (None otherwise). `status` open records a "later"."""
+        ...
+
+    async def ban_code(self, user_id: int, reason: str, now: datetime) -> bool: ...
+    async def who(self, user_id: int) -> tuple[int, str] | None:
+        """A user's Telegram id and first name (for the admins' view and the alerts' recipients)."""
+        ...

@@ -1,0 +1,234 @@
+"""Fraud scan, cases and holds (issue 11, docs/affiliates.md).
+
+`run_once` (the worker's loop, every FRAUD_SCAN_SECONDS) loads what the checks read, runs the pure scan
+(core.domain.affiliates.fraud) and turns each assessment at or over the threshold into a case: one open
+case per affiliate (a re-scan updates it), opened with its alerts (the admins', the affiliate's hold)
+and its audit entry in one unit of work. A case an admin cleared is not reopened by the same reasons:
+only by new evidence. An open case holds the affiliate's unpaid commission (the payout run reads it).
+
+Admins decide (`decide`, checked here): confirm (reverse the held commission, optionally ban the code),
+clear (release it), or later (leave it open, at the back of the queue). Only an open case is decided:
+the update is conditional, so of two admins pressing at once one wins and the other hears "already
+decided".
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from core.domain.affiliates import CaseStatus, FraudCase
+from core.domain.affiliates import fraud as checks
+from core.domain.affiliates.fraud import Assessment, FraudConfig, FraudInputs
+from core.domain.alerts import FraudDecided, FraudFlagged, FraudHold, FraudOutcome
+from core.domain.models import Alert, AuditEntry, User
+from core.services.errors import NotFound, ServiceError
+from core.services.fraud_loading import load_inputs
+from core.services.ports import Clock, Doorbell, UnitOfWork, UnitOfWorkFactory
+from core.services.ports.fraud import CaseFindings
+
+log = logging.getLogger(__name__)
+SCANNER = "system:fraud-scan"
+TOP_REASONS = 3
+RequireAdmin = Callable[[User, str], Awaitable[None]]
+_MISSING: list[bool] = []
+
+
+def scan(inputs: FraudInputs, now: datetime, config: FraudConfig) -> tuple[Assessment, ...]:
+    """The pure checks (core.domain.affiliates.fraud.scan, written on its own branch); looked up when
+    called, so this module imports before they are merged and tests can stand in for them."""
+    real: Callable[[FraudInputs, datetime, FraudConfig], tuple[Assessment, ...]] | None = getattr(
+        checks, "scan", None
+    )
+    if real is None:  # a build without the checks scans nothing (and says so once), rather than fail
+        if not _MISSING:
+            _MISSING.append(True)
+            log.warning("fraud checks are not installed (core.domain.affiliates.fraud.scan): nothing scanned")
+        return ()
+    return real(inputs, now, config)
+
+
+class Decision(StrEnum):
+    CONFIRM = "confirm"
+    CONFIRM_BAN = "confirm_ban"
+    CLEAR = "clear"
+    LATER = "later"
+
+    @property
+    def status(self) -> CaseStatus:
+        if self is Decision.CLEAR:
+            return CaseStatus.CLEARED
+        return CaseStatus.OPEN if self is Decision.LATER else CaseStatus.CONFIRMED
+
+
+class AlreadyDecided(ServiceError):
+    """The case is no longer open (another admin decided it first): nothing was changed."""
+
+    code = "already_decided"
+
+    def __init__(self, case: FraudCase) -> None:
+        super().__init__(f"case {case.id} is already {case.status.value}")
+        self.case = case
+
+
+@dataclass(frozen=True)
+class FraudPolicy:
+    config: FraudConfig
+    admin_chat_ids: tuple[int, ...] = ()
+    trades_window: timedelta = timedelta(days=30)  # round trips closed this recently are judged
+
+
+@dataclass(frozen=True)
+class CaseView:
+    """One case as an admin reviews it: who the affiliate is, and how many cases wait in all."""
+
+    case: FraudCase
+    affiliate_telegram_id: int
+    affiliate_name: str
+    waiting: int
+
+
+@dataclass(frozen=True)
+class Decided:
+    case: FraudCase
+    reversed_lines: int = 0
+    code_banned: bool = False
+
+
+class FraudService:
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        require_admin: RequireAdmin,
+        doorbell: Doorbell,
+        clock: Clock,
+        policy: FraudPolicy,
+    ) -> None:
+        self.uow = uow
+        self.require_admin = require_admin
+        self.doorbell = doorbell
+        self.clock = clock
+        self.policy = policy
+
+    # --- the scan ------------------------------------------------------------------------------------
+
+    async def run_once(self) -> int:
+        """One scan; returns how many cases it opened. An outage fails the load: the loop backs off."""
+        now = self.clock()
+        async with self.uow() as uow:
+            inputs = await load_inputs(uow, now - self.policy.trades_window)
+        config = self.policy.config
+        opened = 0
+        for assessment in scan(inputs, now, config):
+            if assessment.over(config.threshold) and await self.record(assessment, now):
+                opened += 1
+        if opened:
+            await self.doorbell.ring()
+        return opened
+
+    async def record(self, assessment: Assessment, now: datetime) -> bool:
+        """Open a case for the assessment (True), or update the open one, or leave a cleared one be."""
+        findings = CaseFindings(
+            assessment.score, assessment.signals, assessment.reasons, self.policy.config.version
+        )
+        affiliate = assessment.affiliate_user_id
+        async with self.uow() as uow:
+            current = await uow.fraud.open_case(affiliate)
+            if current is not None:
+                await uow.fraud.update_open(current.id, findings, now)
+                await uow.commit()
+                return False
+            if _nothing_new(await uow.fraud.last_cleared(affiliate), findings):
+                return False
+            case = await uow.fraud.open(affiliate, findings, now)
+            if case is None:  # another scan opened it meanwhile
+                return False
+            await self._opened(uow, case, now)
+            await uow.commit()
+        return True
+
+    async def _opened(self, uow: UnitOfWork, case: FraudCase, now: datetime) -> None:
+        telegram_id, _ = await uow.fraud.who(case.affiliate_user_id) or (0, "")
+        flagged = FraudFlagged(
+            case_id=case.id,
+            affiliate_telegram_id=telegram_id,
+            score=case.score,
+            reasons=case.reasons[:TOP_REASONS],
+        )
+        for admin in self.policy.admin_chat_ids:
+            await uow.outbox.add(Alert(f"fraud:{case.id}:flagged:{admin}", admin, flagged))
+        if telegram_id:
+            rules = tuple(dict.fromkeys(signal.rule for signal in case.signals))
+            hold = FraudHold(case_id=case.id, rules=rules)
+            await uow.outbox.add(Alert(f"fraud:{case.id}:hold", telegram_id, hold))
+        details = {
+            "case": case.id,
+            "score": str(case.score),
+            "reasons": list(case.reasons),
+            "rule_version": case.rule_version,
+        }
+        entry = AuditEntry(SCANNER, "fraud.opened", f"user:{telegram_id}", details)
+        await uow.audit.append(entry, now)
+
+    # --- the admins' review --------------------------------------------------------------------------
+
+    async def next_case(self, actor: User) -> CaseView | None:
+        """The first case of the queue (None: nothing waits)."""
+        await self.require_admin(actor, "fraud")
+        async with self.uow() as uow:
+            waiting = await uow.fraud.count_open()
+            first = await uow.fraud.queue(1)
+            if not first:
+                return None
+            telegram_id, name = await uow.fraud.who(first[0].affiliate_user_id) or (0, "")
+        return CaseView(first[0], telegram_id, name, waiting)
+
+    async def decide(self, actor: User, case_id: int, decision: Decision) -> Decided:
+        await self.require_admin(actor, f"fraud {decision.value}")
+        now, by = self.clock(), f"admin:{actor.telegram_id}"
+        async with self.uow() as uow:
+            case = await uow.fraud.get(case_id)
+            if case is None:
+                raise NotFound(f"fraud case {case_id}")
+            changed = await uow.fraud.decide(case_id, decision.status, by, decision.value, now)
+            if changed is None:
+                raise AlreadyDecided(case)
+            done = await self._apply(uow, changed, decision, now)
+            await uow.commit()
+        if decision is not Decision.LATER:
+            await self.doorbell.ring()
+        return done
+
+    async def _apply(self, uow: UnitOfWork, case: FraudCase, decision: Decision, now: datetime) -> Decided:
+        affiliate = case.affiliate_user_id
+        reversed_lines, banned = 0, False
+        if decision in (Decision.CONFIRM, Decision.CONFIRM_BAN):
+            why = {"fraud_case": case.id, "rule_version": case.rule_version}
+            reversed_lines = await uow.ledger.reverse_unpaid(
+                affiliate, f"fraud:{case.rule_version}", why, now
+            )
+        if decision is Decision.CONFIRM_BAN:
+            banned = await uow.fraud.ban_code(affiliate, f"fraud case {case.id}", now)
+        telegram_id, _ = await uow.fraud.who(affiliate) or (0, "")
+        details = {
+            "case": case.id,
+            "decision": decision.value,
+            "rule_version": case.rule_version,
+            "reversed_lines": reversed_lines,
+            "code_banned": banned,
+        }
+        entry = AuditEntry(case.decided_by or "", f"fraud.{decision.value}", f"user:{telegram_id}", details)
+        await uow.audit.append(entry, now)
+        if decision is not Decision.LATER and telegram_id:
+            outcome = FraudOutcome.CLEARED if decision is Decision.CLEAR else FraudOutcome.CONFIRMED
+            told = FraudDecided(case_id=case.id, outcome=outcome, code_banned=banned)
+            await uow.outbox.add(Alert(f"fraud:{case.id}:decided", telegram_id, told))
+        return Decided(case, reversed_lines, banned)
+
+
+def _nothing_new(cleared: FraudCase | None, findings: CaseFindings) -> bool:
+    """A cleared case's reasons were judged by a person: the same (or fewer) do not reopen it."""
+    return cleared is not None and set(findings.reasons) <= set(cleared.reasons)
