@@ -10,5 +10,15 @@ from core.domain.affiliates.fraud.inputs import (
     RoundTrip,
     Sighting,
 )
+from core.domain.affiliates.fraud.scan import scan
 
-__all__ = ["Assessment", "FraudConfig", "FraudInputs", "LinkRecord", "PayerRecord", "RoundTrip", "Sighting"]
+__all__ = [
+    "Assessment",
+    "FraudConfig",
+    "FraudInputs",
+    "LinkRecord",
+    "PayerRecord",
+    "RoundTrip",
+    "Sighting",
+    "scan",
+]
