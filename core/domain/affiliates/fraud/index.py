@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from core.domain.affiliates.fraud.identity import (
@@ -35,10 +35,13 @@ class Index:
     referees_of: dict[int, tuple[int, ...]]  # referrer -> referees, ascending
     links_of: dict[int, tuple[LinkRecord, ...]]  # user -> links by (linked_at, account_id)
     user_of_account: dict[int, int]
+    login_of_account: dict[int, str]  # account -> login@server: two users' links of one MT5 account share it
     sightings_of: dict[int, tuple[Sighting, ...]]  # user -> sightings of all their accounts
     payers_of: dict[int, tuple[PayerRecord, ...]]
     trips_of: dict[int, tuple[RoundTrip, ...]]  # account -> round trips by (opened_at, position_id)
     graph: Graph
+    # Per-scan results shared by referrers whose referees sit in one cluster (mirror pairs, flat windows).
+    memo: dict[tuple[str, int], Any] = field(default_factory=dict, compare=False)
 
     def links(self, user: int) -> tuple[LinkRecord, ...]:
         return self.links_of.get(user, ())
@@ -81,6 +84,7 @@ def build_index(inputs: FraudInputs, config: FraudConfig) -> Index:
         referees_of={k: tuple(sorted(v)) for k, v in referees.items()},
         links_of=links,
         user_of_account=user_of_account,
+        login_of_account={link.account_id: login_key(link.login, link.server) for link in inputs.links},
         sightings_of=sightings,
         payers_of=payers,
         trips_of=trips,

@@ -9,9 +9,10 @@ from core.domain.affiliates.fraud.index import Index, build_index
 from core.domain.affiliates.fraud.inputs import Assessment, FraudConfig, FraudInputs
 from core.domain.affiliates.fraud.linked import LINKED_CHECKS
 from core.domain.affiliates.fraud.score import Finding, assess
+from core.domain.affiliates.fraud.wash import WASH_CHECKS
 
 Check = Callable[[int, Index, FraudConfig], list[Finding]]
-CHECKS: tuple[Check, ...] = LINKED_CHECKS
+CHECKS: tuple[Check, ...] = LINKED_CHECKS + WASH_CHECKS
 
 
 def scan(inputs: FraudInputs, now: datetime, config: FraudConfig) -> tuple[Assessment, ...]:

@@ -77,7 +77,7 @@ def assess(referrer: int, findings: Iterable[Finding], config: FraudConfig) -> A
     withheld = sorted({p for f in ordered for p in f.positions})
     return Assessment(
         affiliate_user_id=referrer,
-        score=min(total, config.score_cap),
+        score=min(total, config.score_cap).quantize(_TENTH),
         signals=tuple(f.signal for f in ordered),
         reasons=tuple(f.reason for f in ordered),
         withheld_positions=tuple(withheld),
