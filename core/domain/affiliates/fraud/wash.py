@@ -93,12 +93,18 @@ def wash_mirror(referrer: int, ix: Index, config: FraudConfig) -> list[Finding]:
 
 
 def _component_pairs(ix: Index, user: int, config: FraudConfig) -> list[Pair]:
-    component = ix.graph.component(user)
-    key = ("mirror", component)
-    if key not in ix.memo:
-        ix.memo[key] = _mirror_pairs(_component_trips(ix, component), ix, config)
-    pairs: list[Pair] = ix.memo[key]
+    pairs: list[Pair] = _per_component(ix, user, config, _mirror_pairs)
     return pairs
+
+
+def _per_component(ix: Index, user: int, config: FraudConfig, compute: Callable[..., Any]) -> Any:
+    """`compute` over the round trips of the user's cluster, once per cluster and scan: every referee
+    in a cluster (and every referrer of theirs) reads the same answer."""
+    component = ix.graph.component(user)
+    key = (compute.__name__, component)
+    if key not in ix.memo:
+        ix.memo[key] = compute(_component_trips(ix, component), ix, config)
+    return ix.memo[key]
 
 
 def _component_trips(ix: Index, component: int) -> list[RoundTrip]:
@@ -186,11 +192,7 @@ FlatWindow = tuple[dict[str, Any], set[int], list[RoundTrip]]  # evidence, accou
 
 
 def _flat_windows(ix: Index, user: int, config: FraudConfig) -> list[FlatWindow]:
-    component = ix.graph.component(user)
-    key = ("net_flat", component)
-    if key not in ix.memo:
-        ix.memo[key] = _net_flat(_component_trips(ix, component), ix, config)
-    windows: list[FlatWindow] = ix.memo[key]
+    windows: list[FlatWindow] = _per_component(ix, user, config, _net_flat)
     return windows
 
 
