@@ -45,6 +45,7 @@ def build(users: int, deals: int, seed: int) -> World:
     for user in range(first_user, world.users - 5, 10):  # one in ten refers the next five
         for referee in range(user + 1, user + 6):
             world.refer(user, referee)
+    world.carrier_sightings(world.links[first_link:])
     world.background_trips(max(0, deals - planted_trips), world.links[first_link:])
     return world
 

@@ -92,6 +92,16 @@ class World:
         self.shared_ips += 1
         return f"198.{18 + (self.shared_ips >> 16)}.{(self.shared_ips >> 8) & 255}.{self.shared_ips & 255}"
 
+    def carrier_sightings(self, links: list[LinkRecord], share: float = 0.1, pool: int = 500) -> None:
+        """Noise: a share of the accounts is also seen from a mobile carrier's shared addresses (NAT), so
+        strangers share addresses, some more than `cluster_max_identifier_users` of them."""
+        for link in links:
+            for _ in range(self.rng.randrange(3) if self.rng.random() < share else 0):
+                n = self.rng.randrange(pool)
+                start = T0 + timedelta(hours=self.rng.randrange(24 * 80))
+                ip = f"100.64.{n >> 8}.{n & 255}"
+                self.sightings.append(Sighting(link.account_id, ip, start, start + timedelta(hours=6)))
+
     # -- trades ---------------------------------------------------------------------------------------
     def trip(
         self,

@@ -4,6 +4,7 @@ The helpers here build small worlds for every fraud test module."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -155,15 +156,37 @@ def chain(ip_hop: bool = False) -> FraudInputs:
 
 def test_a_chain_through_different_identifiers_joins_referrer_and_referee_and_shows_the_path() -> None:
     found = run(cluster, chain())
-    assert reasons(found) == ["cluster:u3"]
-    assert found[0].signal.evidence["path"] == ["u1", "payer:card-1", "u2", "login:777@Broker", "u3"]
+    assert reasons(found) == ["cluster:c1"]
+    path = ["u1", "payer:card-1", "u2", "login:777@Broker", "u3"]
+    assert found[0].signal.evidence["paths"] == [{"referee": 3, "path": path}]
     assert found[0].signal.weight == Decimal(60)
 
 
 def test_a_path_through_an_address_weighs_half() -> None:
     found = run(cluster, chain(ip_hop=True))
-    assert found[0].signal.evidence["path"] == ["u1", "ip:198.51.100.7", "u2", "login:777@Broker", "u3"]
+    path = ["u1", "ip:198.51.100.7", "u2", "login:777@Broker", "u3"]
+    assert found[0].signal.evidence["paths"] == [{"referee": 3, "path": path}]
     assert found[0].signal.weight == Decimal(30)
+
+
+def test_a_strong_path_is_preferred_to_a_shorter_one_through_addresses() -> None:
+    inputs = chain()
+    ip_shortcut = (seen(1, "198.51.100.7", T), seen(4, "198.51.100.7", T), seen(3, "198.51.100.8", T))
+    ip_shortcut += (seen(4, "198.51.100.8", T),)
+    found = run(cluster, replace(inputs, sightings=ip_shortcut))
+    strong = ["u1", "payer:card-1", "u2", "login:777@Broker", "u3"]
+    assert found[0].signal.evidence["paths"][0]["path"] == strong
+    assert found[0].signal.weight == Decimal(60)
+
+
+def test_many_referees_reached_only_through_addresses_stay_one_half_weight_signal() -> None:
+    """A busy affiliate among strangers behind one carrier: one signal of 30, not 30 per referee."""
+    links = tuple(link(u) for u in range(1, 8))
+    hops = [seen(1, "100.64.0.1", T), seen(2, "100.64.0.1", T), seen(2, "100.64.0.2", T)]
+    hops += [seen(u, "100.64.0.2", T) for u in range(3, 8)]
+    found = run(cluster, world(links=links, referrals=refer(1, *range(3, 8)), sightings=tuple(hops)))
+    assert [f.signal.weight for f in found] == [Decimal(30)]
+    assert [p["referee"] for p in found[0].signal.evidence["paths"]] == [3, 4, 5, 6, 7]
 
 
 def test_components_join_only_users_who_share_something() -> None:

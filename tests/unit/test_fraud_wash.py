@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 
 import pytest
 
 from core.domain.affiliates.fraud import FraudInputs, RoundTrip, Sighting
+from core.domain.affiliates.fraud.index import build_index
 from core.domain.affiliates.fraud.wash import wash_flat_pnl, wash_mirror, wash_net_flat, wash_short_hold
-from tests.unit.test_fraud_linked import T, link, reasons, refer, run, seen, world
+from tests.unit.test_fraud_linked import CONFIG, T, link, reasons, refer, run, seen, world
 
 LOT = Decimal(1)
 
@@ -125,3 +127,16 @@ def test_wash_net_flat(trips: tuple[RoundTrip, ...], fires: bool) -> None:
 def test_one_account_trading_both_ways_is_not_a_cluster_trading_with_itself() -> None:
     trips = [trip(2, n, T + timedelta(hours=n), side="buy" if n % 2 else "sell") for n in range(12)]
     assert run(wash_net_flat, trading(*trips)) == []
+
+
+def test_a_crowd_netting_out_by_chance_is_not_a_ring() -> None:
+    """Seven accounts of one (carrier-grown) cluster, each one way, net flat: too many to be a ring."""
+    buyers, sellers = (3, 5, 7), (2, 4, 6, 8)
+    trips = [trip(u, 10 * u + n, T + timedelta(hours=n), side="buy") for u in buyers for n in range(4)]
+    trips += [trip(u, 10 * u + n, T + timedelta(hours=n), side="sell") for u in sellers for n in range(3)]
+    links = tuple(link(u) for u in range(1, 9))
+    sightings = tuple(seen(u, "100.64.0.1", T) for u in range(2, 9))
+    inputs = world(links=links, referrals=refer(1, 2), sightings=sightings, round_trips=tuple(trips))
+    assert run(wash_net_flat, inputs) == []
+    seven = replace(CONFIG, net_flat_max_accounts=7)
+    assert reasons(wash_net_flat(1, build_index(inputs, seven), seven)) == ["wash_net_flat:u2"]

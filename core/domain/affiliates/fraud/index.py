@@ -15,6 +15,7 @@ from core.domain.affiliates.fraud.identity import (
     LOGIN,
     PAYER,
     identifier,
+    kind_of,
     login_key,
     normalise_email,
 )
@@ -159,9 +160,12 @@ def _components(groups: Iterable[tuple[int, ...]]) -> tuple[dict[int, int], dict
     return component_of, {k: tuple(v) for k, v in members.items()}
 
 
-def shortest_paths(graph: Graph, start: int, targets: Iterable[int]) -> dict[int, tuple[str, ...]]:
-    """Breadth-first from `start` over user -> identifier -> user, neighbours in sorted order so the path
-    shown is the same on every run: `("u1", "payer:abc", "u7", "login:5012345@Broker", "u9")`."""
+def shortest_paths(
+    graph: Graph, start: int, targets: Iterable[int], kinds: frozenset[str] | None = None
+) -> dict[int, tuple[str, ...]]:
+    """Breadth-first from `start` over user -> identifier -> user (only identifiers of `kinds`, if given),
+    neighbours in sorted order so the path shown is the same on every run:
+    `("u1", "payer:abc", "u7", "login:5012345@Broker", "u9")`."""
     wanted = {t for t in targets if graph.component(t) == graph.component(start) and t != start}
     previous: dict[int, tuple[int, str]] = {}
     seen, frontier = {start}, [start]
@@ -170,6 +174,8 @@ def shortest_paths(graph: Graph, start: int, targets: Iterable[int]) -> dict[int
         following = []
         for user in frontier:
             for key in graph.ids_of.get(user, ()):
+                if kinds is not None and kind_of(key) not in kinds:
+                    continue
                 for other in graph.users_of[key]:
                     if other not in seen:
                         seen.add(other)

@@ -86,6 +86,7 @@ class FraudConfig:
     net_flat_window: timedelta = timedelta(hours=24)  # windows aligned on the epoch, UTC
     net_flat_share: Decimal = Decimal("0.01")  # net position change <= 1% of the volume traded
     net_flat_min_round_trips: int = 10
+    net_flat_max_accounts: int = 6  # a ring is a few accounts; a crowd nets out by chance
     cluster_max_identifier_users: int = 20  # an identifier shared by more users (a carrier NAT) joins none
     score_cap: Decimal = Decimal(100)
 

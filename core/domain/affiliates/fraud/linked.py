@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from core.domain.affiliates.fraud.identity import STRONG_KINDS, kind_of, login_key, normalise_email
+from core.domain.affiliates.fraud.identity import STRONG_KINDS, login_key, normalise_email
 from core.domain.affiliates.fraud.index import Index, shortest_paths
 from core.domain.affiliates.fraud.inputs import FraudConfig, Sighting
 from core.domain.affiliates.fraud.score import Finding, finding
@@ -120,18 +120,24 @@ def _minute(moment: datetime) -> str:
 
 
 def cluster(referrer: int, ix: Index, config: FraudConfig) -> list[Finding]:
-    """Referees in the referrer's connected component reached only through other users: the shared
-    identifiers a direct check would see are their rules' business; this one shows the chain."""
-    paths = shortest_paths(ix.graph, referrer, ix.referees_of.get(referrer, ()))
-    found = []
-    for referee, path in sorted(paths.items()):
-        if len(path) <= 3:  # u-identifier-u: a direct link
-            continue
-        through = [kind_of(key) for key in path[1::2]]
-        strength = 1 if STRONG_KINDS.issuperset(through) else Decimal("0.5")
-        evidence = {"referee": referee, "path": list(path), "component": ix.graph.component(referrer)}
-        found.append(finding("cluster", f"u{referee}", evidence, strength=strength))
-    return found
+    """Referees in the referrer's connected component reached only through other users (a direct link
+    is its own rule's business), with the path to each. One signal per referrer: full weight when some
+    path runs through logins, payers and emails only; half when every path needs a shared address,
+    which strangers behind one carrier also have. So a busy affiliate among such strangers never sums
+    a cluster signal per referee over the threshold."""
+    referees = ix.referees_of.get(referrer, ())
+    strong = _chains(shortest_paths(ix.graph, referrer, referees, STRONG_KINDS))
+    weak = _chains(shortest_paths(ix.graph, referrer, [r for r in referees if r not in strong]))
+    if not strong and not weak:
+        return []
+    component = ix.graph.component(referrer)
+    paths = [{"referee": r, "path": list(p)} for r, p in sorted((strong | weak).items())]
+    evidence = {"component": component, "paths": paths, "through_addresses_only": not strong}
+    return [finding("cluster", f"c{component}", evidence, strength=1 if strong else Decimal("0.5"))]
+
+
+def _chains(paths: dict[int, tuple[str, ...]]) -> dict[int, tuple[str, ...]]:
+    return {referee: path for referee, path in paths.items() if len(path) > 3}  # u-identifier-u is direct
 
 
 LINKED_CHECKS = (shared_login, same_ip, same_payer, link_burst, cluster)

@@ -6,7 +6,7 @@
 | `same_payer`      | 60                         | one per referee and kind (print, email) | yes    |
 | `same_ip`         | 25                         | one per address (a household: one) | from 3      |
 | `link_burst`      | 6 per referee, cap 60      | referees linked within the window  | from 10     |
-| `cluster`         | 60; 30 if a path uses an IP | one per referee via other users   | strong path |
+| `cluster`         | 60; 30 if all paths use IPs | one per referrer, a path per referee | strong path |
 | `wash_short_hold` | 30 x share, cap 30         | share of holds < wash_min_hold     | never (scalpers) |
 | `wash_flat_pnl`   | 70 x share, cap 70         | share of flat round trips (>= 50%) | from 6/7    |
 | `wash_mirror`     | 20 per pair, cap 80        | mirrored pairs                     | from 3      |

@@ -203,8 +203,7 @@ def _net_flat(trips: list[RoundTrip], ix: Index, config: FraudConfig) -> list[Fl
     windows = []
     for bucket in sorted(buckets):
         inside = sorted(buckets[bucket], key=lambda t: (t.opened_at, t.account_id, t.position_id))
-        logins = {ix.login_of_account.get(t.account_id) for t in inside}
-        if len(inside) < config.net_flat_min_round_trips or len(logins) < 2:
+        if len(inside) < config.net_flat_min_round_trips or not _takes_sides(inside, ix, config):
             continue
         gross = sum((t.volume for t in inside), Decimal(0))
         net = abs(sum((t.volume if t.side == "buy" else -t.volume for t in inside), Decimal(0)))
@@ -220,6 +219,16 @@ def _net_flat(trips: list[RoundTrip], ix: Index, config: FraudConfig) -> list[Fl
             }
             windows.append((evidence, {t.account_id for t in inside}, inside))
     return windows
+
+
+def _takes_sides(inside: list[RoundTrip], ix: Index, config: FraudConfig) -> bool:
+    """A ring: 2 to `net_flat_max_accounts` MT5 accounts, each trading one way only in the window. A
+    crowd of independent traders (a cluster grown through shared carrier addresses) nets out by
+    chance, and an account trading both ways is hedging itself, not the ring."""
+    sides: defaultdict[str | None, set[str]] = defaultdict(set)
+    for trip in inside:
+        sides[ix.login_of_account.get(trip.account_id)].add(trip.side)
+    return 2 <= len(sides) <= config.net_flat_max_accounts and all(len(s) == 1 for s in sides.values())
 
 
 WASH_CHECKS = (wash_short_hold, wash_flat_pnl, wash_mirror, wash_net_flat)
