@@ -1,6 +1,7 @@
 """Fraud checks (issue 11): pure functions producing signals with evidence, combined into a score with
 reasons. `scan(inputs, now, config)` assesses every referrer (see inputs.py for the contract)."""
 
+from core.domain.affiliates.fraud.identity import normalise_email
 from core.domain.affiliates.fraud.inputs import (
     Assessment,
     FraudConfig,
@@ -10,5 +11,18 @@ from core.domain.affiliates.fraud.inputs import (
     RoundTrip,
     Sighting,
 )
+from core.domain.affiliates.fraud.scan import scan
+from core.domain.affiliates.fraud.score import WEIGHTS
 
-__all__ = ["Assessment", "FraudConfig", "FraudInputs", "LinkRecord", "PayerRecord", "RoundTrip", "Sighting"]
+__all__ = [
+    "WEIGHTS",
+    "Assessment",
+    "FraudConfig",
+    "FraudInputs",
+    "LinkRecord",
+    "PayerRecord",
+    "RoundTrip",
+    "Sighting",
+    "normalise_email",
+    "scan",
+]

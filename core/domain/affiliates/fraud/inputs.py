@@ -77,6 +77,18 @@ class FraudConfig:
     link_burst_window: timedelta = timedelta(minutes=10)
     link_burst_count: int = 3
     version: str = "f1"
+    # Added with the checks (defaults are the rule set "f1"; see the weight table in score.py).
+    wash_min_round_trips: int = 20  # a referee's share of short or flat round trips counts from this many
+    wash_short_share: Decimal = Decimal("0.8")  # share of round trips held under wash_min_hold
+    wash_flat_share: Decimal = Decimal("0.5")  # share of round trips with |profit| <= costs
+    mirror_window: timedelta = timedelta(minutes=1)  # opens and closes of a mirrored pair this close
+    mirror_volume_tolerance: Decimal = Decimal("0.1")  # volumes within 10% of the larger
+    net_flat_window: timedelta = timedelta(hours=24)  # windows aligned on the epoch, UTC
+    net_flat_share: Decimal = Decimal("0.01")  # net position change <= 1% of the volume traded
+    net_flat_min_round_trips: int = 10
+    net_flat_max_accounts: int = 6  # a ring is a few accounts; a crowd nets out by chance
+    cluster_max_identifier_users: int = 20  # an identifier shared by more users (a carrier NAT) joins none
+    score_cap: Decimal = Decimal(100)
 
 
 @dataclass(frozen=True)
