@@ -11,6 +11,7 @@ from bot.i18n import Raw, Translator
 from bot.render.common import tickets
 from bot.render.digest import DIGEST_RENDERERS
 from bot.render.market import MARKET_RENDERERS
+from bot.render.payouts import PAYOUT_RENDERERS
 from bot.render.reconciliation import RECONCILIATION_RENDERERS
 from bot.render.signals import SIGNAL_RENDERERS
 from bot.render.values import Renderer, Values, about, account_money, fast_move
@@ -187,4 +188,5 @@ RENDERERS: dict[type[AlertBody], Renderer] = {
     **DIGEST_RENDERERS,
     **SIGNAL_RENDERERS,
     **RECONCILIATION_RENDERERS,
+    **PAYOUT_RENDERERS,  # issue 11: the ledger and payouts
 }

@@ -18,6 +18,7 @@ from core.domain.alerts.account import (
     TradingLocked,
     TradingUnlocked,
 )
+from core.domain.alerts.affiliates import CommissionEarned, CommissionReversed, PayoutSent
 from core.domain.alerts.base import AlertBody
 from core.domain.alerts.digest import AdminDigest
 from core.domain.alerts.halt import HaltEnded, HaltStarted
@@ -78,6 +79,10 @@ REGISTRY: dict[type[AlertBody], AlertSpec] = {
     SignalReceived: _spec("signal", REPLY),
     DivergenceFound: _spec("divergence"),
     DivergenceCritical: _spec("admin_divergence", URGENT),
+    # issue 11: the ledger and payouts, to the affiliate
+    CommissionEarned: _spec("commission_earned", BULK),
+    CommissionReversed: _spec("commission_reversed"),
+    PayoutSent: _spec("payout_sent"),
 }
 BY_KIND: dict[str, type[AlertBody]] = {spec.kind: alert_type for alert_type, spec in REGISTRY.items()}
 
