@@ -51,7 +51,7 @@ def render_preview(
     lines += [_candidate(t, c) for c in candidates] or [t("payouts.none")]
     buttons = []
     if paid:
-        lines.append(t("payouts.confirm", count=len(paid)))
+        lines.append(t.plural("payouts.confirm", len(paid)))
         buttons.append([InlineKeyboardButton(t("payouts.button_confirm"), callback_data=RUN + period)])
     if unknown:
         lines.append(t("payouts.unknown_title"))
@@ -91,9 +91,17 @@ def _unknown(t: Translator, payout: Payout) -> str:
 def render_ran(t: Translator, paid: Sequence[Payout]) -> str:
     if not paid:
         return t("payouts.ran_none")
-    lines = [t("payouts.ran", count=len(paid))]
+    lines = [t.plural("payouts.ran", len(paid))]
     lines += [
-        t("payouts.ran_line", id=p.id, amount=money(t, p.amount, p.currency), status=p.status.value)
+        t("payouts.ran_line", id=p.id, amount=money(t, p.amount, p.currency), status=status(t, p))
         for p in paid
     ]
     return "\n".join(lines)
+
+
+def status(t: Translator, payout: Payout) -> Raw:
+    return Raw(t(f"payouts.status_{payout.status.value}"))
+
+
+def render_resolved(t: Translator, payout: Payout) -> str:
+    return t("payouts.resolved", id=payout.id, status=status(t, payout))
