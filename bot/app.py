@@ -32,6 +32,7 @@ from telegram.ext import Application, ApplicationBuilder
 from bot import handlers
 from bot.budget import TelegramBudget
 from bot.context import BotServices
+from bot.handlers.payouts import affiliate_services
 from bot.metrics import BotMetrics, CacheMetrics
 from bot.updates import PerChatUpdateProcessor
 from core.api.app import ApiDeps, InvalidUpdate, Webhook, create_app
@@ -270,6 +271,7 @@ def _wire(
         signals=SignalService(uow, queries, doorbell, clock),
         reconciliation=reconciliation,
         attribution=AttributionService(uow, admin.require_admin, clock, settings.max_drawdown_percent),
+        **affiliate_services(settings, uow, admin.require_admin, doorbell, clock),  # issue 11
     )
     return Core(
         settings=settings,

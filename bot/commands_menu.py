@@ -37,6 +37,7 @@ ADMIN_COMMANDS = (
 )
 # Named in /admin's text and answered "not yet", but left out of the menu: they have no description yet.
 NOT_IN_MENU = frozenset({"fraud", "payouts"})
+NOT_IN_MENU -= {"payouts"}  # issue 11: /payouts has its description (menu.payouts)
 ADMIN_MENU = tuple(name for name in ADMIN_COMMANDS if name not in NOT_IN_MENU)
 
 

@@ -16,7 +16,9 @@ from core.domain.models import User
 from core.services.admin import AdminService, PreferenceService
 from core.services.attribution import AttributionService
 from core.services.halt import HaltService
+from core.services.ledger import LedgerService
 from core.services.linking import LinkService
+from core.services.payouts import PayoutService
 from core.services.queries import AccountQueries
 from core.services.reconciliation import ReconciliationService
 from core.services.signals import SignalService
@@ -38,6 +40,8 @@ class BotServices:
     signals: SignalService
     reconciliation: ReconciliationService
     attribution: AttributionService  # /trades, /attribution, /import, /report
+    ledger: LedgerService  # issue 11: the ledger pass (run_once after a payment is recorded)
+    payouts: PayoutService  # issue 11: /payouts and the scheduled run
 
     def now(self) -> datetime:
         return cast(datetime, self.clock())

@@ -102,6 +102,7 @@ async def worker(core: Core, application: Application, tick_seconds: float = 1.0
             _every(sweep_seconds, core.reconciliation.run_once, sweep, stop), name="reconcile-sweep"
         ),
     ]
+    tasks += affiliate_loops(core, stop)  # issue 11: the ledger pass and the scheduled payouts
     try:
         yield
     finally:
@@ -184,3 +185,20 @@ async def _stop(stop: asyncio.Event, tasks: list[asyncio.Task[None]]) -> None:
     for task in late:
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def affiliate_loops(core: Core, stop: asyncio.Event) -> list[asyncio.Task[None]]:
+    """Issue 11: the ledger pass every AFFILIATE_LEDGER_SWEEP_SECONDS and the scheduled payout run every
+    AFFILIATE_PAYOUT_SWEEP_SECONDS, each on /ready (core.health) and backing off after a failure."""
+    settings, affiliates = core.settings, core.bot_services
+    ledger, payouts = core.health.track("affiliate-ledger"), core.health.track("affiliate-payouts")
+    return [
+        asyncio.create_task(
+            _every(settings.affiliate_ledger_sweep_seconds, affiliates.ledger.run_once, ledger, stop),
+            name="affiliate-ledger",
+        ),
+        asyncio.create_task(
+            _every(settings.affiliate_payout_sweep_seconds, affiliates.payouts.run_payouts, payouts, stop),
+            name="affiliate-payouts",
+        ),
+    ]

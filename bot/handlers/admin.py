@@ -8,6 +8,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, Mess
 
 from bot.context import Context, current_user, reply, services, tr
 from bot.handlers.gate import command_of
+from bot.handlers.payouts import payouts
 from bot.handlers.trades import attribution
 from bot.i18n import Raw
 from bot.render import guard_state, render_account_detail, render_accounts_all
@@ -273,10 +274,12 @@ IMPLEMENTED = {
     "resume": resume,
     "attribution": attribution,
 }
+IMPLEMENTED["payouts"] = payouts  # issue 11
 
 
 # The rest of bot/commands_menu.py's ADMIN_COMMANDS: announced, answered "not available yet".
 NOT_YET = ("audit", "stats", "broadcast", "fraud", "payouts")
+NOT_YET = tuple(name for name in NOT_YET if name not in IMPLEMENTED)  # as the rooms of issue 11 land
 
 
 def handlers() -> list[BaseHandler[Update, Context, None]]:
