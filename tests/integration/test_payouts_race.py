@@ -9,26 +9,15 @@ from decimal import Decimal
 
 from bot.app import Core, open_core
 from core.config import Settings
-from core.domain.affiliates import Payout, PayoutStatus
+from core.domain.affiliates import PayoutStatus
 from core.domain.models import User
 from core.services.ports.ledger import PayoutUnknown
 from tests.conftest import FakeClock
 from tests.integration.test_ledger_pass import START, pay, people, sql
+from tests.service.test_payouts_service import Gateway
 
 DAY = 86400
 ADMIN = 900001
-
-
-class Gateway:
-    def __init__(self, error: Exception | None = None) -> None:
-        self.error = error
-        self.sent: list[int] = []
-
-    async def send(self, payout: Payout) -> str:
-        self.sent.append(payout.id)
-        if self.error is not None:
-            raise self.error
-        return f"bank:{payout.id}"
 
 
 async def earned(core: Core, clock: FakeClock, affiliates: int = 1) -> None:
