@@ -4,7 +4,7 @@ payer is found by user or by telegram id, a refund reverses, the affiliate is al
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import text
 
 from bot.app import Core
+from tests.conftest import FakeClock
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -108,3 +109,42 @@ async def test_a_refund_reverses_the_unpaid_line_of_its_period_maturing_with_it(
     kinds = await sql(core, "SELECT kind, params FROM outbox WHERE kind LIKE 'commission_%' ORDER BY id")
     assert [row[0] for row in kinds] == ["commission_earned", "commission_reversed"]
     assert kinds[1][1]["carried"] is False
+
+
+async def deal(core: Core, account: int, ticket: int, entry: str, at: datetime, magic: int = 0) -> None:
+    await sql(
+        core,
+        "INSERT INTO deals (account_id, ticket, position, symbol, type, entry, reason, volume, price, time,"
+        " profit, commission, swap, magic, comment) VALUES (:a, :t, :p, 'EURUSD', 'buy', :e, 'expert',"
+        " 0.5, 1.1, :at, 0, 0, 0, :m, '')",
+        a=account, t=ticket, p=ticket // 10, e=entry, at=at, m=magic,
+    )  # fmt: skip
+
+
+async def test_rebates_pay_bot_lots_held_long_enough_once_per_referee_and_day(
+    core: Core, clock: FakeClock
+) -> None:
+    who = await people(core)
+    async with core.bot_services.users.uow() as uow:
+        first = await uow.accounts.add(who.bob, 5012345, "Broker-Demo", START)
+        second = await uow.accounts.add(who.bob, 5012346, "Broker-Demo", START)
+        await uow.commit()
+    day = START + timedelta(hours=9)
+    for account in (first.id, second.id):  # the same position ticket on two accounts: two trades
+        await deal(core, account, 10, "in", day, 7300)
+        await deal(core, account, 11, "out", day + timedelta(hours=2))
+    await deal(core, first.id, 20, "in", day, 7300)  # a 30-second round trip: withheld
+    await deal(core, first.id, 21, "out", day + timedelta(seconds=30))
+    await deal(core, first.id, 30, "in", day)  # manual: no rebate
+    await deal(core, first.id, 31, "out", day + timedelta(hours=3))
+    clock.now = START + timedelta(days=1, hours=1)
+    policy = core.bot_services.ledger.policy
+    rules = replace(policy.rules, rebate_per_lot=Decimal("4"))
+    core.bot_services.ledger.policy = replace(policy, rules=rules)
+
+    await core.bot_services.ledger.run_once()
+    await core.bot_services.ledger.run_once()
+
+    rows = await sql(core, "SELECT dedupe_key, amount, currency, details FROM commission_lines")
+    assert [(row[0], row[1], row[2]) for row in rows] == [(f"rebate:{who.bob}:2026-01-01", Decimal(4), "USD")]
+    assert Decimal(rows[0][3]["withheld_lots"]) == Decimal("0.5")
