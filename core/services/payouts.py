@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from core.domain.affiliates import LineKind, Payout, PayoutStatus
@@ -34,6 +34,9 @@ log = logging.getLogger(__name__)
 RequireAdmin = Callable[[User, str], Awaitable[None]]
 SCHEDULER = "scheduler"
 RESOLUTIONS = (PayoutStatus.SENT, PayoutStatus.FAILED)
+# A payout still pending this long after it was made was never handed over (its process stopped between
+# the commit and the gateway): the preview offers it for Sent / Failed like one of unknown outcome.
+STUCK_AFTER = timedelta(minutes=10)
 
 
 class ManualGateway:
@@ -75,7 +78,8 @@ class PayoutService:
         now = self.clock()
         async with self.uow() as uow:
             candidates = await self._candidates(uow, now)
-            unknown = await uow.ledger.payouts_with((PayoutStatus.UNKNOWN,))
+            waiting = await uow.ledger.payouts_with((PayoutStatus.UNKNOWN, PayoutStatus.PENDING))
+        unknown = [p for p in waiting if p.status is PayoutStatus.UNKNOWN or p.created_at < now - STUCK_AFTER]
         return Preview(period_of(now.year, now.month), tuple(candidates), tuple(unknown))
 
     async def _candidates(self, uow: UnitOfWork, now: datetime) -> list[Candidate]:
@@ -135,10 +139,16 @@ class PayoutService:
             reference = await self.gateway.send(payout)
         except PayoutUnknown as error:
             log.warning("payout %s: outcome unknown (%s); an admin resolves it", payout.id, error)
-            return await self._settle(payout.id, PayoutStatus.UNKNOWN, None, "gateway")
+            outcome, reference = PayoutStatus.UNKNOWN, None
         except PayoutFailed as error:
-            return await self._settle(payout.id, PayoutStatus.FAILED, str(error)[:128], "gateway")
-        return await self._settle(payout.id, PayoutStatus.SENT, reference, "gateway")
+            outcome, reference = PayoutStatus.FAILED, str(error)[:128]
+        else:
+            outcome = PayoutStatus.SENT
+        try:
+            return await self._settle(payout.id, outcome, reference, "gateway")
+        except InvalidInput:  # an admin resolved it meanwhile (it looked stuck): their word stands
+            log.warning("payout %s was resolved by an admin before its hand-over finished", payout.id)
+            return payout
 
     # --- resolving a payout of unknown outcome -------------------------------------------------------
 
@@ -160,9 +170,7 @@ class PayoutService:
             if not payout.status.blocks_next:
                 raise InvalidInput(f"payout {payout_id} is already {payout.status.value}")
             await uow.ledger.set_status(payout_id, status, now, reference)
-            settled = Payout(
-                **{**payout.__dict__, "status": status, "resolved_at": now, "reference": reference}
-            )
+            settled = replace(payout, status=status, resolved_at=now, reference=reference)
             await self._audit(uow, by, f"payout.{status.value}", settled, now, {"reference": reference})
             await self._after(uow, settled, now)
             await uow.commit()

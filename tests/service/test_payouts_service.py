@@ -4,6 +4,7 @@ and admins only."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
 
@@ -196,3 +197,16 @@ async def test_a_confirm_pressed_after_the_month_changed_pays_nothing() -> None:
     with pytest.raises(InvalidInput):
         await w.payouts.run(w.olga, "2026-02")
     assert w.affiliates.get("payouts", []) == []
+
+
+async def test_a_payout_left_pending_is_offered_for_resolution_once_it_looks_stuck() -> None:
+    w = await world()
+    now = w.clock()
+    stuck = Payout(50, w.ann.id, "2026-01", Decimal(60), "XTR", PayoutStatus.PENDING, "scheduler", now)
+    fresh = Payout(51, w.bob.id, "2026-01", Decimal(60), "XTR", PayoutStatus.PENDING, "scheduler", now)
+    w.affiliates["payouts"] = [stuck]
+    w.clock.advance(11 * 60)
+    w.affiliates["payouts"].append(replace(fresh, created_at=w.clock()))
+
+    assert [p.id for p in (await w.payouts.preview(w.olga)).unknown] == [50]
+    assert (await w.payouts.resolve(w.olga, 50, PayoutStatus.SENT)).status is PayoutStatus.SENT
