@@ -21,7 +21,8 @@ DAY = 86400
 
 class Gateway:
     def __init__(self, error: Exception | None = None) -> None:
-        self.error, self.sent = error, []  # type: list[Payout]
+        self.error = error
+        self.sent: list[Payout] = []
 
     async def send(self, payout: Payout) -> str:
         self.sent.append(payout)
