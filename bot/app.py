@@ -30,9 +30,9 @@ from telegram import Update
 from telegram.ext import Application, ApplicationBuilder
 
 from bot import handlers
+from bot.affiliates import affiliate_services, record_sightings  # issue 11
 from bot.budget import TelegramBudget
 from bot.context import BotServices
-from bot.fraud_wiring import fraud_service, record_sightings  # issue 11
 from bot.metrics import BotMetrics, CacheMetrics
 from bot.policies import guard_policy, market_policy, reconciliation_policy
 from bot.updates import PerChatUpdateProcessor
@@ -57,7 +57,6 @@ from core.services.halt import HaltService
 from core.services.health import BEST_EFFORT_SECONDS, Health, HealthBoard
 from core.services.linking import LinkService
 from core.services.market import MarketGuardService
-from core.services.payments import PaymentService
 from core.services.queries import AccountQueries
 from core.services.reconciliation import ReconciliationService
 from core.services.secrets import SecretBox
@@ -232,8 +231,7 @@ def _wire(
         signals=SignalService(uow, queries, doorbell, clock),
         reconciliation=reconciliation,
         attribution=AttributionService(uow, admin.require_admin, clock, settings.max_drawdown_percent),
-        payments=PaymentService(uow, clock, settings.subscription_plans, admin.require_admin),
-        fraud=fraud_service(settings, uow, admin.require_admin, doorbell, clock),
+        **affiliate_services(settings, uow, admin.require_admin, doorbell, clock),  # issue 11
     )
     return Core(
         settings=settings,

@@ -17,8 +17,10 @@ from core.services.admin import AdminService, PreferenceService
 from core.services.attribution import AttributionService
 from core.services.fraud import FraudService
 from core.services.halt import HaltService
+from core.services.ledger import LedgerService
 from core.services.linking import LinkService
 from core.services.payments import PaymentService
+from core.services.payouts import PayoutService
 from core.services.queries import AccountQueries
 from core.services.reconciliation import ReconciliationService
 from core.services.signals import SignalService
@@ -41,7 +43,9 @@ class BotServices:
     reconciliation: ReconciliationService
     attribution: AttributionService  # /trades, /attribution, /import, /report
     payments: PaymentService  # /subscribe (Stars), /refund, POST /v1/payments/events
-    fraud: FraudService | None = None  # issue 11: /fraud
+    ledger: LedgerService  # issue 11: the ledger pass (run_once after a payment is recorded)
+    payouts: PayoutService  # issue 11: /payouts and the scheduled run
+    fraud: FraudService  # issue 11: the fraud scan, /fraud
 
     def now(self) -> datetime:
         return cast(datetime, self.clock())

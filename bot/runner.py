@@ -102,10 +102,7 @@ async def worker(core: Core, application: Application, tick_seconds: float = 1.0
             _every(sweep_seconds, core.reconciliation.run_once, sweep, stop), name="reconcile-sweep"
         ),
     ]
-    if (fraud := core.bot_services.fraud) is not None:  # issue 11: the fraud scan
-        scan = core.health.track("fraud-scan")
-        every = core.settings.fraud_scan_seconds
-        tasks.append(asyncio.create_task(_every(every, fraud.run_once, scan, stop), name="fraud-scan"))
+    tasks += affiliate_loops(core, stop)  # issue 11: the ledger pass, the scheduled payouts, the fraud scan
     try:
         yield
     finally:
@@ -188,3 +185,25 @@ async def _stop(stop: asyncio.Event, tasks: list[asyncio.Task[None]]) -> None:
     for task in late:
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def affiliate_loops(core: Core, stop: asyncio.Event) -> list[asyncio.Task[None]]:
+    """Issue 11: the ledger pass every AFFILIATE_LEDGER_SWEEP_SECONDS, the scheduled payout run every
+    AFFILIATE_PAYOUT_SWEEP_SECONDS and the fraud scan every FRAUD_SCAN_SECONDS, each on /ready
+    (core.health) and backing off after a failure."""
+    settings, affiliates = core.settings, core.bot_services
+    ledger, payouts = core.health.track("affiliate-ledger"), core.health.track("affiliate-payouts")
+    scan = core.health.track("fraud-scan")
+    return [
+        asyncio.create_task(
+            _every(settings.fraud_scan_seconds, affiliates.fraud.run_once, scan, stop), name="fraud-scan"
+        ),
+        asyncio.create_task(
+            _every(settings.affiliate_ledger_sweep_seconds, affiliates.ledger.run_once, ledger, stop),
+            name="affiliate-ledger",
+        ),
+        asyncio.create_task(
+            _every(settings.affiliate_payout_sweep_seconds, affiliates.payouts.run_payouts, payouts, stop),
+            name="affiliate-payouts",
+        ),
+    ]

@@ -9,7 +9,19 @@ from telegram import Update
 from telegram.ext import Application
 
 from bot.context import Context, reply
-from bot.handlers import accounts, admin, gate, imports, reconcile, report, settings, signals, start, trades
+from bot.handlers import (
+    accounts,
+    admin,
+    gate,
+    imports,
+    payouts,
+    reconcile,
+    report,
+    settings,
+    signals,
+    start,
+    trades,
+)
 from bot.handlers.fraud import handlers as fraud_handlers  # issue 11
 from bot.handlers.subscribe import handlers as subscription_handlers
 from bot.i18n import translator
@@ -37,6 +49,7 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
     features += trades.handlers() + imports.handlers() + report.handlers()  # issue 10: attribution
     features += subscription_handlers()  # issue 11: Stars subscriptions, /refund's button
     features += fraud_handlers()  # issue 11: /fraud's buttons (the command is in admin.IMPLEMENTED)
+    features += payouts.handlers()  # issue 11: /payouts' buttons (the command is admin.py's)
     features += admin.handlers()
     application.add_handlers(features + admin.fallback_handlers(), group=0)
     application.add_error_handler(on_error)

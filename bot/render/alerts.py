@@ -12,6 +12,7 @@ from bot.render.common import tickets
 from bot.render.digest import DIGEST_RENDERERS
 from bot.render.fraud import FRAUD_RENDERERS  # issue 11
 from bot.render.market import MARKET_RENDERERS
+from bot.render.payouts import PAYOUT_RENDERERS
 from bot.render.reconciliation import RECONCILIATION_RENDERERS
 from bot.render.signals import SIGNAL_RENDERERS
 from bot.render.values import Renderer, Values, about, account_money, fast_move
@@ -189,4 +190,5 @@ RENDERERS: dict[type[AlertBody], Renderer] = {
     **SIGNAL_RENDERERS,
     **RECONCILIATION_RENDERERS,
     **FRAUD_RENDERERS,
+    **PAYOUT_RENDERERS,  # issue 11: the ledger and payouts
 }

@@ -21,8 +21,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from core.domain.affiliates import CaseStatus, FraudCase
-from core.domain.affiliates import fraud as checks
-from core.domain.affiliates.fraud import Assessment, FraudConfig, FraudInputs
+from core.domain.affiliates.fraud import Assessment, FraudConfig, scan
 from core.domain.alerts import FraudDecided, FraudFlagged, FraudHold, FraudOutcome
 from core.domain.models import Alert, AuditEntry, User
 from core.services.errors import NotFound, ServiceError
@@ -34,21 +33,6 @@ log = logging.getLogger(__name__)
 SCANNER = "system:fraud-scan"
 TOP_REASONS = 3
 RequireAdmin = Callable[[User, str], Awaitable[None]]
-_MISSING: list[bool] = []
-
-
-def scan(inputs: FraudInputs, now: datetime, config: FraudConfig) -> tuple[Assessment, ...]:
-    """The pure checks (core.domain.affiliates.fraud.scan, written on its own branch); looked up when
-    called, so this module imports before they are merged and tests can stand in for them."""
-    real: Callable[[FraudInputs, datetime, FraudConfig], tuple[Assessment, ...]] | None = getattr(
-        checks, "scan", None
-    )
-    if real is None:  # a build without the checks scans nothing (and says so once), rather than fail
-        if not _MISSING:
-            _MISSING.append(True)
-            log.warning("fraud checks are not installed (core.domain.affiliates.fraud.scan): nothing scanned")
-        return ()
-    return real(inputs, now, config)
 
 
 class Decision(StrEnum):

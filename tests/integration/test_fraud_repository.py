@@ -14,7 +14,6 @@ from sqlalchemy import text
 
 from bot.app import Core
 from core.domain.affiliates import CaseStatus, FraudSignal
-from core.domain.affiliates import fraud as checks
 from core.domain.affiliates.fraud import Assessment, FraudConfig, FraudInputs
 from core.domain.models import User
 from core.services import fraud as fraud_module
@@ -194,9 +193,6 @@ async def test_of_two_decisions_at_once_one_wins_and_the_other_changes_nothing(
     )
 
 
-@pytest.mark.skipif(
-    not hasattr(checks, "scan"), reason="the pure checks (branch i11-fraud) are not merged yet"
-)
 async def test_the_real_scan_flags_a_login_shared_by_referrer_and_referee(core: Core) -> None:
     ann, bob = await users(core)
     await refer(core, ann, bob)

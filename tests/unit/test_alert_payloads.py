@@ -117,6 +117,10 @@ V1_ROWS: dict[str, dict[str, Any]] = {
             {**ACCOUNT, "event": "market", "kind": "spread", "symbol": "XAUUSD", "closed": 0},
         ]
     },
+    # issue 11: the ledger and payouts
+    "commission_earned": {"line_kind": "tier_1", "amount": "150", "currency": "XTR", "payable_at": MOMENT},
+    "commission_reversed": {"amount": "-150", "currency": "XTR", "carried": True, "payable_at": MOMENT},
+    "payout_sent": {"amount": "150.00", "currency": "USD", "period": "2026-11", "reference": "manual:7"},
 }  # fmt: skip
 V1_ROWS |= FRAUD_V1_ROWS  # issue 11's fraud kinds, kept beside their samples
 

@@ -15,6 +15,7 @@ from core.domain.alerts.account import (
     TradingLocked,
     TradingUnlocked,
 )
+from core.domain.alerts.affiliates import CommissionEarned, CommissionReversed, PayoutSent
 from core.domain.alerts.base import (
     AccountAlert,
     AccountFields,
@@ -115,3 +116,4 @@ __all__ = [
     "read_stored",
     "spec_of",
 ]
+__all__ += ["CommissionEarned", "CommissionReversed", "PayoutSent"]  # issue 11: the ledger

@@ -18,6 +18,7 @@ from core.domain.alerts.account import (
     TradingLocked,
     TradingUnlocked,
 )
+from core.domain.alerts.affiliates import CommissionEarned, CommissionReversed, PayoutSent
 from core.domain.alerts.base import AlertBody
 from core.domain.alerts.digest import AdminDigest
 from core.domain.alerts.fraud import FraudDecided, FraudFlagged, FraudHold  # issue 11
@@ -82,6 +83,10 @@ REGISTRY: dict[type[AlertBody], AlertSpec] = {
     FraudFlagged: _spec("admin_fraud_flagged"),  # issue 11: fraud
     FraudHold: _spec("fraud_hold"),
     FraudDecided: _spec("fraud_decided"),
+    # issue 11: the ledger and payouts, to the affiliate
+    CommissionEarned: _spec("commission_earned", BULK),
+    CommissionReversed: _spec("commission_reversed"),
+    PayoutSent: _spec("payout_sent"),
 }
 BY_KIND: dict[str, type[AlertBody]] = {spec.kind: alert_type for alert_type, spec in REGISTRY.items()}
 

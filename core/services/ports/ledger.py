@@ -2,8 +2,54 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Any, Protocol
+
+from core.domain.affiliates import CommissionLine, Payment, Payout, PayoutStatus
+from core.domain.affiliates.commission import NewLine
+from core.domain.affiliates.payouts import Balance
+from core.domain.snapshot import Deal
+
+
+@dataclass(frozen=True)
+class ReferralOf:
+    """Who referred the payer of a payment (found by `payments.user_id`, else by its telegram_id)."""
+
+    referee_user_id: int
+    referrer_user_id: int
+
+
+@dataclass(frozen=True)
+class RebateSource:
+    """A referee's deals around a day (enough before it to see the entries of the day's exits), one
+    tuple per account (position tickets are only unique within an account)."""
+
+    referee_user_id: int
+    referrer_user_id: int
+    accounts: tuple[tuple[Deal, ...], ...]
+
+
+@dataclass(frozen=True)
+class PayableLine:
+    id: int
+    amount: Decimal
+
+
+class PayoutUnknown(Exception):
+    """The hand-over's outcome is unknown (a timeout): the payout is marked unknown for an admin."""
+
+
+class PayoutFailed(Exception):
+    """The hand-over certainly failed: nothing was paid."""
+
+
+class PayoutGateway(Protocol):
+    async def send(self, payout: Payout) -> str:
+        """Pay it; returns the payment's reference. Raises PayoutUnknown or PayoutFailed."""
+        ...
 
 
 class LedgerRepository(Protocol):
@@ -14,3 +60,63 @@ class LedgerRepository(Protocol):
         confirmed fraud case takes back what it held); the reversal matures with the line it reverses.
         Idempotent (`rev:<line id>`); returns how many lines were reversed now."""
         ...
+
+    # --- the ledger pass -----------------------------------------------------------------------------
+
+    async def claim_unledgered(self, limit: int) -> list[Payment]:
+        """Payments not yet ledgered, oldest first, locked (FOR UPDATE SKIP LOCKED: two passes share)."""
+        ...
+
+    async def referral_of(self, payment: Payment) -> ReferralOf | None: ...
+
+    async def payments_of(self, referee_user_id: int, telegram_id: int) -> list[Payment]:
+        """Every payment of the referee (by user or by telegram id), whatever its type."""
+        ...
+
+    async def lines_of_referee(self, referee_user_id: int) -> list[CommissionLine]: ...
+
+    async def add_lines(self, lines: Sequence[NewLine]) -> list[CommissionLine]:
+        """Write the lines not written yet (by `dedupe_key`); returns those written now."""
+        ...
+
+    async def mark_ledgered(self, payment_ids: Collection[int], now: datetime) -> None: ...
+
+    async def chat_ids(self, user_ids: Collection[int]) -> dict[int, int]:
+        """user id → Telegram id."""
+        ...
+
+    async def rebate_sources(self, since: datetime, until: datetime) -> list[RebateSource]:
+        """Referees with a deal in [since, until), with their deals of that window."""
+        ...
+
+    # --- payouts -------------------------------------------------------------------------------------
+
+    async def balances(self, now: datetime) -> list[Balance]:
+        """Per affiliate and currency, the sum of unpaid lines payable at `now` (carries included)."""
+        ...
+
+    async def open_fraud(self, affiliate_user_ids: Collection[int]) -> set[int]: ...
+
+    async def unresolved(self, affiliate_user_ids: Collection[int]) -> set[int]:
+        """Affiliates with a payout pending or of unknown outcome."""
+        ...
+
+    async def lock_payable(self, affiliate_user_id: int, currency: str, now: datetime) -> list[PayableLine]:
+        """The affiliate's unpaid lines payable at `now` in `currency`, locked (FOR UPDATE) in id order."""
+        ...
+
+    async def insert_payout(
+        self, affiliate_user_id: int, period: str, amount: Decimal, currency: str, by: str, now: datetime
+    ) -> Payout | None:
+        """A pending payout, or None when (affiliate, period, currency) already has one."""
+        ...
+
+    async def attach(self, payout_id: int, line_ids: Collection[int]) -> None: ...
+
+    async def lock_payout(self, payout_id: int) -> Payout | None: ...
+
+    async def set_status(
+        self, payout_id: int, status: PayoutStatus, now: datetime, reference: str | None
+    ) -> None: ...
+
+    async def payouts_with(self, statuses: Collection[PayoutStatus]) -> list[Payout]: ...
