@@ -30,6 +30,7 @@ from telegram import Update
 from telegram.ext import Application, ApplicationBuilder
 
 from bot import handlers
+from bot.affiliate_wiring import add_affiliate_http, affiliate_services
 from bot.budget import TelegramBudget
 from bot.context import BotServices
 from bot.metrics import BotMetrics, CacheMetrics
@@ -270,6 +271,7 @@ def _wire(
         signals=SignalService(uow, queries, doorbell, clock),
         reconciliation=reconciliation,
         attribution=AttributionService(uow, admin.require_admin, clock, settings.max_drawdown_percent),
+        **affiliate_services(uow, admin.require_admin, clock, doorbell),  # issue 11
     )
     return Core(
         settings=settings,
@@ -393,4 +395,5 @@ def build_http_app(core: Core, application: Application | None) -> web.Applicati
     add_signal_routes(app, core.bot_services.signals)
     add_reconciliation_routes(app, core.reconciliation)
     add_attribution_routes(app, core.bot_services.attribution)
+    add_affiliate_http(app, core.bot_services)
     return app

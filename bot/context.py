@@ -14,11 +14,13 @@ from bot.render import split_message
 from core.config import Settings
 from core.domain.models import User
 from core.services.admin import AdminService, PreferenceService
+from core.services.affiliate_stats import AffiliateStatsService
 from core.services.attribution import AttributionService
 from core.services.halt import HaltService
 from core.services.linking import LinkService
 from core.services.queries import AccountQueries
 from core.services.reconciliation import ReconciliationService
+from core.services.referrals import ReferralService
 from core.services.signals import SignalService
 from core.services.users import UserService
 
@@ -38,6 +40,8 @@ class BotServices:
     signals: SignalService
     reconciliation: ReconciliationService
     attribution: AttributionService  # /trades, /attribution, /import, /report
+    referrals: ReferralService  # issue 11: /start ref_<code>, /referral
+    affiliate_stats: AffiliateStatsService  # issue 11: /stats, GET /v1/affiliates/summary
 
     def now(self) -> datetime:
         return cast(datetime, self.clock())

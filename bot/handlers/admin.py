@@ -7,6 +7,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.context import Context, current_user, reply, services, tr
+from bot.handlers import affiliate_stats
 from bot.handlers.gate import command_of
 from bot.handlers.trades import attribution
 from bot.i18n import Raw
@@ -272,11 +273,12 @@ IMPLEMENTED = {
     "halt": halt,
     "resume": resume,
     "attribution": attribution,
+    "stats": affiliate_stats.stats,  # issue 11
 }
 
 
 # The rest of bot/commands_menu.py's ADMIN_COMMANDS: announced, answered "not available yet".
-NOT_YET = ("audit", "stats", "broadcast", "fraud", "payouts")
+NOT_YET = ("audit", "broadcast", "fraud", "payouts")
 
 
 def handlers() -> list[BaseHandler[Update, Context, None]]:

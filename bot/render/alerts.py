@@ -12,6 +12,7 @@ from bot.render.common import tickets
 from bot.render.digest import DIGEST_RENDERERS
 from bot.render.market import MARKET_RENDERERS
 from bot.render.reconciliation import RECONCILIATION_RENDERERS
+from bot.render.referral import REFERRAL_RENDERERS  # issue 11
 from bot.render.signals import SIGNAL_RENDERERS
 from bot.render.values import Renderer, Values, about, account_money, fast_move
 from core.domain.alerts import (
@@ -187,4 +188,5 @@ RENDERERS: dict[type[AlertBody], Renderer] = {
     **DIGEST_RENDERERS,
     **SIGNAL_RENDERERS,
     **RECONCILIATION_RENDERERS,
+    **REFERRAL_RENDERERS,
 }

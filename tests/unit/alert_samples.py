@@ -84,3 +84,9 @@ def _scalar(hint: Any, name: str, profile: Profile, variant: int) -> object:
     if hint is datetime:
         return profile.moment
     raise TypeError(f"no sample for {hint!r} ({name})")
+
+
+# Issue 11: one stored (version 1) row of each affiliate alert kind; test_alert_payloads.py adds them to its
+# V1_ROWS. Each room appends its own kinds here.
+V1_ROWS_ISSUE_11: dict[str, dict[str, Any]] = {}
+V1_ROWS_ISSUE_11["referral.signed_up"] = {"referee_first_name": "Ann"}

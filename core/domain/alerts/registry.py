@@ -33,6 +33,7 @@ from core.domain.alerts.liquidation import (
 )
 from core.domain.alerts.market import MarketGap, MarketSpread, MarketStale
 from core.domain.alerts.reconciliation import DivergenceCritical, DivergenceFound
+from core.domain.alerts.referrals import ReferralSignedUp  # issue 11
 from core.domain.alerts.signals import SignalReceived
 
 # Who gets Telegram's ~30 messages a second first (bot/budget.py): liquidation and market-guard alerts,
@@ -78,6 +79,7 @@ REGISTRY: dict[type[AlertBody], AlertSpec] = {
     SignalReceived: _spec("signal", REPLY),
     DivergenceFound: _spec("divergence"),
     DivergenceCritical: _spec("admin_divergence", URGENT),
+    ReferralSignedUp: _spec("referral.signed_up"),  # issue 11
 }
 BY_KIND: dict[str, type[AlertBody]] = {spec.kind: alert_type for alert_type, spec in REGISTRY.items()}
 
