@@ -4,6 +4,7 @@ ref_<code> of one referee record one referral (the first to commit)."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import datetime
 
 from sqlalchemy import select, text
@@ -58,11 +59,6 @@ class SqlReferralRepository:
         return list((await self.session.execute(CHAIN, {"user_id": user_id})).scalars())
 
     async def add(self, referral: Referral) -> bool:
-        values = {
-            "referee_user_id": referral.referee_user_id,
-            "referrer_user_id": referral.referrer_user_id,
-            "code": referral.code,
-            "created_at": referral.created_at,
-        }
+        values = asdict(referral)  # the record's fields are the table's columns
         statement = insert(REFERRALS).values(values).on_conflict_do_nothing().returning(REFERRALS.c.code)
         return (await self.session.execute(statement)).first() is not None
