@@ -20,8 +20,13 @@ AFFILIATE_STATS = web.AppKey("affiliate_stats", AffiliateStatsService)
 STARS = "XTR"
 
 
+def plain(value: Decimal) -> str:
+    """An exact decimal string without the stored trailing zeros or an exponent: 500, 9.99, 0."""
+    return format(value.normalize(), "f")
+
+
 def _sums(sums: dict[str, Decimal]) -> dict[str, str]:
-    return {currency: str(value) for currency, value in sorted(sums.items())}
+    return {currency: plain(value) for currency, value in sorted(sums.items())}
 
 
 def week_json(figures: WeekFigures) -> dict[str, Any]:
@@ -35,7 +40,7 @@ def week_json(figures: WeekFigures) -> dict[str, Any]:
         "signups": figures.signups,
         "referred_signups": figures.referred_signups,
         "paying": figures.paying,
-        "stars_revenue": str(figures.revenue.get(STARS, Decimal(0))),
+        "stars_revenue": plain(figures.revenue.get(STARS, Decimal(0))),
         "external_revenue": _sums({c: v for c, v in figures.revenue.items() if c != STARS}),
         "commission": commission,
         "open_fraud_cases": figures.open_fraud_cases,
