@@ -98,7 +98,7 @@ async def _check(uow: UnitOfWork, referee: User, code: str) -> tuple[ReferralCod
     """The code's owner, and why they may not refer `referee` (None: they may)."""
     owner = await uow.referrals.by_code(code)
     if owner is None:
-        return ReferralCode(0, 0, code), Refusal.UNKNOWN_CODE
+        return ReferralCode(0, 0, code, banned=False), Refusal.UNKNOWN_CODE
     if owner.banned:
         return owner, Refusal.BANNED_CODE
     return owner, refusal(referee.id, owner.user_id, set(await uow.referrals.referrer_chain(owner.user_id)))

@@ -33,7 +33,7 @@ class FakeReferrals:
     async def create_code(self, user_id: int, code: str, now: datetime) -> ReferralCode | None:
         if user_id not in self.codes and all(found.code != code for found in self.codes.values()):
             telegram_id = next(u.telegram_id for u in self.s.users.values() if u.id == user_id)
-            self.codes[user_id] = ReferralCode(user_id, telegram_id, code)
+            self.codes[user_id] = ReferralCode(user_id, telegram_id, code, banned=False)
         return self.codes.get(user_id)
 
     async def by_code(self, code: str) -> ReferralCode | None:

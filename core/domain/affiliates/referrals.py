@@ -73,4 +73,4 @@ class ReferralCode:
     user_id: int
     telegram_id: int
     code: str
-    banned: bool = False
+    banned: bool  # a banned code attributes nobody (the fraud checks set it)
