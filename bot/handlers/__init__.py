@@ -9,19 +9,8 @@ from telegram import Update
 from telegram.ext import Application
 
 from bot.context import Context, reply
-from bot.handlers import (
-    accounts,
-    admin,
-    gate,
-    imports,
-    reconcile,
-    referral,
-    report,
-    settings,
-    signals,
-    start,
-    trades,
-)
+from bot.handlers import accounts, admin, gate, imports, reconcile, report, settings, signals, start, trades
+from bot.handlers.referral import handlers as referral_handlers  # issue 11
 from bot.i18n import translator
 
 log = logging.getLogger(__name__)
@@ -45,7 +34,7 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
     features = start.handlers() + accounts.handlers() + settings.handlers() + signals.handlers()
     features += reconcile.handlers()
     features += trades.handlers() + imports.handlers() + report.handlers()  # issue 10: attribution
-    features += referral.handlers()  # issue 11: /referral (/stats is in admin's list)
+    features += referral_handlers()  # issue 11: /referral (/stats is in admin.IMPLEMENTED)
     features += admin.handlers()
     application.add_handlers(features + admin.fallback_handlers(), group=0)
     application.add_error_handler(on_error)

@@ -7,7 +7,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.context import Context, current_user, reply, services, tr
-from bot.handlers import affiliate_stats
+from bot.handlers.affiliate_stats import stats  # issue 11
 from bot.handlers.gate import command_of
 from bot.handlers.trades import attribution
 from bot.i18n import Raw
@@ -273,7 +273,7 @@ IMPLEMENTED = {
     "halt": halt,
     "resume": resume,
     "attribution": attribution,
-    "stats": affiliate_stats.stats,  # issue 11
+    "stats": stats,  # issue 11
 }
 
 

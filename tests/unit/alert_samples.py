@@ -86,7 +86,6 @@ def _scalar(hint: Any, name: str, profile: Profile, variant: int) -> object:
     raise TypeError(f"no sample for {hint!r} ({name})")
 
 
-# Issue 11: one stored (version 1) row of each affiliate alert kind; test_alert_payloads.py adds them to its
-# V1_ROWS. Each room appends its own kinds here.
-V1_ROWS_ISSUE_11: dict[str, dict[str, Any]] = {}
-V1_ROWS_ISSUE_11["referral.signed_up"] = {"referee_first_name": "Ann"}
+# issue 11: one stored row of the referral alert kind, as core.services.referrals writes it (payload
+# version 1); tests/unit/test_alert_payloads.py takes these into its V1_ROWS.
+REFERRAL_V1_ROWS: dict[str, dict[str, Any]] = {"referral.signed_up": {"referee_first_name": "Ann"}}

@@ -29,7 +29,7 @@ from core.domain.alerts import (
 )
 from core.domain.guard.events import BreachReason
 from core.domain.market import MoveDirection
-from tests.unit.alert_samples import ALERT_TYPES, PROFILES, V1_ROWS_ISSUE_11, VARIANTS, sample
+from tests.unit.alert_samples import ALERT_TYPES, PROFILES, REFERRAL_V1_ROWS, VARIANTS, sample
 
 ACCOUNT = {"login": 5012345, "server": "Broker-Live", "currency": "USD"}
 MOMENT = "2026-11-27T21:00:00+00:00"  # as datetime.isoformat() wrote times then
@@ -118,7 +118,7 @@ V1_ROWS: dict[str, dict[str, Any]] = {
         ]
     },
 }  # fmt: skip
-V1_ROWS.update(V1_ROWS_ISSUE_11)  # issue 11's kinds (tests/unit/alert_samples.py)
+V1_ROWS |= REFERRAL_V1_ROWS  # issue 11's referral kind, kept beside its sample
 
 
 def through_json(stored: StoredAlert) -> StoredAlert:
