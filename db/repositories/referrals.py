@@ -51,10 +51,6 @@ class SqlReferralRepository:
         row = (await self.session.execute(CODE_WITH_OWNER.where(ReferralCodeRow.code == code))).first()
         return None if row is None else ReferralCode(row[0], row[1], row[2], row[3] is not None)
 
-    async def referrer_of(self, referee_user_id: int) -> int | None:
-        query = select(ReferralRow.referrer_user_id).where(ReferralRow.referee_user_id == referee_user_id)
-        return (await self.session.execute(query)).scalar_one_or_none()
-
     async def referrer_chain(self, user_id: int) -> list[int]:
         return list((await self.session.execute(CHAIN, {"user_id": user_id})).scalars())
 

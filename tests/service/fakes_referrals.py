@@ -39,10 +39,6 @@ class FakeReferrals:
     async def by_code(self, code: str) -> ReferralCode | None:
         return next((found for found in self.codes.values() if found.code == code), None)
 
-    async def referrer_of(self, referee_user_id: int) -> int | None:
-        found = self.referrals.get(referee_user_id)
-        return None if found is None else found.referrer_user_id
-
     async def referrer_chain(self, user_id: int) -> list[int]:
         def referrer_of(user: int) -> int | None:
             found = self.referrals.get(user)

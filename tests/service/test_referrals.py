@@ -4,6 +4,7 @@ contact (alert and audit with it, nothing at all on a refusal), and the figures 
 from __future__ import annotations
 
 import itertools
+import logging
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -110,7 +111,10 @@ async def test_a_newcomer_with_a_link_is_attributed_and_the_referrer_alerted_and
     assert world.doorbell.rings == 1
 
 
-async def test_a_known_user_opening_a_link_changes_nothing(world: World) -> None:
+async def test_a_known_user_opening_a_link_changes_nothing_and_is_logged(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="core.services.referrals")
     ann = await world.newcomer(1001)
     link = await world.link_of(ann)
     boris = await world.newcomer(1002)
@@ -120,6 +124,9 @@ async def test_a_known_user_opening_a_link_changes_nothing(world: World) -> None
 
     assert refused is Refusal.KNOWN_USER
     assert world.referrer_of(boris) is None and world.alerts() == {}
+    assert [r.getMessage() for r in caplog.records if r.levelno == logging.INFO] == [
+        f"referral not attributed: user 1002, code {link.removeprefix('ref_')}: known_user"
+    ]
 
 
 async def test_the_first_touch_wins_and_a_later_link_changes_nothing(world: World) -> None:
