@@ -1,6 +1,6 @@
 """Composition of the affiliate programme (issue 11, docs/affiliates.md), kept out of bot/app.py: the
 payments, ledger, payouts and fraud services built from the settings, the ledger rung after a payment,
-and the bridge sightings recorder on the HTTP app."""
+and the operator routes and bridge sightings recorder on the HTTP app."""
 
 from __future__ import annotations
 
@@ -12,10 +12,13 @@ from typing import TYPE_CHECKING, TypedDict
 
 from aiohttp import web
 
+from core.api.affiliate_routes import add_affiliate_routes
 from core.api.bridge import SIGHTINGS
+from core.api.payment_routes import add_payment_routes
 from core.config import Settings
 from core.domain.affiliates.commission import CommissionRules
 from core.domain.affiliates.fraud import FraudConfig
+from core.services.affiliate_stats import AffiliateStatsService
 from core.services.fraud import FraudPolicy, FraudService
 from core.services.fraud_sightings import NonceGate, SightingRecorder
 from core.services.halt import RequireAdmin
@@ -23,6 +26,7 @@ from core.services.ledger import LedgerPolicy, LedgerService
 from core.services.payments import PaymentService
 from core.services.payouts import ManualGateway, PayoutService
 from core.services.ports import Clock, Doorbell, UnitOfWorkFactory
+from core.services.referrals import ReferralService
 
 if TYPE_CHECKING:
     from bot.app import Core
@@ -31,6 +35,8 @@ log = logging.getLogger(__name__)
 
 
 class AffiliateServices(TypedDict):
+    referrals: ReferralService
+    affiliate_stats: AffiliateStatsService
     payments: PaymentService
     ledger: LedgerService
     payouts: PayoutService
@@ -81,6 +87,8 @@ def affiliate_services(
 ) -> AffiliateServices:
     ledger = LedgerService(uow, doorbell, clock, ledger_policy(settings))
     return AffiliateServices(
+        referrals=ReferralService(uow, clock, doorbell),
+        affiliate_stats=AffiliateStatsService(uow, require_admin, clock),
         payments=PaymentService(
             uow, clock, settings.subscription_plans, require_admin, ring(ledger.run_once)
         ),
@@ -92,8 +100,11 @@ def affiliate_services(
     )
 
 
-def record_sightings(app: web.Application, core: Core) -> None:
-    """Every authenticated bridge request notes its peer address (core/api/bridge.py), off its path,
-    gated hourly through the bridge's own nonce store (Redis)."""
+def add_affiliate_http(app: web.Application, core: Core) -> None:
+    """The operator routes (POST /v1/payments/events, GET /v1/affiliates/summary) and the bridge
+    sightings: every authenticated bridge request notes its peer address (core/api/bridge.py), off its
+    path, gated hourly through the bridge's own nonce store (Redis)."""
+    add_payment_routes(app, core.bot_services.payments)
+    add_affiliate_routes(app, core.bot_services.affiliate_stats)
     ports, health = core.bridge.ports, core.health.track("bridge-sightings")
     app[SIGHTINGS] = SightingRecorder(ports.uow, NonceGate(ports.nonces), core.clock, health)

@@ -30,7 +30,7 @@ from telegram import Update
 from telegram.ext import Application, ApplicationBuilder
 
 from bot import handlers
-from bot.affiliates import affiliate_services, record_sightings  # issue 11
+from bot.affiliates import add_affiliate_http, affiliate_services  # issue 11
 from bot.budget import TelegramBudget
 from bot.context import BotServices
 from bot.metrics import BotMetrics, CacheMetrics
@@ -43,7 +43,6 @@ from core.api.operator import (
     add_signal_routes,
     operator_key,
 )
-from core.api.payment_routes import add_payment_routes
 from core.api.server import HttpLimits
 from core.config import Settings
 from core.services.admin import AdminService, PreferenceService
@@ -355,6 +354,5 @@ def build_http_app(core: Core, application: Application | None) -> web.Applicati
     add_signal_routes(app, core.bot_services.signals)
     add_reconciliation_routes(app, core.reconciliation)
     add_attribution_routes(app, core.bot_services.attribution)
-    add_payment_routes(app, core.bot_services.payments)
-    record_sightings(app, core)
+    add_affiliate_http(app, core)  # issue 11: payments, the affiliates summary, bridge sightings
     return app

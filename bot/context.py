@@ -14,6 +14,7 @@ from bot.render import split_message
 from core.config import Settings
 from core.domain.models import User
 from core.services.admin import AdminService, PreferenceService
+from core.services.affiliate_stats import AffiliateStatsService
 from core.services.attribution import AttributionService
 from core.services.fraud import FraudService
 from core.services.halt import HaltService
@@ -23,6 +24,7 @@ from core.services.payments import PaymentService
 from core.services.payouts import PayoutService
 from core.services.queries import AccountQueries
 from core.services.reconciliation import ReconciliationService
+from core.services.referrals import ReferralService
 from core.services.signals import SignalService
 from core.services.users import UserService
 
@@ -46,6 +48,8 @@ class BotServices:
     ledger: LedgerService  # issue 11: the ledger pass (run_once after a payment is recorded)
     payouts: PayoutService  # issue 11: /payouts and the scheduled run
     fraud: FraudService  # issue 11: the fraud scan, /fraud
+    referrals: ReferralService  # issue 11: /start ref_<code>, /referral
+    affiliate_stats: AffiliateStatsService  # issue 11: /stats, GET /v1/affiliates/summary
 
     def now(self) -> datetime:
         return cast(datetime, self.clock())

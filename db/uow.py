@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from db.repositories.account_state import SqlAccountStateRepository
 from db.repositories.accounts import SqlAccountRepository
+from db.repositories.affiliate_stats import SqlAffiliateStatsRepository
 from db.repositories.audit import SqlAuditRepository
 from db.repositories.commands import SqlCommandRepository
 from db.repositories.deals import SqlDealRepository
@@ -57,6 +58,7 @@ class SqlUnitOfWork:
         self.payments = SqlPaymentRepository(self.session)
         self.ledger = SqlLedgerRepository(self.session)
         self.fraud = SqlFraudRepository(self.session)
+        self.affiliate_stats = SqlAffiliateStatsRepository(self.session)
         self.tokens = SqlTokenRepository(self.session)
         self.sealed_secrets = SqlSealedSecretRepository(self.session)
         return self

@@ -7,6 +7,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.context import Context, current_user, reply, services, tr
+from bot.handlers.affiliate_stats import stats  # issue 11
 from bot.handlers.fraud import fraud_queue  # issue 11
 from bot.handlers.gate import command_of
 from bot.handlers.payouts import payouts
@@ -277,13 +278,13 @@ IMPLEMENTED = {
     "attribution": attribution,
     "refund": refund,  # issue 11: bot/handlers/subscribe.py
     "fraud": fraud_queue,
+    "stats": stats,  # issue 11
 }
 IMPLEMENTED["payouts"] = payouts  # issue 11
 
 
 # The rest of bot/commands_menu.py's ADMIN_COMMANDS: announced, answered "not available yet".
-NOT_YET = ("audit", "stats", "broadcast")
-NOT_YET = tuple(name for name in NOT_YET if name not in IMPLEMENTED)  # as the rooms of issue 11 land
+NOT_YET = ("audit", "broadcast")
 
 
 def handlers() -> list[BaseHandler[Update, Context, None]]:

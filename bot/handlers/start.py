@@ -1,4 +1,5 @@
-"""/start (with a referral payload), /help and /language."""
+"""/start (with a referral payload: ref_<code> attributes a new user, core.services.referrals), /help and
+/language."""
 
 from __future__ import annotations
 
@@ -22,6 +23,9 @@ async def start(update: Update, context: Context) -> None:
             await svc.users.record_start(user, context.args[0])
         except InvalidInput:
             pass  # a mangled deep link still deserves a greeting
+        else:  # first touch: only a user the gate created for this very update is attributed
+            first = svc.users.first_contact(user.telegram_id)
+            await svc.referrals.attribute(user, context.args[0], first_contact=first)
     t = tr(context)
     await reply(
         update, t("start.greeting", name=user.first_name, limit=t.percent(svc.settings.max_drawdown_percent))

@@ -14,6 +14,7 @@ from bot.render.fraud import FRAUD_RENDERERS  # issue 11
 from bot.render.market import MARKET_RENDERERS
 from bot.render.payouts import PAYOUT_RENDERERS
 from bot.render.reconciliation import RECONCILIATION_RENDERERS
+from bot.render.referral import REFERRAL_RENDERERS  # issue 11
 from bot.render.signals import SIGNAL_RENDERERS
 from bot.render.values import Renderer, Values, about, account_money, fast_move
 from core.domain.alerts import (
@@ -191,4 +192,5 @@ RENDERERS: dict[type[AlertBody], Renderer] = {
     **RECONCILIATION_RENDERERS,
     **FRAUD_RENDERERS,
     **PAYOUT_RENDERERS,  # issue 11: the ledger and payouts
+    **REFERRAL_RENDERERS,
 }

@@ -12,6 +12,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from bot.i18n import Raw, Translator
 from bot.render.values import Renderer, Values
 from core.domain.affiliates import FraudSignal
+from core.domain.affiliates.fraud import WEIGHTS
 from core.domain.alerts import AlertBody, FraudDecided, FraudFlagged, FraudHold
 from core.domain.codec import to_json
 from core.services.fraud import CaseView, Decision
@@ -23,10 +24,7 @@ BUTTONS = (
     (Decision.CLEAR, "fraud.button_clear"),
     (Decision.LATER, "fraud.button_later"),
 )
-KNOWN_RULES = frozenset(
-    {"shared_login", "same_ip", "same_payer", "link_burst", "cluster", "wash_short_hold", "wash_zero_pnl",
-     "wash_opposite", "wash_net_flat"}
-)  # fmt: skip
+KNOWN_RULES = frozenset(WEIGHTS)  # every rule the checks score has words of its own
 EVIDENCE_CHARS = 600  # one signal's evidence; the whole message is split under Telegram's limit
 
 
@@ -55,7 +53,9 @@ def fraud_keyboard(t: Translator, case_id: int) -> InlineKeyboardMarkup:
 
 
 def rule_name(t: Translator, rule: str) -> str:
-    return t(f"fraud.rule.{rule}") if rule in KNOWN_RULES else t("fraud.rule_other", rule=rule)
+    """A check's name in words; one without words of its own is named generically (its code names nothing
+    the affiliate should read)."""
+    return t(f"fraud.rule.{rule}") if rule in KNOWN_RULES else t("fraud.rule_other")
 
 
 def _reasons(t: Translator, reasons: tuple[str, ...]) -> Raw:

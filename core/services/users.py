@@ -62,11 +62,16 @@ class UserService:
         self.shared = shared
         self.counts = CacheCounts()
         self._known: OrderedDict[int, tuple[float, User]] = OrderedDict()
+        # Telegram ids whose latest resolve created the user: the update being handled is their first
+        # contact (a referral link counts only then). Every resolve clears the mark first, and the gate
+        # resolves each update before its handlers run, one update of a chat at a time.
+        self._first_contacts: OrderedDict[int, None] = OrderedDict()
 
     async def resolve(
         self, telegram_id: int, first_name: str, username: str | None, language_code: str | None
     ) -> User:
         """The user behind an update, created on first contact in their Telegram language."""
+        self._first_contacts.pop(telegram_id, None)
         cached = self._cached(telegram_id)
         if cached is not None and _current(cached, first_name, username):
             self.counts.hits += 1
@@ -81,6 +86,8 @@ class UserService:
         async with self.uow() as uow:
             user = cached or await uow.users.by_telegram_id(telegram_id)
             written = user is None or not _current(user, first_name, username)
+            if user is None:
+                self._mark_first_contact(telegram_id)
             if user is None or written:
                 self.counts.writes += 1
                 language = pick_language(language_code)
@@ -88,6 +95,15 @@ class UserService:
                 await uow.commit()
         await self._share(user, replace=written)
         return user
+
+    def first_contact(self, telegram_id: int) -> bool:
+        """Whether the latest resolve of this user created them (the bot had never seen them before)."""
+        return telegram_id in self._first_contacts
+
+    def _mark_first_contact(self, telegram_id: int) -> None:
+        self._first_contacts[telegram_id] = None
+        while len(self._first_contacts) > MAX_CACHED_USERS:
+            self._first_contacts.popitem(last=False)
 
     async def forget(self, telegram_id: int) -> None:
         """The stored user changed behind the cache (e.g. the relay found the bot blocked): the copies

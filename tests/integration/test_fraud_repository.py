@@ -193,15 +193,17 @@ async def test_of_two_decisions_at_once_one_wins_and_the_other_changes_nothing(
     )
 
 
-async def test_the_real_scan_flags_a_login_shared_by_referrer_and_referee(core: Core) -> None:
+async def test_the_real_scan_flags_a_login_shared_by_referrer_and_referee(
+    core: Core, clock: FakeClock
+) -> None:
     ann, bob = await users(core)
     await refer(core, ann, bob)
     await core.bot_services.links.link(ann, LOGIN, SERVER)
     await core.bot_services.links.link(bob, LOGIN, SERVER)
     async with core.bot_services.users.uow() as uow:
-        inputs = await load_inputs(uow, NOW - timedelta(days=30))
+        inputs = await load_inputs(uow, clock() - timedelta(days=30))
 
-    assessments = fraud_module.scan(inputs, NOW, FraudConfig())
+    assessments = fraud_module.scan(inputs, clock(), FraudConfig())  # the links were made by the clock
 
     mine = [a for a in assessments if a.affiliate_user_id == ann.id]
     assert mine and "shared_login" in {signal.rule for signal in mine[0].signals}

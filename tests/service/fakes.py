@@ -38,7 +38,7 @@ from core.services.ports.views import CacheCounts
 from tests.service.fakes_fraud import FakeFraud
 from tests.service.fakes_ledger import FakeLedger
 from tests.service.fakes_payments import FakePayments
-from tests.service.fakes_referrals import FakeReferrals
+from tests.service.fakes_referrals import FakeAffiliateStats, FakeReferrals
 
 T = TypeVar("T")
 
@@ -419,6 +419,7 @@ class FakeUnitOfWork:
         self.payments = FakePayments(self.work)
         self.ledger = FakeLedger(self.work)
         self.fraud = FakeFraud(self.work)
+        self.affiliate_stats = FakeAffiliateStats(self.work)
         return self
 
     async def __aexit__(self, *exc: object) -> None:

@@ -96,3 +96,6 @@ FRAUD_V1_ROWS: dict[str, dict[str, Any]] = {
     "fraud_hold": {"case_id": 7, "rules": ["shared_login", "same_ip"]},
     "fraud_decided": {"case_id": 7, "outcome": "confirmed", "code_banned": True},
 }  # fmt: skip
+# issue 11: one stored row of the referral alert kind, as core.services.referrals writes it (payload
+# version 1); tests/unit/test_alert_payloads.py takes these into its V1_ROWS.
+REFERRAL_V1_ROWS: dict[str, dict[str, Any]] = {"referral_signed_up": {"referee_first_name": "Ann"}}

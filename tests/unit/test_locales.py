@@ -36,3 +36,11 @@ def test_a_translation_uses_exactly_the_english_placeholders(language: str) -> N
 @pytest.mark.parametrize("language", SUPPORTED_LANGUAGES)
 def test_no_translation_has_messages_english_lacks(language: str) -> None:
     assert set(catalog(language)) <= set(catalog("en"))
+
+
+def test_every_fraud_rule_the_checks_score_has_words_in_english() -> None:
+    """The affiliate is told which checks hold their commission by name (bot/render/fraud.rule_name), and
+    the other languages follow English (above): a rule added to the checks without words fails here."""
+    from core.domain.affiliates.fraud import WEIGHTS
+
+    assert {f"fraud.rule.{rule}" for rule in WEIGHTS} <= set(catalog("en"))

@@ -56,6 +56,7 @@ from core.domain.alerts.payload import (
     read_stored,
 )
 from core.domain.alerts.reconciliation import DivergenceAlert, DivergenceCritical, DivergenceFound
+from core.domain.alerts.referrals import ReferralSignedUp  # issue 11
 from core.domain.alerts.registry import BY_KIND, REGISTRY, AlertSpec, UnknownAlert, spec_of
 from core.domain.alerts.signals import SignalReceived
 
@@ -117,3 +118,4 @@ __all__ = [
     "spec_of",
 ]
 __all__ += ["CommissionEarned", "CommissionReversed", "PayoutSent"]  # issue 11: the ledger
+__all__ += ["ReferralSignedUp"]  # issue 11

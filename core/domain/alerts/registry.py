@@ -35,6 +35,7 @@ from core.domain.alerts.liquidation import (
 )
 from core.domain.alerts.market import MarketGap, MarketSpread, MarketStale
 from core.domain.alerts.reconciliation import DivergenceCritical, DivergenceFound
+from core.domain.alerts.referrals import ReferralSignedUp  # issue 11
 from core.domain.alerts.signals import SignalReceived
 
 # Who gets Telegram's ~30 messages a second first (bot/budget.py): liquidation and market-guard alerts,
@@ -87,6 +88,7 @@ REGISTRY: dict[type[AlertBody], AlertSpec] = {
     CommissionEarned: _spec("commission_earned", BULK),
     CommissionReversed: _spec("commission_reversed"),
     PayoutSent: _spec("payout_sent"),
+    ReferralSignedUp: _spec("referral_signed_up"),  # issue 11
 }
 BY_KIND: dict[str, type[AlertBody]] = {spec.kind: alert_type for alert_type, spec in REGISTRY.items()}
 

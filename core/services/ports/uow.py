@@ -8,6 +8,7 @@ from typing import Protocol, Self
 
 from core.services.ports.account_state import AccountStateRepository
 from core.services.ports.accounts import AccountRepository
+from core.services.ports.affiliate_stats import AffiliateStatsRepository
 from core.services.ports.audit import AuditRepository
 from core.services.ports.commands import CommandRepository
 from core.services.ports.deals import DealRepository
@@ -44,6 +45,7 @@ class UnitOfWork(Protocol):
     payments: PaymentRepository
     ledger: LedgerRepository
     fraud: FraudRepository
+    affiliate_stats: AffiliateStatsRepository  # read only: /referral, /stats, the summary
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(
