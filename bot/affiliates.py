@@ -107,4 +107,10 @@ def add_affiliate_http(app: web.Application, core: Core) -> None:
     add_payment_routes(app, core.bot_services.payments)
     add_affiliate_routes(app, core.bot_services.affiliate_stats)
     ports, health = core.bridge.ports, core.health.track("bridge-sightings")
-    app[SIGHTINGS] = SightingRecorder(ports.uow, NonceGate(ports.nonces), core.clock, health)
+    recorder = SightingRecorder(ports.uow, NonceGate(ports.nonces), core.clock, health)
+    app[SIGHTINGS] = recorder
+
+    async def drain(_: web.Application) -> None:  # the sightings in flight finish before the pools close
+        await recorder.drain()
+
+    app.on_shutdown.append(drain)

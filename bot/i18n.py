@@ -30,6 +30,8 @@ from core.services.users import DEFAULT_LANGUAGE, SUPPORTED_LANGUAGES
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
 DOMAIN = "tradeguard"
 
+STARS = "XTR"  # ISO 4217-like code Telegram gives its Stars
+
 
 @cache
 def po_catalog(language: str) -> Catalog:
@@ -95,6 +97,8 @@ class Translator:
         return self.number(value, digits)
 
     def money(self, value: Decimal, currency: str) -> str:
+        if currency == STARS:  # Telegram Stars: whole units, a sign CLDR does not know
+            return f"{self.number(value, 0)} ⭐"
         return format_currency(value, currency, locale=self.language)
 
     def percent(self, value: Decimal) -> str:

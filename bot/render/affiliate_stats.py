@@ -11,8 +11,7 @@ from decimal import Decimal
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from bot.i18n import Translator
-from bot.render.referral import STARS, amount
+from bot.i18n import STARS, Translator
 from core.domain.affiliates import LineStatus
 from core.services.affiliate_stats import Summary, iso_week
 from core.services.ports.affiliate_stats import Commission, WeekFigures
@@ -23,7 +22,7 @@ NONE = "—"
 
 
 def _sums(t: Translator, sums: dict[str, Decimal]) -> str:
-    return ", ".join(amount(t, sums[currency], currency) for currency in sorted(sums)) or NONE
+    return ", ".join(t.money(sums[currency], currency) for currency in sorted(sums)) or NONE
 
 
 def _status(t: Translator, commission: Commission, status: LineStatus) -> str:
@@ -38,7 +37,7 @@ def week_line(t: Translator, figures: WeekFigures) -> str:
         signups=figures.signups,
         referred=figures.referred_signups,
         paying=figures.paying,
-        stars=amount(t, figures.revenue.get(STARS, Decimal(0)), STARS),
+        stars=t.money(figures.revenue.get(STARS, Decimal(0)), STARS),
         external=_sums(t, external),
         pending=_status(t, figures.commission, LineStatus.PENDING),
         payable=_status(t, figures.commission, LineStatus.PAYABLE),

@@ -14,14 +14,6 @@ from core.domain.alerts import ReferralSignedUp
 from core.services.ports.affiliate_stats import Commission
 from core.services.referrals import ReferralOverview
 
-STARS = "XTR"  # Telegram Stars: whole units, no currency sign babel knows
-
-
-def amount(t: Translator, value: Decimal, currency: str) -> str:
-    if currency == STARS:
-        return f"{t.number(value, 0)} ⭐"
-    return t.money(value, currency)
-
 
 def currencies(commission: Commission) -> list[str]:
     return sorted({currency for _, currency in commission})
@@ -35,9 +27,9 @@ def commission_lines(t: Translator, commission: Commission) -> list[str]:
         lines.append(
             t(
                 "referral.commission_line",
-                pending=amount(t, sums[LineStatus.PENDING], currency),
-                payable=amount(t, sums[LineStatus.PAYABLE], currency),
-                paid=amount(t, sums[LineStatus.PAID], currency),
+                pending=t.money(sums[LineStatus.PENDING], currency),
+                payable=t.money(sums[LineStatus.PAYABLE], currency),
+                paid=t.money(sums[LineStatus.PAID], currency),
             )
         )
     return lines or [t("referral.commission_none")]

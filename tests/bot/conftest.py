@@ -58,6 +58,8 @@ ALERT_MARKS = (
     "▶",
     "❔",
     "⚡",
+    "💰",
+    "↩",
 )  # how every alert starts
 
 
