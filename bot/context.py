@@ -16,6 +16,7 @@ from core.domain.models import User
 from core.services.admin import AdminService, PreferenceService
 from core.services.affiliate_stats import AffiliateStatsService
 from core.services.attribution import AttributionService
+from core.services.errors import Forbidden
 from core.services.fraud import FraudService
 from core.services.halt import HaltService
 from core.services.ledger import LedgerService
@@ -78,3 +79,19 @@ async def reply(update: Update, text: str, **kwargs: Any) -> None:
     for part in split_message(text):
         await message.reply_html(part, disable_web_page_preview=True, **kwargs)
         kwargs.pop("reply_markup", None)
+
+
+async def pressed_by_admin(update: Update, context: Context) -> str | None:
+    """The data of a press on an admin's confirm button, once the presser is checked to be an admin still
+    (the press answered, the buttons gone); None for anyone else, who is told privately and changes
+    nothing (the admin's buttons stay). The attempt is audited by the check."""
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    try:
+        await services(context).admin.require_admin(current_user(context), f"press {query.data}")
+    except Forbidden:
+        await query.answer(tr(context)("admin.refused"), show_alert=True)
+        return None
+    await query.answer()
+    await query.edit_message_reply_markup(None)
+    return query.data

@@ -6,7 +6,7 @@ from __future__ import annotations
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from bot.context import Context, current_user, reply, services, tr
+from bot.context import Context, current_user, pressed_by_admin, reply, services, tr
 from bot.handlers.affiliate_stats import stats  # issue 11
 from bot.handlers.fraud import fraud_queue  # issue 11
 from bot.handlers.gate import command_of
@@ -83,23 +83,16 @@ async def resume(update: Update, context: Context) -> None:
 async def halt_pressed(update: Update, context: Context) -> None:
     """Confirm or cancel of /halt and /resume: the presser must still be an admin (checked again by
     HaltService); anyone else changes nothing and is told privately."""
-    query = update.callback_query
-    assert query is not None and query.data is not None
+    if (data := await pressed_by_admin(update, context)) is None:
+        return
     svc, t, presser = services(context), tr(context), current_user(context)
     try:
-        await svc.admin.require_admin(presser, f"press {query.data}")
-    except Forbidden:
-        await query.answer(t("admin.refused"), show_alert=True)
-        return
-    await query.answer()
-    await query.edit_message_reply_markup(None)
-    try:
-        if query.data == HALT_CONFIRM:
+        if data == HALT_CONFIRM:
             note = (context.user_data or {}).pop("halt_note", "")
             change = await svc.halt.halt(presser, note)
             done = t("admin.halted", number=change.halt.number, told=change.traders_told,
                      withdrawn=len(change.withdrawn))  # fmt: skip
-        elif query.data == RESUME_CONFIRM:
+        elif data == RESUME_CONFIRM:
             change = await svc.halt.resume(presser)
             done = t("admin.resumed", number=change.halt.number, told=change.traders_told)
         else:
@@ -171,22 +164,13 @@ def _name(view: AccountView) -> str:
 
 
 async def liquidate_pressed(update: Update, context: Context) -> None:
-    query = update.callback_query
-    assert query is not None and query.data is not None and query.from_user is not None
-    svc = services(context)
-    presser = current_user(context)
-    try:
-        await svc.admin.require_admin(presser, f"press {query.data}")
-    except Forbidden:
-        # Changes nothing: the admin's buttons stay, and the refusal goes to the presser, not the chat.
-        await query.answer(tr(context)("admin.refused"), show_alert=True)
+    if (data := await pressed_by_admin(update, context)) is None:
         return
-    await query.answer()
-    await query.edit_message_reply_markup(None)
-    if query.data == CANCEL:
+    svc, presser = services(context), current_user(context)
+    if data == CANCEL:
         await reply(update, tr(context)("admin.cancelled"))
         return
-    account_id = _callback_account_id(query.data)
+    account_id = _callback_account_id(data)
     try:
         key = await svc.admin.key_of(presser, account_id) if account_id is not None else None
     except (Forbidden, NotFound) as error:

@@ -19,7 +19,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.context import Context, current_user, reply, services, tr
+from bot.context import Context, current_user, pressed_by_admin, reply, services, tr
 from bot.render.subscribe import (
     invoice_description,
     invoice_title,
@@ -131,18 +131,11 @@ def _refusal(context: Context, error: Exception, charge_id: str) -> str:
 
 
 async def refund_pressed(update: Update, context: Context) -> None:
-    query = update.callback_query
-    assert query is not None and query.data is not None
-    svc, t, presser = services(context), tr(context), current_user(context)
-    try:
-        await svc.admin.require_admin(presser, f"press {query.data}")
-    except Forbidden:
-        await query.answer(t("admin.refused"), show_alert=True)  # the admin's buttons stay
+    if (data := await pressed_by_admin(update, context)) is None:
         return
-    await query.answer()
-    await query.edit_message_reply_markup(None)
-    payment_id = parse_id(query.data.removeprefix(REFUND))
-    if query.data == REFUND_CANCEL or payment_id is None:
+    svc, t, presser = services(context), tr(context), current_user(context)
+    payment_id = parse_id(data.removeprefix(REFUND))
+    if data == REFUND_CANCEL or payment_id is None:
         await reply(update, t("admin.cancelled"))
         return
     charge_id = ""

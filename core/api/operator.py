@@ -3,8 +3,9 @@ refused once expired or revoked (core.services.tokens)."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from aiohttp import web
 
@@ -16,6 +17,7 @@ from core.api.signal_schemas import SignalIn, posted_json, to_signal
 from core.domain.account_key import AccountKey, BadAccountKey, parse_account_key, parse_id
 from core.domain.codec import encode_optional_time, encode_time, to_json
 from core.domain.models import AccountView
+from core.domain.signals import Signal
 from core.services.attribution import AttributionService, parse_days
 from core.services.errors import AmbiguousAccount, Forbidden, InvalidInput, NotFound
 from core.services.queries import AccountQueries
@@ -119,19 +121,37 @@ def add_operator_routes(app: web.Application) -> None:
     app.router.add_get("/v1/accounts/{login}/positions", account_positions)
 
 
-async def post_signal(request: web.Request) -> web.Response:
-    """201 with where a new signal went; 200 with the stored one when its id was posted before."""
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+async def operator_post(
+    request: web.Request,
+    parse: Callable[[object, datetime], T],
+    call: Callable[[str, T], Awaitable[R]],
+) -> R:
+    """An operator's POST: the token, the bounded body, `parse` (JSON to a domain value at the service's
+    clock), then `call` with the token's role; bad JSON or input is a 400, a role without the right a 403."""
     claims = await require_operator(request)
     body = await read_limited_body(request)
     try:
-        signal = to_signal(validate(SignalIn, parse_json(body)), request.app[CLOCK]())
-        posted = await request.app[SIGNALS].post(str(claims.get("role")), signal)
+        value = parse(parse_json(body), request.app[CLOCK]())
+        return await call(str(claims.get("role")), value)
     except InvalidJson:
         raise HttpError(400, "invalid_json", "body is not JSON") from None
     except InvalidInput as error:
         raise HttpError(400, "invalid_payload", str(error)) from None
     except Forbidden as error:
         raise HttpError(403, "forbidden", str(error)) from None
+
+
+async def post_signal(request: web.Request) -> web.Response:
+    """201 with where a new signal went; 200 with the stored one when its id was posted before."""
+
+    def parse(data: object, now: datetime) -> Signal:
+        return to_signal(validate(SignalIn, data), now)
+
+    posted = await operator_post(request, parse, request.app[SIGNALS].post)
     return json_response(posted_json(posted), status=201 if posted.created else 200)
 
 

@@ -5,31 +5,26 @@ with no user (the payment system may be ahead of /start)."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from aiohttp import web
 
-from core.api.bridge import CLOCK, read_limited_body
 from core.api.errors import HttpError, json_response
-from core.api.operator import require_operator
+from core.api.operator import operator_post
 from core.api.payment_schemas import PaymentEventIn, payment_json, to_payment
-from core.api.schemas import InvalidJson, parse_json, validate
-from core.services.errors import Forbidden, InvalidInput
+from core.api.schemas import validate
+from core.domain.affiliates import Payment
 from core.services.payments import PaymentConflict, PaymentService
 
 PAYMENTS = web.AppKey("payments", PaymentService)
 
 
 async def post_payment_event(request: web.Request) -> web.Response:
-    claims = await require_operator(request)
-    body = await read_limited_body(request)
+    def parse(data: object, now: datetime) -> Payment:
+        return to_payment(validate(PaymentEventIn, data), now)
+
     try:
-        payment = to_payment(validate(PaymentEventIn, parse_json(body)), request.app[CLOCK]())
-        recorded = await request.app[PAYMENTS].record_external(str(claims.get("role")), payment)
-    except InvalidJson:
-        raise HttpError(400, "invalid_json", "body is not JSON") from None
-    except InvalidInput as error:
-        raise HttpError(400, "invalid_payload", str(error)) from None
-    except Forbidden as error:
-        raise HttpError(403, "forbidden", str(error)) from None
+        recorded = await operator_post(request, parse, request.app[PAYMENTS].record_external)
     except PaymentConflict as error:
         raise HttpError(409, "conflict", str(error)) from None
     return json_response({"payment": payment_json(recorded.payment), "created": recorded.created},
