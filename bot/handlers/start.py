@@ -34,7 +34,7 @@ async def start(update: Update, context: Context) -> None:
 
 async def help_command(update: Update, context: Context) -> None:
     t = tr(context)
-    await reply(update, "\n".join([t("help.text"), t("help.history")]))  # help.history: issue 10
+    await reply(update, "\n".join([t("help.text"), t("help.history"), t("help.affiliates")]))
 
 
 def language_keyboard() -> InlineKeyboardMarkup:

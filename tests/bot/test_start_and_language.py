@@ -130,3 +130,15 @@ async def test_every_trader_command_answers_a_new_user_without_an_error(stack: S
         assert answer.parse_mode == "HTML", command
         assert "Algo falló" not in answer.text, command
         assert "No conozco ese comando" not in answer.text, command
+
+
+async def test_help_names_every_trader_command_in_the_menu(stack: Stack) -> None:
+    """A trader learns of /subscribe and /referral (issue 11) where they learn of the rest."""
+    from bot.commands_menu import TRADER_COMMANDS
+
+    answer = await stack.ask(stack.user(1001, "Ann", "ru"), "/help")
+
+    missing = [
+        name for name in TRADER_COMMANDS if f"/{name}" not in answer.text and name not in ("start", "help")
+    ]
+    assert missing == []
