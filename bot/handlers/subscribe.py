@@ -8,7 +8,10 @@ for confirmation with a button re-checked on press (the presser must still be an
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LabeledPrice, Update
+import asyncio
+import logging
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LabeledPrice, SuccessfulPayment, Update
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import (
     BaseHandler,
@@ -36,11 +39,15 @@ from core.services.payments import (
     AlreadyRefunded,
     ChargeAlreadyRefunded,
     CheckoutRefused,
+    Recorded,
     RefundCall,
     invoice_payload,
 )
 
+log = logging.getLogger(__name__)
 PLAN = "plan:v1:"  # plan:v1:<plan code>
+# A successful_payment's record is retried this long (about two minutes) before it is logged for an operator.
+RECORD_RETRY_SECONDS = (0.5, 1, 2, 4, 8, 15, 30, 30, 30)
 REFUND = "rfd:v1:"  # rfd:v1:<payment id>
 REFUND_CANCEL = "rfd:v1:no"
 
@@ -88,16 +95,33 @@ async def pre_checkout(update: Update, context: Context) -> None:
 
 
 async def paid(update: Update, context: Context) -> None:
+    """Telegram has charged the payer and never sends this update again: the record is retried through an
+    outage (the chat's later updates wait), and one that still fails is logged for an operator to enter
+    from Telegram's list of Star transactions, and the payer told their charge id."""
     message = update.effective_message
     assert message is not None and message.successful_payment is not None
-    payment = message.successful_payment
-    recorded = await services(context).payments.record_stars(
-        current_user(context).telegram_id,
-        payment.invoice_payload,
-        payment.total_amount,
-        payment.telegram_payment_charge_id,
-    )
-    await reply(update, render_thanks(tr(context), recorded.payment))
+    payment, t = message.successful_payment, tr(context)
+    recorded = await _record_retrying(context, payment, current_user(context).telegram_id)
+    if recorded is None:
+        await reply(update, t("subscribe.not_recorded", charge=payment.telegram_payment_charge_id))
+    else:
+        await reply(update, render_thanks(t, recorded.payment))
+
+
+async def _record_retrying(context: Context, payment: SuccessfulPayment, payer: int) -> Recorded | None:
+    record, charge = services(context).payments.record_stars, payment.telegram_payment_charge_id
+    for pause in (*RECORD_RETRY_SECONDS, None):
+        try:
+            return await record(payer, payment.invoice_payload, payment.total_amount, charge)
+        except Exception as error:
+            if pause is None:
+                log.error(
+                    "Stars payment NOT recorded, enter it by hand: charge %s, payer %s, %s Stars, %s (%s)",
+                    charge, payer, payment.total_amount, payment.invoice_payload, type(error).__name__,
+                )  # fmt: skip
+                return None
+            await asyncio.sleep(pause)
+    return None
 
 
 async def refund(update: Update, context: Context) -> None:

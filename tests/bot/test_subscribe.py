@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
+from bot.handlers import subscribe as subscribe_handlers
 from sim.telegram import SentMessage, SimUser
 from tests.bot.conftest import REPLY_TIMEOUT, Stack
 
@@ -102,3 +105,36 @@ async def test_the_checkout_refusal_is_in_the_payers_language(stack: Stack) -> N
     )
 
     assert answer.error_message == "Цена тарифа изменилась. Откройте /subscribe, чтобы получить новый счёт."
+
+
+async def test_a_payment_is_recorded_through_a_short_outage_and_logged_for_an_operator_after_a_long_one(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Telegram never sends a successful_payment twice: a database blip must not lose the payment."""
+    monkeypatch.setattr(subscribe_handlers, "RECORD_RETRY_SECONDS", (0.01, 0.01, 0.01))
+    payments = stack.core.bot_services.payments
+    real, failures = payments.record_stars, {"left": 2}
+
+    async def flaky(*args: object) -> object:
+        if failures["left"] > 0:
+            failures["left"] -= 1
+            raise ConnectionError("database restarting")
+        return await real(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(payments, "record_stars", flaky)
+    ann, boris = stack.user(ANN), stack.user(1002, "Boris")
+
+    thanks = await pay(stack, ann, await invoice_for(stack, ann))
+
+    assert await stack.scalar("SELECT count(*) FROM payments") == 1 and "Thank you" in thanks.text
+    failures["left"] = 99
+    invoice = await invoice_for(stack, boris)
+    mark = stack.standin.mark()
+    answer = await stack.standin.wait_for_checkout_answer(await stack.standin.pay(boris.user_id, invoice))
+    assert answer.ok
+    told = await stack.standin.wait_for_message(
+        boris.chat_id, lambda m: "could not record it" in m.text, REPLY_TIMEOUT, after=mark
+    )
+    charge = told.entity_texts("code")[0]
+    assert await stack.scalar("SELECT count(*) FROM payments") == 1  # not recorded: logged instead
+    assert any(charge in r.getMessage() and r.levelname == "ERROR" for r in caplog.records)
