@@ -4,7 +4,6 @@ and the operator routes and bridge sightings recorder on the HTTP app."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
@@ -64,20 +63,15 @@ def fraud_policy(settings: Settings) -> FraudPolicy:
 
 
 def ring(run: Callable[[], Awaitable[object]]) -> Callable[[], Awaitable[None]]:
-    """After a payment is committed, ledger it at once in the background: the payer's answer never waits
-    for it or fails with it (the worker's sweep catches up after an outage)."""
-    running: set[asyncio.Task[None]] = set()
+    """After a payment is committed, ledger it at once (the payer's answer waits the few milliseconds a pass
+    takes, and nothing runs on after a shutdown); a pass that fails is logged and never fails the payment:
+    the worker's sweep catches up."""
 
-    async def quietly() -> None:
+    async def rung() -> None:
         try:
             await run()
         except Exception as error:
             log.warning("ledger pass after a payment failed (the sweep retries): %s", error)
-
-    async def rung() -> None:
-        task = asyncio.create_task(quietly(), name="ledger-after-payment")
-        running.add(task)
-        task.add_done_callback(running.discard)
 
     return rung
 
