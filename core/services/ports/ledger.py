@@ -25,11 +25,11 @@ class ReferralOf:
 @dataclass(frozen=True)
 class RebateSource:
     """A referee's deals around a day (enough before it to see the entries of the day's exits), one
-    tuple per account (position tickets are only unique within an account)."""
+    (account id, deals) per account (position tickets are only unique within an account)."""
 
     referee_user_id: int
     referrer_user_id: int
-    accounts: tuple[tuple[Deal, ...], ...]
+    accounts: tuple[tuple[int, tuple[Deal, ...]], ...]
 
 
 @dataclass(frozen=True)
@@ -56,9 +56,12 @@ class LedgerRepository(Protocol):
     async def reverse_unpaid(
         self, affiliate_user_id: int, rule_version: str, details: dict[str, Any], now: datetime
     ) -> int:
-        """Add a reversal line for each of the affiliate's unpaid earning lines not yet reversed (a
-        confirmed fraud case takes back what it held); the reversal matures with the line it reverses.
-        Idempotent (`rev:<line id>`); returns how many lines were reversed now."""
+        """Add a reversal line for each of the affiliate's unpaid lines not yet reversed that the
+        affiliate is owed (earnings, and a failed payout's give-back `payout-failed:*`): a confirmed
+        fraud case takes back what it held. The reversal matures with the line it reverses. Each
+        reversal is alerted to the affiliate (`commission_reversed`) and audited (`commission.reversed`,
+        actor `ledger`) in the same transaction, so the caller need not. Idempotent (`rev:<line id>`);
+        returns how many lines were reversed now."""
         ...
 
     # --- the ledger pass -----------------------------------------------------------------------------
@@ -68,6 +71,11 @@ class LedgerRepository(Protocol):
         ...
 
     async def referral_of(self, payment: Payment) -> ReferralOf | None: ...
+
+    async def lock_referees(self, referee_user_ids: Collection[int]) -> None:
+        """Until this transaction ends, no other pass ledgers these referees' payments (an advisory
+        lock each, taken in one order so two passes never deadlock)."""
+        ...
 
     async def payments_of(self, referee_user_id: int, telegram_id: int) -> list[Payment]:
         """Every payment of the referee (by user or by telegram id), whatever its type."""
@@ -87,6 +95,10 @@ class LedgerRepository(Protocol):
 
     async def rebate_sources(self, since: datetime, until: datetime) -> list[RebateSource]:
         """Referees with a deal in [since, until), with their deals of that window."""
+        ...
+
+    async def withheld_positions(self, account_ids: Collection[int]) -> frozenset[tuple[int, int]]:
+        """(account id, position id) the fraud checks named as wash volume (they earn no rebate)."""
         ...
 
     # --- payouts -------------------------------------------------------------------------------------
