@@ -144,6 +144,15 @@ class FakeLedger:
     async def unresolved(self, affiliate_user_ids: Collection[int]) -> set[int]:
         return {p.affiliate_user_id for p in self.payouts if p.status.blocks_next} & set(affiliate_user_ids)
 
+    async def paid_in(self, period: str, affiliate_user_ids: Collection[int]) -> set[tuple[int, str]]:
+        return {
+            (p.affiliate_user_id, p.currency)
+            for p in self.payouts
+            if p.period == period
+            and p.status is not PayoutStatus.FAILED
+            and p.affiliate_user_id in affiliate_user_ids
+        }
+
     async def lock_payable(self, affiliate_user_id: int, currency: str, now: datetime) -> list[PayableLine]:
         return [
             PayableLine(row["id"], row["amount"])
@@ -157,8 +166,9 @@ class FakeLedger:
     async def insert_payout(
         self, affiliate_user_id: int, period: str, amount: Decimal, currency: str, by: str, now: datetime
     ) -> Payout | None:
-        if any(
+        if any(  # as the partial unique index does: a failed payout does not hold the key
             (p.affiliate_user_id, p.period, p.currency) == (affiliate_user_id, period, currency)
+            and p.status is not PayoutStatus.FAILED
             for p in self.payouts
         ):
             return None

@@ -113,6 +113,10 @@ class LedgerRepository(Protocol):
         """Affiliates with a payout pending or of unknown outcome."""
         ...
 
+    async def paid_in(self, period: str, affiliate_user_ids: Collection[int]) -> set[tuple[int, str]]:
+        """(affiliate, currency) that have a live payout (any status but failed) for `period`."""
+        ...
+
     async def lock_payable(self, affiliate_user_id: int, currency: str, now: datetime) -> list[PayableLine]:
         """The affiliate's unpaid lines payable at `now` in `currency`, locked (FOR UPDATE) in id order."""
         ...
@@ -120,7 +124,8 @@ class LedgerRepository(Protocol):
     async def insert_payout(
         self, affiliate_user_id: int, period: str, amount: Decimal, currency: str, by: str, now: datetime
     ) -> Payout | None:
-        """A pending payout, or None when (affiliate, period, currency) already has one."""
+        """A pending payout, or None when (affiliate, period, currency) already has a live one (a failed
+        payout does not count: the month may be paid again)."""
         ...
 
     async def attach(self, payout_id: int, line_ids: Collection[int]) -> None: ...
