@@ -88,13 +88,19 @@ class CommissionLineRow(Base):
 
 
 class PayoutRow(Base):
-    """One payout per affiliate, period and currency (the unique key makes a retry, a double click or two
-    workers pay once); `status` pending → sent | failed, or unknown (blocks the next until resolved)."""
+    """One live payout per affiliate, period and currency (the partial unique index makes a retry, a
+    double click or two workers pay once; a failed payout leaves it, so the month can be paid again:
+    migration 0014); `status` pending → sent | failed, or unknown (blocks the next until resolved)."""
 
     __tablename__ = "payouts"
     __table_args__ = (
-        UniqueConstraint(
-            "affiliate_user_id", "period", "currency", name="uq_payouts_affiliate_period_currency"
+        Index(
+            "uq_payouts_live_affiliate_period_currency",
+            "affiliate_user_id",
+            "period",
+            "currency",
+            unique=True,
+            postgresql_where=text("status <> 'failed'"),
         ),
     )
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)

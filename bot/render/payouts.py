@@ -11,7 +11,7 @@ from bot.render.common import money
 from bot.render.values import Renderer, Values
 from core.domain.affiliates import Payout
 from core.domain.affiliates.payouts import Candidate
-from core.domain.alerts import AlertBody, CommissionEarned, CommissionReversed, PayoutSent
+from core.domain.alerts import AlertBody, CommissionEarned, CommissionReversed, PayoutReturned, PayoutSent
 
 RUN, SENT, FAILED = "payouts:v1:run:", "payouts:v1:sent:", "payouts:v1:failed:"
 
@@ -34,10 +34,15 @@ def _sent(t: Translator, alert: PayoutSent) -> Values:
     return {"amount": amount, "period": alert.period, "reference": alert.reference}
 
 
+def _returned(t: Translator, alert: PayoutReturned) -> Values:
+    return {"amount": money(t, alert.amount, alert.currency), "period": alert.period}
+
+
 PAYOUT_RENDERERS: dict[type[AlertBody], Renderer] = {
     CommissionEarned: _earned,
     CommissionReversed: _reversed,
     PayoutSent: _sent,
+    PayoutReturned: _returned,
 }
 
 

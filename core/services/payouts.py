@@ -2,15 +2,21 @@
 
 A payout is made in its own transaction: lock the affiliate's payable unpaid lines (FOR UPDATE, in id
 order), sum them (negative carries included), judge (> 0, ≥ AFFILIATE_MIN_PAYOUT, no open fraud case,
-no earlier payout pending or unknown), insert the payout (ON CONFLICT on (affiliate, period, currency) DO
-NOTHING: a second run, a double click or a second worker gets nothing), attach the lines, commit. Only
+no earlier payout pending or unknown, no live payout this month), insert the payout (ON CONFLICT on the
+live payouts' (affiliate, period, currency) DO NOTHING: a second run, a double click or a second worker
+gets nothing; a failed payout is not live, so after it the month is paid again, once), attach the
+lines, commit. Only
 then is it handed over through the `PayoutGateway`: `sent` with its reference; a definite failure
 `failed`; an error of unknown outcome (a timeout) `unknown`, which blocks the affiliate's next payout
 until an admin says Sent or Failed.
 
 A failed payout gives its amount back the append-only way: its lines stay taken (a line's payout never
 changes), and one new line `kind=reversal` of `+amount` (`payout-failed:<payout id>`, no
-`reverses_line_id`: it reverses the payout, not a line) is payable at once, so the next run pays it.
+`reverses_line_id`: it reverses the payout, not a line) is payable at once, so the next run pays it;
+the affiliate is told (`payout_returned`) and the line audited (`commission.given_back`).
+
+An admin resolves a payout of unknown outcome, or one pending longer than STUCK_AFTER (its hand-over
+stopped); a pending payout younger than that is still being handed over, and resolving it is refused.
 """
 
 from __future__ import annotations
@@ -22,9 +28,9 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from core.domain.affiliates import LineKind, Payout, PayoutStatus
-from core.domain.affiliates.commission import NewLine
+from core.domain.affiliates.commission import NewLine, line_audit
 from core.domain.affiliates.payouts import Balance, Candidate, judge, period_of
-from core.domain.alerts import PayoutSent
+from core.domain.alerts import PayoutReturned, PayoutSent
 from core.domain.models import Alert, AuditEntry, User
 from core.services.errors import InvalidInput, NotFound
 from core.services.ports import Clock, Doorbell, UnitOfWork, UnitOfWorkFactory
@@ -86,12 +92,14 @@ class PayoutService:
         balances = await uow.ledger.balances(now)
         ids = {b.affiliate_user_id for b in balances}
         fraud, unresolved = await uow.ledger.open_fraud(ids), await uow.ledger.unresolved(ids)
-        return [
-            self._judge(b, b.affiliate_user_id in fraud, b.affiliate_user_id in unresolved) for b in balances
-        ]
+        paid = await uow.ledger.paid_in(period_of(now.year, now.month), ids)
+        return [self._judge(b, fraud, unresolved, paid) for b in balances]
 
-    def _judge(self, balance: Balance, fraud_open: bool, unresolved: bool) -> Candidate:
-        return judge(balance, self.minimum, fraud_open, unresolved)
+    def _judge(
+        self, b: Balance, fraud: set[int], unresolved: set[int], paid: set[tuple[int, str]]
+    ) -> Candidate:
+        who = b.affiliate_user_id
+        return judge(b, self.minimum, who in fraud, who in unresolved, (who, b.currency) in paid)
 
     # --- the run -------------------------------------------------------------------------------------
 
@@ -123,7 +131,7 @@ class PayoutService:
             total = sum((line.amount for line in lines), Decimal(0))
             fraud = affiliate in await uow.ledger.open_fraud({affiliate})
             unresolved = affiliate in await uow.ledger.unresolved({affiliate})
-            if self._judge(Balance(affiliate, 0, "", currency, total), fraud, unresolved).blocked is not None:
+            if judge(Balance(affiliate, 0, "", currency, total), self.minimum, fraud, unresolved).blocked:
                 return None  # the locked lines tell otherwise than the read: another run took them
             period = period_of(now.year, now.month)
             payout = await uow.ledger.insert_payout(affiliate, period, total, currency, by, now)
@@ -153,15 +161,16 @@ class PayoutService:
     # --- resolving a payout of unknown outcome -------------------------------------------------------
 
     async def resolve(self, actor: User, payout_id: int, status: PayoutStatus) -> Payout:
-        """/payouts Sent or Failed on a payout whose outcome was unknown (or still pending)."""
+        """/payouts Sent or Failed on a payout whose outcome was unknown (or stuck pending)."""
         await self.require_admin(actor, f"payouts {status.value} {payout_id}")
         if status not in RESOLUTIONS:
             raise InvalidInput(f"a payout is resolved as sent or failed, not {status.value}")
-        return await self._settle(
-            payout_id, status, f"admin:{actor.telegram_id}", f"user:{actor.telegram_id}"
-        )
+        by = f"user:{actor.telegram_id}"
+        return await self._settle(payout_id, status, f"admin:{actor.telegram_id}", by, by_admin=True)
 
-    async def _settle(self, payout_id: int, status: PayoutStatus, reference: str | None, by: str) -> Payout:
+    async def _settle(
+        self, payout_id: int, status: PayoutStatus, reference: str | None, by: str, by_admin: bool = False
+    ) -> Payout:
         now = self.clock()
         async with self.uow() as uow:
             payout = await uow.ledger.lock_payout(payout_id)
@@ -169,6 +178,13 @@ class PayoutService:
                 raise NotFound(f"no payout {payout_id}")
             if not payout.status.blocks_next:
                 raise InvalidInput(f"payout {payout_id} is already {payout.status.value}")
+            if by_admin and payout.status is PayoutStatus.PENDING and payout.created_at > now - STUCK_AFTER:
+                # its hand-over may still be running: an admin's Failed now could pay it twice
+                minutes = int(STUCK_AFTER.total_seconds() // 60)
+                raise InvalidInput(
+                    f"payout {payout_id} is still being handed over; if it is still pending "
+                    f"{minutes} minutes after it was made, ask /payouts again"
+                )
             await uow.ledger.set_status(payout_id, status, now, reference)
             settled = replace(payout, status=status, resolved_at=now, reference=reference)
             await self._audit(uow, by, f"payout.{status.value}", settled, now, {"reference": reference})
@@ -188,7 +204,11 @@ class PayoutService:
             )
             await uow.outbox.add(Alert(f"payout:{payout.id}:sent", chat, sent))
         elif payout.status is PayoutStatus.FAILED:
-            await uow.ledger.add_lines([_give_back(payout, now)])
+            for line in await uow.ledger.add_lines([_give_back(payout, now)]):
+                chat = (await uow.ledger.chat_ids({payout.affiliate_user_id}))[payout.affiliate_user_id]
+                told = PayoutReturned(amount=payout.amount, currency=payout.currency, period=payout.period)
+                await uow.outbox.add(Alert(f"payout:{payout.id}:failed", chat, told))
+                await uow.audit.append(line_audit(line, "ledger", "commission.given_back"), now)
 
     async def _audit(
         self, uow: UnitOfWork, by: str, action: str, payout: Payout, now: datetime, more: dict[str, object]

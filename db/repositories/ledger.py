@@ -7,22 +7,30 @@ from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, literal, or_, select, update
+from sqlalchemy import and_, func, literal, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from core.domain.affiliates import CommissionLine, LineKind, Payment, PaymentSource, PaymentType
-from core.domain.affiliates.commission import NewLine
+from core.domain.affiliates.commission import NewLine, line_audit
+from core.domain.alerts.affiliates import commission_alert
 from core.domain.codec import to_json
+from core.domain.models import Alert
 from core.services.ports.ledger import RebateSource, ReferralOf
+from db.repositories.audit import SqlAuditRepository
 from db.repositories.deals import deal_from_row
 from db.repositories.ledger_payouts import SqlPayouts
+from db.repositories.outbox import SqlOutboxRepository
 from db.tables import AccountRow, DealRow, UserRow
 from db.tables_affiliates import CommissionLineRow, PaymentRow, ReferralRow
 
 LINES = CommissionLineRow.__table__
 ENTRY_LOOKBACK = timedelta(days=7)  # how far before a day a rebate looks for the entries of its exits
+REFEREE_LOCK = 7312  # advisory lock namespace (two-key form): one ledger pass per referee at a time
+GIVE_BACK = "payout-failed:%"  # a failed payout's amount owed again (core.services.payouts)
+# The fraud room's table (migration 0015): positions its scans named as wash volume.
+WITHHELD = text("SELECT account_id, position_id FROM withheld_positions WHERE account_id = ANY(:ids)")
 
 
 def payment_from_row(row: PaymentRow) -> Payment:
@@ -73,6 +81,11 @@ class SqlLedgerRepository(SqlPayouts):
         row = (await self.session.execute(select(payer, ReferralRow.referrer_user_id).where(found))).first()
         return ReferralOf(row[0], row[1]) if row is not None else None
 
+    async def lock_referees(self, referee_user_ids: Collection[int]) -> None:
+        # one order for every pass (by the lock's key), so two passes locking several never deadlock
+        for key in sorted({user_id % 2**31 for user_id in referee_user_ids}):
+            await self.session.execute(select(func.pg_advisory_xact_lock(REFEREE_LOCK, key)))
+
     async def payments_of(self, referee_user_id: int, telegram_id: int) -> list[Payment]:
         mine = or_(PaymentRow.user_id == referee_user_id, PaymentRow.telegram_id == telegram_id)
         rows = await self.session.scalars(select(PaymentRow).where(mine).order_by(PaymentRow.id))
@@ -122,11 +135,17 @@ class SqlLedgerRepository(SqlPayouts):
             found.setdefault((referee, referrer), {}).setdefault(deal.account_id, []).append(deal)
         return [
             RebateSource(
-                referee, referrer, tuple(tuple(deal_from_row(r) for r in rows) for rows in by.values())
+                referee,
+                referrer,
+                tuple((account, tuple(deal_from_row(r) for r in rows)) for account, rows in by.items()),
             )
             for (referee, referrer), by in found.items()
             if any(row.time >= since for rows in by.values() for row in rows)
         ]
+
+    async def withheld_positions(self, account_ids: Collection[int]) -> frozenset[tuple[int, int]]:
+        rows = await self.session.execute(WITHHELD, {"ids": list(account_ids)})
+        return frozenset((account, position) for account, position in rows.all())
 
     async def reverse_unpaid(
         self, affiliate_user_id: int, rule_version: str, details: dict[str, Any], now: datetime
@@ -153,7 +172,8 @@ class SqlLedgerRepository(SqlPayouts):
                 and_(
                     line.affiliate_user_id == affiliate_user_id,
                     line.payout_id.is_(None),
-                    line.kind != LineKind.REVERSAL.value,
+                    # what the affiliate is owed: earnings, and a failed payout's amount given back
+                    or_(line.kind != LineKind.REVERSAL.value, line.dedupe_key.like(GIVE_BACK)),
                     reversal.id.is_(None),
                 )
             )
@@ -166,6 +186,22 @@ class SqlLedgerRepository(SqlPayouts):
             pg_insert(LINES)
             .from_select(columns, unpaid)
             .on_conflict_do_nothing(index_elements=["dedupe_key"])
-            .returning(LINES.c.id)
+            .returning(*LINES.c)
         )
-        return len((await self.session.execute(statement)).all())
+        written = [line_from_row(row) for row in (await self.session.execute(statement)).all()]  # type: ignore[arg-type]
+        await self._tell(sorted(written, key=lambda line: line.id), now)
+        return len(written)
+
+    async def _tell(self, written: Sequence[CommissionLine], now: datetime) -> None:
+        """A confirm's reversals are the affiliate's to know and the audit's to keep, whoever confirms
+        (the fraud room calls reverse_unpaid inside its decision's transaction)."""
+        if not written:
+            return
+        chats = await self.chat_ids({line.affiliate_user_id for line in written})
+        outbox = SqlOutboxRepository(self.session)
+        for line in written:
+            alert = commission_alert(line)
+            await outbox.add(Alert(f"commission:{line.id}", chats[line.affiliate_user_id], alert))
+        await SqlAuditRepository(self.session).append_many(
+            [line_audit(line, "ledger") for line in written], now
+        )

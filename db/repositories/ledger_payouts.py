@@ -6,7 +6,7 @@ from collections.abc import Collection
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -17,6 +17,9 @@ from db.tables import UserRow
 from db.tables_affiliates import CommissionLineRow, FraudCaseRow, PayoutRow
 
 BLOCKING = (PayoutStatus.PENDING.value, PayoutStatus.UNKNOWN.value)
+# The live payouts' unique index (migration 0014): a failed payout does not hold its month's key.
+LIVE_KEY = ["affiliate_user_id", "period", "currency"]
+LIVE_WHERE = text("status <> 'failed'")
 
 
 def payout_from_row(row: PayoutRow) -> Payout:
@@ -57,6 +60,15 @@ class SqlPayouts:
         )
         return set((await self.session.scalars(statement)).all())
 
+    async def paid_in(self, period: str, affiliate_user_ids: Collection[int]) -> set[tuple[int, str]]:
+        statement = select(PayoutRow.affiliate_user_id, PayoutRow.currency).where(
+            PayoutRow.period == period,
+            PayoutRow.status != PayoutStatus.FAILED.value,
+            PayoutRow.affiliate_user_id.in_(affiliate_user_ids),
+        )
+        rows = (await self.session.execute(statement)).all()
+        return {(affiliate, currency) for affiliate, currency in rows}
+
     async def lock_payable(self, affiliate_user_id: int, currency: str, now: datetime) -> list[PayableLine]:
         line = CommissionLineRow
         statement = (
@@ -74,7 +86,12 @@ class SqlPayouts:
             "affiliate_user_id": affiliate_user_id, "period": period, "amount": amount, "currency": currency,
             "status": PayoutStatus.PENDING.value, "created_by": by, "created_at": now,
         }  # fmt: skip
-        statement = pg_insert(PayoutRow).values(values).on_conflict_do_nothing().returning(PayoutRow)
+        statement = (
+            pg_insert(PayoutRow)
+            .values(values)
+            .on_conflict_do_nothing(index_elements=LIVE_KEY, index_where=LIVE_WHERE)
+            .returning(PayoutRow)
+        )
         row = (await self.session.scalars(statement)).first()
         return payout_from_row(row) if row is not None else None
 

@@ -10,7 +10,10 @@ from decimal import Decimal
 
 import pytest
 
+from bot.i18n import Translator, catalog
+from bot.render.payouts import render_preview
 from core.config import Settings
+from core.domain.affiliates.payouts import Balance, Blocked, Candidate
 from sim.telegram import BotApiStandIn
 from tests.bot.conftest import ADMIN_ID, Stack, start_stack
 from tests.bot.test_admin import REFUSED
@@ -106,3 +109,16 @@ async def test_a_trader_is_refused_payouts_and_a_forged_press_changes_nothing(bo
     assert await stack.scalar("SELECT count(*) FROM payouts") == 0
     refusals = await stack.scalar("SELECT count(*) FROM audit_log WHERE action = 'admin.refused'")
     assert refusals == 2
+
+
+@pytest.mark.parametrize("language", ["en", "es", "ru"])
+def test_every_reason_a_payout_waits_is_said_in_every_language(language: str) -> None:
+    t = Translator(language)
+    candidates = [
+        Candidate(Balance(n, 1000 + n, "Ann", "XTR", Decimal(150)), why) for n, why in enumerate(Blocked)
+    ]
+
+    text, _ = render_preview(t, "2026-02", candidates, [])
+
+    assert all(catalog(language).get(f"payouts.blocked_{why.value}") for why in Blocked)
+    assert "payouts.blocked_" not in text

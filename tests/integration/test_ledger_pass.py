@@ -121,9 +121,20 @@ async def deal(core: Core, account: int, ticket: int, entry: str, at: datetime, 
     )  # fmt: skip
 
 
-async def test_rebates_pay_bot_lots_held_long_enough_once_per_referee_and_day(
+async def withheld_table(core: Core) -> None:
+    """The fraud room's table (its migration 0015), as it defines it: a no-op once merged."""
+    await sql(
+        core,
+        "CREATE TABLE IF NOT EXISTS withheld_positions (account_id bigint, position_id bigint,"
+        " rule varchar(32), found_at timestamptz, PRIMARY KEY (account_id, position_id))",
+    )
+    await sql(core, "DELETE FROM withheld_positions")
+
+
+async def test_rebates_pay_bot_lots_held_long_enough_once_per_referee_and_day_once_settled(
     core: Core, clock: FakeClock
 ) -> None:
+    await withheld_table(core)
     who = await people(core)
     async with core.bot_services.users.uow() as uow:
         first = await uow.accounts.add(who.bob, 5012345, "Broker-Demo", START)
@@ -137,14 +148,20 @@ async def test_rebates_pay_bot_lots_held_long_enough_once_per_referee_and_day(
     await deal(core, first.id, 21, "out", day + timedelta(seconds=30))
     await deal(core, first.id, 30, "in", day)  # manual: no rebate
     await deal(core, first.id, 31, "out", day + timedelta(hours=3))
+    await sql(core, "INSERT INTO withheld_positions VALUES (:a, 1, 'wash_flat_pnl', :t)", a=first.id, t=day)
     clock.now = START + timedelta(days=1, hours=1)
     policy = core.bot_services.ledger.policy
     rules = replace(policy.rules, rebate_per_lot=Decimal("4"))
     core.bot_services.ledger.policy = replace(policy, rules=rules)
 
+    assert await core.bot_services.ledger.run_once() == 0  # the day has not settled: deals may be late
+    await deal(core, second.id, 50, "in", day, 7300)  # the EA was offline: the day's deals come late
+    await deal(core, second.id, 51, "out", day + timedelta(hours=1))
+    clock.now = START + timedelta(days=2, minutes=5)
     await core.bot_services.ledger.run_once()
     await core.bot_services.ledger.run_once()
 
     rows = await sql(core, "SELECT dedupe_key, amount, currency, details FROM commission_lines")
     assert [(row[0], row[1], row[2]) for row in rows] == [(f"rebate:{who.bob}:2026-01-01", Decimal(4), "USD")]
-    assert Decimal(rows[0][3]["withheld_lots"]) == Decimal("0.5")
+    assert Decimal(rows[0][3]["withheld_lots"]) == Decimal("1.0")  # the 30-second one, the wash one
+    assert Decimal(rows[0][3]["wash_lots"]) == Decimal("0.5")

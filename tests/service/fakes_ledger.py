@@ -1,6 +1,7 @@
 """In-memory LedgerRepository for service tests. In `store.affiliates`: "lines" (dicts, the columns of
 commission_lines), "payments" (Payment), "referrals" (referee user id → referrer user id), "payouts"
-(Payout), "fraud_open" (affiliate user ids with an open case), "deals" (referee → deals per account)."""
+(Payout), "fraud_open" (affiliate user ids with an open case), "deals" (referee → (account id, deals)
+per account), "withheld" ((account id, position id) the fraud checks named as wash volume)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,10 @@ from decimal import Decimal
 from typing import Any
 
 from core.domain.affiliates import CommissionLine, LineKind, Payment, Payout, PayoutStatus
-from core.domain.affiliates.commission import NewLine
+from core.domain.affiliates.commission import NewLine, line_audit
 from core.domain.affiliates.payouts import Balance
+from core.domain.alerts.affiliates import commission_alert
+from core.domain.models import Alert
 from core.services.ports.ledger import PayableLine, RebateSource, ReferralOf
 
 
@@ -40,24 +43,33 @@ class FakeLedger:
             for line in self.lines
             if line["affiliate_user_id"] == affiliate_user_id
             and line.get("payout_id") is None
-            and line["kind"] != "reversal"
+            and (line["kind"] != "reversal" or line.get("dedupe_key", "").startswith("payout-failed:"))
             and line["id"] not in reversed_ids
         ]
         for line in taken:
-            self.lines.append(
-                {
-                    **line,
-                    "id": next(self.s.ids),
-                    "dedupe_key": f"rev:{line['id']}",
-                    "kind": "reversal",
-                    "amount": -line["amount"],
-                    "reverses_line_id": line["id"],
-                    "rule_version": rule_version,
-                    "details": details,
-                    "earned_at": now,
-                }
-            )
+            row = {
+                **line,
+                "id": next(self.s.ids),
+                "dedupe_key": f"rev:{line['id']}",
+                "kind": "reversal",
+                "amount": -line["amount"],
+                "reverses_line_id": line["id"],
+                "rule_version": rule_version,
+                "details": details,
+                "earned_at": now,
+            }
+            self.lines.append(row)
+            # other rooms' tests store only the columns they read: the rest as a written line has them
+            await self._tell(_line({"currency": "XTR", "payable_at": now, **row}), now)
         return len(taken)
+
+    async def _tell(self, line: CommissionLine, now: datetime) -> None:
+        """As the SQL repository does: the reversal is alerted and audited in the same transaction."""
+        from tests.service.fakes import FakeOutbox  # fakes.py imports this module first
+
+        chat = (await self.chat_ids({line.affiliate_user_id}))[line.affiliate_user_id]
+        await FakeOutbox(self.s).add(Alert(f"commission:{line.id}", chat, commission_alert(line)))
+        self.s.audit.append((now, line_audit(line, "ledger")))
 
     # --- the ledger pass -----------------------------------------------------------------------------
 
@@ -72,6 +84,9 @@ class FakeLedger:
             user_id = user.id if user is not None else None
         referrer = self.s.affiliates.setdefault("referrals", {}).get(user_id)
         return ReferralOf(user_id, referrer) if referrer is not None and user_id is not None else None
+
+    async def lock_referees(self, referee_user_ids: Collection[int]) -> None:
+        return None  # one process, one event loop: nothing runs between the fake's awaits
 
     async def payments_of(self, referee_user_id: int, telegram_id: int) -> list[Payment]:
         mine = (referee_user_id, telegram_id)
@@ -106,6 +121,9 @@ class FakeLedger:
             RebateSource(referee, referrals[referee], tuple(accounts)) for referee, accounts in deals.items()
         ]
 
+    async def withheld_positions(self, account_ids: Collection[int]) -> frozenset[tuple[int, int]]:
+        return frozenset(p for p in self.s.affiliates.get("withheld", ()) if p[0] in account_ids)
+
     # --- payouts -------------------------------------------------------------------------------------
 
     async def balances(self, now: datetime) -> list[Balance]:
@@ -126,6 +144,15 @@ class FakeLedger:
     async def unresolved(self, affiliate_user_ids: Collection[int]) -> set[int]:
         return {p.affiliate_user_id for p in self.payouts if p.status.blocks_next} & set(affiliate_user_ids)
 
+    async def paid_in(self, period: str, affiliate_user_ids: Collection[int]) -> set[tuple[int, str]]:
+        return {
+            (p.affiliate_user_id, p.currency)
+            for p in self.payouts
+            if p.period == period
+            and p.status is not PayoutStatus.FAILED
+            and p.affiliate_user_id in affiliate_user_ids
+        }
+
     async def lock_payable(self, affiliate_user_id: int, currency: str, now: datetime) -> list[PayableLine]:
         return [
             PayableLine(row["id"], row["amount"])
@@ -139,8 +166,9 @@ class FakeLedger:
     async def insert_payout(
         self, affiliate_user_id: int, period: str, amount: Decimal, currency: str, by: str, now: datetime
     ) -> Payout | None:
-        if any(
+        if any(  # as the partial unique index does: a failed payout does not hold the key
             (p.affiliate_user_id, p.period, p.currency) == (affiliate_user_id, period, currency)
+            and p.status is not PayoutStatus.FAILED
             for p in self.payouts
         ):
             return None

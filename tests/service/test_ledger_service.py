@@ -168,7 +168,7 @@ async def test_rebates_once_per_referee_and_day_and_none_while_off() -> None:
         deal(10, DealEntry.IN, day, magic=BOT_MAGIC), deal(11, DealEntry.OUT, day + timedelta(hours=1)),
         deal(20, DealEntry.IN, day, magic=BOT_MAGIC), deal(21, DealEntry.OUT, day + timedelta(seconds=30)),
     )  # fmt: skip
-    w.affiliates["deals"] = {w.bob.id: [bot_trades]}
+    w.affiliates["deals"] = {w.bob.id: [(7, bot_trades)]}
     w.clock.advance(2 * 86400)
     assert await w.ledger.run_once() == 0  # the rate is 0: off
 

@@ -145,11 +145,14 @@ def test_months_of_a_plan() -> None:
     assert [months_of(pay(1, days=days)) for days in (1, 30, 31, 44, 46, 90, 365)] == [1, 1, 1, 1, 2, 3, 12]
 
 
-def trade(volume: str, held_seconds: float | None, origin: Origin = Origin.BOT) -> ClosedTrade:
+def trade(
+    volume: str, held_seconds: float | None, origin: Origin = Origin.BOT, account: int = 7, position: int = 1
+) -> tuple[int, ClosedTrade]:
+    """(account id, trade), as the ledger pass hands them to rebate_line."""
     close = datetime(2026, 3, 2, 12, tzinfo=UTC)
     opened = None if held_seconds is None else close - timedelta(seconds=held_seconds)
-    return ClosedTrade(
-        1, 2, "EURUSD", Side.BUY, D(volume), opened, D(1), close, D(1), D(0), D(0), D(0), origin,
+    return account, ClosedTrade(
+        position, 2, "EURUSD", Side.BUY, D(volume), opened, D(1), close, D(1), D(0), D(0), D(0), origin,
         DealReason.EXPERT,
     )  # fmt: skip
 
@@ -164,6 +167,20 @@ def test_a_rebate_pays_bot_volume_held_long_enough_and_withholds_wash_volume() -
     assert (line.dedupe_key, line.kind, line.amount) == ("rebate:2:2026-03-02", LineKind.REBATE, D("2.50"))
     assert line.details["withheld_lots"] == "0.80"
     assert line.earned_at == datetime(2026, 3, 3, tzinfo=UTC)
+
+
+def test_a_rebate_excludes_the_positions_the_fraud_checks_withheld_in_that_account_only() -> None:
+    rules = replace(RULES, rebate_per_lot=D(1))
+    trades = [trade("1", 600, position=5), trade("2", 600, position=6)]
+    trades.append(trade("4", 600, account=8, position=5))
+    day, hold = date(2026, 3, 2), timedelta(minutes=2)
+
+    line = rebate_line(REFEREE, AFFILIATE, day, trades, rules, hold, "USD", 2, frozenset({(7, 5)}))
+
+    assert line is not None and line.amount == D("6.00")  # account 8's position 5 is another position
+    assert (line.details["wash_lots"], line.details["withheld_lots"]) == ("1", "1")
+    everything = frozenset({(7, 5), (7, 6), (8, 5)})
+    assert rebate_line(REFEREE, AFFILIATE, day, trades, rules, hold, "USD", 2, everything) is None
 
 
 def test_no_rebate_when_the_rate_is_zero_or_on_another_day() -> None:

@@ -34,6 +34,7 @@ from typing import Any
 
 from core.domain.affiliates.model import CommissionLine, LineKind, Payment, PaymentType
 from core.domain.attribution import ClosedTrade, Origin
+from core.domain.models import AuditEntry
 
 MONTH_DAYS = 30
 RENEWAL_GRACE = timedelta(days=3)
@@ -227,26 +228,33 @@ def rebate_line(
     referee_user_id: int,
     affiliate_user_id: int,
     day: date,
-    trades: Iterable[ClosedTrade],
+    trades: Iterable[tuple[int, ClosedTrade]],
     rules: CommissionRules,
     min_hold: timedelta,
     currency: str,
     digits: int,
+    withheld: frozenset[tuple[int, int]] = frozenset(),
 ) -> NewLine | None:
     """The day's rebate for one referee: `rebate_per_lot` per lot of bot-attributed trades closed that
-    day (UTC). A round trip held under `min_hold` (or whose open we do not know) is wash-suspect: its
-    volume is withheld, and shown in the line's details. None when off or nothing is earned."""
+    day (UTC); `trades` are (account id, trade). A round trip held under `min_hold` (or whose open we do
+    not know) is wash-suspect, and one the fraud checks named (`withheld`: (account id, position id)) is
+    wash volume: neither earns, and both are shown in the line's details. None when off or nothing is
+    earned."""
     if rules.rebate_per_lot <= 0:
         return None
-    of_day = [t for t in trades if t.origin is Origin.BOT and t.close_time.date() == day]
-    held = [t for t in of_day if t.open_time is not None and t.close_time - t.open_time >= min_hold]
-    lots = sum((t.volume for t in held), Decimal(0))
-    withheld = sum((t.volume for t in of_day), Decimal(0)) - lots
+    of_day = [(a, t) for a, t in trades if t.origin is Origin.BOT and t.close_time.date() == day]
+    washed = [t for a, t in of_day if (a, t.position) in withheld]
+    kept = [t for a, t in of_day if (a, t.position) not in withheld]
+    held = [t for t in kept if t.open_time is not None and t.close_time - t.open_time >= min_hold]
+    lots = _lots(held)
     amount = round_money(lots * rules.rebate_per_lot, digits)
     if amount <= 0:
         return None
     earned = datetime.combine(day + timedelta(days=1), time(), tzinfo=UTC)
-    details = {"lots": str(lots), "withheld_lots": str(withheld), "trades": len(held)}
+    details = {
+        "lots": str(lots), "withheld_lots": str(_lots(t for _, t in of_day) - lots),
+        "wash_lots": str(_lots(washed)), "trades": len(held),
+    }  # fmt: skip
     return NewLine(
         rebate_key(referee_user_id, day),
         affiliate_user_id,
@@ -259,3 +267,17 @@ def rebate_line(
         referee_user_id,
         details=details,
     )
+
+
+def _lots(trades: Iterable[ClosedTrade]) -> Decimal:
+    return sum((t.volume for t in trades), Decimal(0))
+
+
+def line_audit(line: CommissionLine, actor: str, action: str | None = None) -> AuditEntry:
+    """The audit row of a line just written (the ledger pass, a fraud confirm, a failed payout)."""
+    default = "commission.reversed" if line.kind is LineKind.REVERSAL else "commission.earned"
+    details = {
+        "line": line.id, "kind": line.kind.value, "amount": str(line.amount), "currency": line.currency,
+        "payment": line.payment_id, "reverses": line.reverses_line_id, "rule_version": line.rule_version,
+    }  # fmt: skip
+    return AuditEntry(actor, action or default, f"user:{line.affiliate_user_id}", details)

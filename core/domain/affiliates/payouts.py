@@ -12,6 +12,7 @@ class Blocked(StrEnum):
     BELOW_MINIMUM = "below_minimum"
     FRAUD_CASE = "fraud_case"  # an open fraud case holds the affiliate's commission
     UNRESOLVED = "unresolved"  # an earlier payout is pending or of unknown outcome
+    PAID_THIS_MONTH = "paid_this_month"  # this month's payout in this currency exists (not failed)
 
 
 @dataclass(frozen=True)
@@ -31,13 +32,17 @@ class Candidate:
     blocked: Blocked | None  # None: would be paid
 
 
-def judge(balance: Balance, minimum: Decimal, fraud_open: bool, unresolved: bool) -> Candidate:
-    """A payout only when the sum is > 0 and ≥ the minimum, no fraud case is open and no earlier payout
-    is unresolved; the first reason that applies is the one shown."""
+def judge(
+    balance: Balance, minimum: Decimal, fraud_open: bool, unresolved: bool, paid_this_month: bool = False
+) -> Candidate:
+    """A payout only when the sum is > 0 and ≥ the minimum, no fraud case is open, no earlier payout is
+    unresolved and this month has no live payout in the currency yet (one a month; a failed one does
+    not count); the first reason that applies is the one shown."""
     reasons = (
         (fraud_open, Blocked.FRAUD_CASE),
         (unresolved, Blocked.UNRESOLVED),
         (balance.payable <= 0, Blocked.NOTHING),
+        (paid_this_month, Blocked.PAID_THIS_MONTH),
         (balance.payable < minimum, Blocked.BELOW_MINIMUM),
     )
     return Candidate(balance, next((reason for applies, reason in reasons if applies), None))

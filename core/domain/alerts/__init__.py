@@ -15,7 +15,7 @@ from core.domain.alerts.account import (
     TradingLocked,
     TradingUnlocked,
 )
-from core.domain.alerts.affiliates import CommissionEarned, CommissionReversed, PayoutSent
+from core.domain.alerts.affiliates import CommissionEarned, CommissionReversed, PayoutReturned, PayoutSent
 from core.domain.alerts.base import (
     AccountAlert,
     AccountFields,
@@ -119,3 +119,4 @@ __all__ = [
 ]
 __all__ += ["CommissionEarned", "CommissionReversed", "PayoutSent"]  # issue 11: the ledger
 __all__ += ["ReferralSignedUp"]  # issue 11
+__all__ += ["PayoutReturned"]  # issue 11: a failed payout is told

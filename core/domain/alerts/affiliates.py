@@ -1,5 +1,6 @@
 """The ledger's and payouts' alerts to an affiliate (issue 11): a commission earned, a commission taken
-back (reversed before payout, or carried against future earnings), a payout sent."""
+back (reversed before payout, or carried against future earnings), a payout sent, a payout failed (its
+amount owed again)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from core.domain.affiliates.model import LineKind
+from core.domain.affiliates.model import CommissionLine, LineKind
 from core.domain.alerts.base import AlertBody
 
 
@@ -38,3 +39,24 @@ class PayoutSent(AlertBody):
     currency: str
     period: str
     reference: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class PayoutReturned(AlertBody):
+    """A payout failed: nothing was paid; its `amount` is owed again, payable in the next payout."""
+
+    amount: Decimal
+    currency: str
+    period: str
+
+
+def commission_alert(line: CommissionLine) -> AlertBody:
+    """What the affiliate is told about a line just written (earned, or taken back)."""
+    if line.kind is LineKind.REVERSAL:
+        carried = bool(line.details.get("carried"))
+        return CommissionReversed(
+            amount=line.amount, currency=line.currency, carried=carried, payable_at=line.payable_at
+        )
+    return CommissionEarned(
+        line_kind=line.kind, amount=line.amount, currency=line.currency, payable_at=line.payable_at
+    )

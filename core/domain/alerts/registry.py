@@ -18,7 +18,7 @@ from core.domain.alerts.account import (
     TradingLocked,
     TradingUnlocked,
 )
-from core.domain.alerts.affiliates import CommissionEarned, CommissionReversed, PayoutSent
+from core.domain.alerts.affiliates import CommissionEarned, CommissionReversed, PayoutReturned, PayoutSent
 from core.domain.alerts.base import AlertBody
 from core.domain.alerts.digest import AdminDigest
 from core.domain.alerts.fraud import FraudDecided, FraudFlagged, FraudHold  # issue 11
@@ -89,6 +89,7 @@ REGISTRY: dict[type[AlertBody], AlertSpec] = {
     CommissionReversed: _spec("commission_reversed"),
     PayoutSent: _spec("payout_sent"),
     ReferralSignedUp: _spec("referral_signed_up"),  # issue 11
+    PayoutReturned: _spec("payout_returned"),  # issue 11: a failed payout, owed again
 }
 BY_KIND: dict[str, type[AlertBody]] = {spec.kind: alert_type for alert_type, spec in REGISTRY.items()}
 

@@ -25,11 +25,11 @@ class ReferralOf:
 @dataclass(frozen=True)
 class RebateSource:
     """A referee's deals around a day (enough before it to see the entries of the day's exits), one
-    tuple per account (position tickets are only unique within an account)."""
+    (account id, deals) per account (position tickets are only unique within an account)."""
 
     referee_user_id: int
     referrer_user_id: int
-    accounts: tuple[tuple[Deal, ...], ...]
+    accounts: tuple[tuple[int, tuple[Deal, ...]], ...]
 
 
 @dataclass(frozen=True)
@@ -56,9 +56,12 @@ class LedgerRepository(Protocol):
     async def reverse_unpaid(
         self, affiliate_user_id: int, rule_version: str, details: dict[str, Any], now: datetime
     ) -> int:
-        """Add a reversal line for each of the affiliate's unpaid earning lines not yet reversed (a
-        confirmed fraud case takes back what it held); the reversal matures with the line it reverses.
-        Idempotent (`rev:<line id>`); returns how many lines were reversed now."""
+        """Add a reversal line for each of the affiliate's unpaid lines not yet reversed that the
+        affiliate is owed (earnings, and a failed payout's give-back `payout-failed:*`): a confirmed
+        fraud case takes back what it held. The reversal matures with the line it reverses. Each
+        reversal is alerted to the affiliate (`commission_reversed`) and audited (`commission.reversed`,
+        actor `ledger`) in the same transaction, so the caller need not. Idempotent (`rev:<line id>`);
+        returns how many lines were reversed now."""
         ...
 
     # --- the ledger pass -----------------------------------------------------------------------------
@@ -68,6 +71,11 @@ class LedgerRepository(Protocol):
         ...
 
     async def referral_of(self, payment: Payment) -> ReferralOf | None: ...
+
+    async def lock_referees(self, referee_user_ids: Collection[int]) -> None:
+        """Until this transaction ends, no other pass ledgers these referees' payments (an advisory
+        lock each, taken in one order so two passes never deadlock)."""
+        ...
 
     async def payments_of(self, referee_user_id: int, telegram_id: int) -> list[Payment]:
         """Every payment of the referee (by user or by telegram id), whatever its type."""
@@ -89,6 +97,10 @@ class LedgerRepository(Protocol):
         """Referees with a deal in [since, until), with their deals of that window."""
         ...
 
+    async def withheld_positions(self, account_ids: Collection[int]) -> frozenset[tuple[int, int]]:
+        """(account id, position id) the fraud checks named as wash volume (they earn no rebate)."""
+        ...
+
     # --- payouts -------------------------------------------------------------------------------------
 
     async def balances(self, now: datetime) -> list[Balance]:
@@ -101,6 +113,10 @@ class LedgerRepository(Protocol):
         """Affiliates with a payout pending or of unknown outcome."""
         ...
 
+    async def paid_in(self, period: str, affiliate_user_ids: Collection[int]) -> set[tuple[int, str]]:
+        """(affiliate, currency) that have a live payout (any status but failed) for `period`."""
+        ...
+
     async def lock_payable(self, affiliate_user_id: int, currency: str, now: datetime) -> list[PayableLine]:
         """The affiliate's unpaid lines payable at `now` in `currency`, locked (FOR UPDATE) in id order."""
         ...
@@ -108,7 +124,8 @@ class LedgerRepository(Protocol):
     async def insert_payout(
         self, affiliate_user_id: int, period: str, amount: Decimal, currency: str, by: str, now: datetime
     ) -> Payout | None:
-        """A pending payout, or None when (affiliate, period, currency) already has one."""
+        """A pending payout, or None when (affiliate, period, currency) already has a live one (a failed
+        payout does not count: the month may be paid again)."""
         ...
 
     async def attach(self, payout_id: int, line_ids: Collection[int]) -> None: ...
