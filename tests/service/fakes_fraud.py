@@ -58,13 +58,13 @@ class FakeFraud:
         )
         return next(found, None)
 
-    async def last_cleared(self, affiliate_user_id: int) -> FraudCase | None:
-        cleared = [
+    async def last_decided(self, affiliate_user_id: int) -> FraudCase | None:
+        decided = [
             c
             for c in self.cases.values()
-            if c.affiliate_user_id == affiliate_user_id and c.status is CaseStatus.CLEARED
+            if c.affiliate_user_id == affiliate_user_id and c.status is not CaseStatus.OPEN
         ]
-        return max(cleared, key=lambda c: c.decided_at or c.opened_at, default=None)
+        return max(decided, key=lambda c: c.decided_at or c.opened_at, default=None)
 
     async def open(self, affiliate_user_id: int, findings: CaseFindings, now: datetime) -> FraudCase | None:
         if await self.open_case(affiliate_user_id) is not None:

@@ -238,3 +238,21 @@ async def test_an_empty_queue_has_no_next_case(world: World) -> None:
 
 def test_the_scan_window_is_a_month_by_default() -> None:
     assert FraudPolicy(FraudConfig()).trades_window == timedelta(days=30)
+
+
+async def test_a_confirmed_case_is_not_reopened_by_the_same_reasons_but_is_by_new_evidence(
+    world: World,
+) -> None:
+    world.assess(SHARED)
+    await world.fraud.run_once()
+    await world.fraud.decide(world.olga, world.cases[0].id, Decision.CONFIRM)
+    world.store[0].outbox.clear()
+
+    assert await world.fraud.run_once() == 0
+    assert [c.status for c in world.cases] == [CaseStatus.CONFIRMED]
+    assert world.store[0].outbox == {} and await world.fraud.next_case(world.olga) is None
+
+    world.assess(SHARED, SAME_IP)
+    assert await world.fraud.run_once() == 1
+    assert [c.status for c in world.cases] == [CaseStatus.CONFIRMED, CaseStatus.OPEN]
+
