@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Protocol
 
 from core.domain.affiliates import CaseStatus, FraudCase, FraudSignal, Referral
-from core.domain.affiliates.fraud import LinkRecord, PayerRecord, Sighting
+from core.domain.affiliates.fraud import LinkRecord, PayerRecord, Sighting, Withheld
 from core.domain.snapshot import Deal
 
 
@@ -37,6 +37,11 @@ class FraudRepository(Protocol):
 
     async def record_sighting(self, account_id: int, ip: str, now: datetime) -> None:
         """Upsert (account, ip): first_seen kept, last_seen moved to `now`."""
+        ...
+
+    async def withhold(self, positions: Sequence[Withheld], now: datetime) -> None:
+        """Upsert into withheld_positions by (account_id, position_id): a position already there keeps its
+        first rule and found_at, so a retried or repeated scan changes nothing."""
         ...
 
     # --- cases ----------------------------------------------------------------------------------------
