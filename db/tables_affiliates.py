@@ -150,3 +150,15 @@ class BridgeSightingRow(Base):
     ip: Mapped[str] = mapped_column(String(45), primary_key=True, index=True)
     first_seen: Mapped[datetime] = mapped_column()
     last_seen: Mapped[datetime] = mapped_column()
+
+
+class WithheldPositionRow(Base):
+    """A position of wash volume (issue 11, migration 0015): every fraud scan upserts the positions its
+    wash checks name, over the threshold or not; the ledger pays no per-lot rebate on them. Written once
+    per position (the first rule and time kept): a retried scan changes nothing."""
+
+    __tablename__ = "withheld_positions"
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), primary_key=True)
+    position_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    rule: Mapped[str] = mapped_column(String(32))
+    found_at: Mapped[datetime] = mapped_column()

@@ -28,7 +28,7 @@ TABLES = (
     "outbox", "commands", "deals", "account_state", "devices", "accounts", "users", "audit_log",
     "operator_tokens", "halts", "signals", "divergences", "reconciliation_passes",
     "referral_codes", "referrals", "payments", "commission_lines", "payouts", "fraud_cases",
-    "bridge_sightings",
+    "bridge_sightings", "withheld_positions",
 )  # fmt: skip
 
 

@@ -1,10 +1,12 @@
 """Fraud scan, cases and holds (issue 11, docs/affiliates.md).
 
 `run_once` (the worker's loop, every FRAUD_SCAN_SECONDS) loads what the checks read, runs the pure scan
-(core.domain.affiliates.fraud) and turns each assessment at or over the threshold into a case: one open
-case per affiliate (a re-scan updates it), opened with its alerts (the admins', the affiliate's hold)
-and its audit entry in one unit of work. A case an admin cleared is not reopened by the same reasons:
-only by new evidence. An open case holds the affiliate's unpaid commission (the payout run reads it).
+(core.domain.affiliates.fraud), records every assessment's wash positions in withheld_positions (the
+ledger pays no rebate on them, whatever the score), and turns each assessment at or over the threshold
+into a case: one open case per affiliate (a re-scan updates it), opened with its alerts (the admins',
+the affiliate's hold) and its audit entry in one unit of work. A case an admin decided (cleared or
+confirmed) is not reopened by the same reasons: only by new evidence. An open case holds the
+affiliate's unpaid commission (the payout run reads it).
 
 Admins decide (`decide`, checked here): confirm (reverse the held commission, optionally ban the code),
 clear (release it), or later (leave it open, at the back of the queue). Only an open case is decided:
@@ -15,7 +17,7 @@ decided".
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -105,16 +107,27 @@ class FraudService:
         async with self.uow() as uow:
             inputs = await load_inputs(uow, now - self.policy.trades_window)
         config = self.policy.config
+        assessments = scan(inputs, now, config)
+        await self.withhold(assessments, now)
         opened = 0
-        for assessment in scan(inputs, now, config):
+        for assessment in assessments:
             if assessment.over(config.threshold) and await self.record(assessment, now):
                 opened += 1
         if opened:
             await self.doorbell.ring()
         return opened
 
+    async def withhold(self, assessments: Iterable[Assessment], now: datetime) -> None:
+        """Every assessment's wash positions, over the threshold or not: wash volume earns no rebate either
+        way (the ledger reads withheld_positions). Keyed by position: a repeated scan changes nothing."""
+        positions = [w for assessment in assessments for w in assessment.withheld]
+        if positions:
+            async with self.uow() as uow:
+                await uow.fraud.withhold(positions, now)
+                await uow.commit()
+
     async def record(self, assessment: Assessment, now: datetime) -> bool:
-        """Open a case for the assessment (True), or update the open one, or leave a cleared one be."""
+        """Open a case for the assessment (True), or update the open one, or leave a decided one be."""
         findings = CaseFindings(
             assessment.score, assessment.signals, assessment.reasons, self.policy.config.version
         )
@@ -125,7 +138,7 @@ class FraudService:
                 await uow.fraud.update_open(current.id, findings, now)
                 await uow.commit()
                 return False
-            if _nothing_new(await uow.fraud.last_cleared(affiliate), findings):
+            if _nothing_new(await uow.fraud.last_decided(affiliate), findings):
                 return False
             case = await uow.fraud.open(affiliate, findings, now)
             if case is None:  # another scan opened it meanwhile
@@ -213,6 +226,7 @@ class FraudService:
         return Decided(case, reversed_lines, banned)
 
 
-def _nothing_new(cleared: FraudCase | None, findings: CaseFindings) -> bool:
-    """A cleared case's reasons were judged by a person: the same (or fewer) do not reopen it."""
-    return cleared is not None and set(findings.reasons) <= set(cleared.reasons)
+def _nothing_new(decided: FraudCase | None, findings: CaseFindings) -> bool:
+    """A decided case's reasons (cleared or confirmed) were judged by a person: the same (or fewer) do not
+    reopen it, or a confirmed affiliate would be held, alerted and queued again on every scan."""
+    return decided is not None and set(findings.reasons) <= set(decided.reasons)

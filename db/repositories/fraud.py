@@ -20,6 +20,7 @@ from db.tables_affiliates import FraudCaseRow, ReferralCodeRow
 
 CASES = FraudCaseRow.__table__
 OPEN = CaseStatus.OPEN.value
+DECIDED = (CaseStatus.CLEARED.value, CaseStatus.CONFIRMED.value)
 
 
 class SqlFraudRepository(FraudInputQueries):
@@ -33,10 +34,9 @@ class SqlFraudRepository(FraudInputQueries):
         row = await self.session.scalar(query.with_for_update())
         return case_from_row(row) if row is not None else None
 
-    async def last_cleared(self, affiliate_user_id: int) -> FraudCase | None:
+    async def last_decided(self, affiliate_user_id: int) -> FraudCase | None:
         query = select(FraudCaseRow).where(
-            FraudCaseRow.affiliate_user_id == affiliate_user_id,
-            FraudCaseRow.status == CaseStatus.CLEARED.value,
+            FraudCaseRow.affiliate_user_id == affiliate_user_id, FraudCaseRow.status.in_(DECIDED)
         )
         row = await self.session.scalar(query.order_by(FraudCaseRow.decided_at.desc()).limit(1))
         return case_from_row(row) if row is not None else None

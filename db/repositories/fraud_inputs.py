@@ -1,10 +1,11 @@
-"""SQL for what the fraud checks read (issue 11): bulk reads by user and account ids, and the bridge
-sightings' upsert. Mixed into SqlFraudRepository (db/repositories/fraud.py)."""
+"""SQL for what the fraud checks read (issue 11): bulk reads by user and account ids, the bridge
+sightings' upsert, and the withheld positions' upsert (what the scan found, for the ledger). Mixed into
+SqlFraudRepository (db/repositories/fraud.py)."""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from datetime import datetime
 
 from sqlalchemy import or_, select, tuple_
@@ -12,13 +13,14 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.domain.affiliates import Referral
-from core.domain.affiliates.fraud import LinkRecord, PayerRecord, Sighting
+from core.domain.affiliates.fraud import LinkRecord, PayerRecord, Sighting, Withheld
 from core.domain.snapshot import Deal, DealEntry
 from db.repositories.deals import deal_from_row
 from db.tables import AccountRow, DealRow
-from db.tables_affiliates import BridgeSightingRow, PaymentRow, ReferralRow
+from db.tables_affiliates import BridgeSightingRow, PaymentRow, ReferralRow, WithheldPositionRow
 
 EXITS = (DealEntry.OUT.value, DealEntry.OUT_BY.value, DealEntry.INOUT.value)
+WITHHOLD_BATCH = 1000  # rows per INSERT: 4 parameters each, well under Postgres's 32767
 
 
 class FraudInputQueries:
@@ -79,3 +81,11 @@ class FraudInputQueries:
             where=table.c.last_seen < upsert.excluded.last_seen,
         )
         await self.session.execute(moved)
+
+    async def withhold(self, positions: Sequence[Withheld], now: datetime) -> None:
+        table = WithheldPositionRow.__table__
+        rows = [{"account_id": w.account_id, "position_id": w.position_id, "rule": w.rule, "found_at": now}
+                for w in positions]  # fmt: skip
+        for start in range(0, len(rows), WITHHOLD_BATCH):
+            batch = insert(table).values(rows[start : start + WITHHOLD_BATCH])
+            await self.session.execute(batch.on_conflict_do_nothing(index_elements=list(table.primary_key)))

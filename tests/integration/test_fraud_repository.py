@@ -14,10 +14,10 @@ from sqlalchemy import text
 
 from bot.app import Core
 from core.domain.affiliates import CaseStatus, FraudSignal
-from core.domain.affiliates.fraud import Assessment, FraudConfig, FraudInputs
+from core.domain.affiliates.fraud import Assessment, FraudConfig, FraudInputs, Withheld
 from core.domain.models import User
 from core.services import fraud as fraud_module
-from core.services.fraud import Decision
+from core.services.fraud import Decision, FraudService
 from core.services.fraud_loading import load_inputs
 from core.services.fraud_sightings import NonceGate, SightingRecorder
 from db.redis_store import RedisNonceStore
@@ -156,9 +156,8 @@ async def test_two_concurrent_scans_open_one_case_and_alert_once(
     assert await rows(core, "SELECT chat_id FROM outbox WHERE kind = 'fraud_hold'") == [(1001,)]
 
 
-async def test_of_two_decisions_at_once_one_wins_and_the_other_changes_nothing(
-    core: Core, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def opened_case(core: Core, monkeypatch: pytest.MonkeyPatch) -> tuple[FraudService, User, int]:
+    """Ann's case, opened by a scan that always finds her login shared, and an admin to decide it."""
     ann, bob = await users(core)
     await refer(core, ann, bob)
     monkeypatch.setattr(
@@ -169,6 +168,13 @@ async def test_of_two_decisions_at_once_one_wins_and_the_other_changes_nothing(
     await fraud.run_once()
     admin = await core.bot_services.users.resolve(900001, "Olga", None, "en")
     [(case_id,)] = await rows(core, "SELECT id FROM fraud_cases")
+    return fraud, admin, case_id
+
+
+async def test_of_two_decisions_at_once_one_wins_and_the_other_changes_nothing(
+    core: Core, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fraud, admin, case_id = await opened_case(core, monkeypatch)
 
     results = await asyncio.gather(
         fraud.decide(admin, case_id, Decision.CONFIRM_BAN),
@@ -207,3 +213,42 @@ async def test_the_real_scan_flags_a_login_shared_by_referrer_and_referee(
 
     mine = [a for a in assessments if a.affiliate_user_id == ann.id]
     assert mine and "shared_login" in {signal.rule for signal in mine[0].signals}
+
+
+async def test_a_confirmed_case_stays_decided_on_the_next_scan(
+    core: Core, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fraud, admin, case_id = await opened_case(core, monkeypatch)
+    await fraud.decide(admin, case_id, Decision.CONFIRM)
+
+    assert await fraud.run_once() == 0
+    assert await rows(core, "SELECT id, status FROM fraud_cases") == [(case_id, "confirmed")]
+
+
+async def test_the_scan_withholds_wash_positions_once_each_whatever_the_score(
+    core: Core, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ann, bob = await users(core)
+    await refer(core, ann, bob)
+    await core.bot_services.links.link(bob, LOGIN, SERVER)
+    [(account,)] = await rows(core, "SELECT id FROM accounts")
+    many = tuple(Withheld(account, n, "wash_flat_pnl") for n in range(2500))  # more than one INSERT
+    found = [Assessment(ann.id, Decimal(10), (), (), withheld=many)]  # far under the threshold
+    monkeypatch.setattr(fraud_module, "scan", lambda *_: tuple(found))
+    fraud = core.bot_services.fraud
+    assert fraud is not None
+    first = clock()
+
+    assert await fraud.run_once() == 0
+    clock.advance(900)
+    again = (Withheld(account, 0, "wash_mirror"), Withheld(account, 9999, "wash_mirror"))
+    found[:] = [Assessment(ann.id, Decimal(10), (), (), withheld=again)]  # 0 again, by another rule
+    await fraud.run_once()
+
+    assert await rows(core, "SELECT count(*) FROM withheld_positions") == [(2501,)]
+    picked = "SELECT position_id, rule, found_at FROM withheld_positions WHERE position_id IN (0, 9999)"
+    assert await rows(core, picked + " ORDER BY 1") == [
+        (0, "wash_flat_pnl", first),  # kept as first found: a repeated scan changes nothing
+        (9999, "wash_mirror", clock()),
+    ]
+    assert await rows(core, "SELECT 1 FROM fraud_cases") == []

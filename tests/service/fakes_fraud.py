@@ -3,13 +3,13 @@ with the SQL repository's rules (one open case per affiliate, decisions only on 
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 from core.domain.affiliates import CaseStatus, FraudCase, Referral
-from core.domain.affiliates.fraud import LinkRecord, PayerRecord, Sighting
+from core.domain.affiliates.fraud import LinkRecord, PayerRecord, Sighting, Withheld
 from core.domain.snapshot import Deal
 from core.services.ports.fraud import CaseFindings
 
@@ -50,6 +50,14 @@ class FakeFraud:
     async def record_sighting(self, account_id: int, ip: str, now: datetime) -> None:
         self.s.affiliates.setdefault("sightings", []).append(Sighting(account_id, ip, now, now))
 
+    @property
+    def withheld(self) -> dict[tuple[int, int], tuple[str, datetime]]:
+        return self.s.affiliates.setdefault("withheld", {})  # type: ignore[no-any-return]
+
+    async def withhold(self, positions: Sequence[Withheld], now: datetime) -> None:
+        for w in positions:
+            self.withheld.setdefault((w.account_id, w.position_id), (w.rule, now))
+
     async def open_case(self, affiliate_user_id: int) -> FraudCase | None:
         found = (
             c
@@ -58,13 +66,13 @@ class FakeFraud:
         )
         return next(found, None)
 
-    async def last_cleared(self, affiliate_user_id: int) -> FraudCase | None:
-        cleared = [
+    async def last_decided(self, affiliate_user_id: int) -> FraudCase | None:
+        decided = [
             c
             for c in self.cases.values()
-            if c.affiliate_user_id == affiliate_user_id and c.status is CaseStatus.CLEARED
+            if c.affiliate_user_id == affiliate_user_id and c.status is not CaseStatus.OPEN
         ]
-        return max(cleared, key=lambda c: c.decided_at or c.opened_at, default=None)
+        return max(decided, key=lambda c: c.decided_at or c.opened_at, default=None)
 
     async def open(self, affiliate_user_id: int, findings: CaseFindings, now: datetime) -> FraudCase | None:
         if await self.open_case(affiliate_user_id) is not None:

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from core.domain.affiliates import CaseStatus, FraudCase, FraudSignal
-from core.domain.affiliates.fraud import Assessment, FraudConfig, FraudInputs
+from core.domain.affiliates.fraud import Assessment, FraudConfig, FraudInputs, Withheld
 from core.domain.guard import GuardConfig
 from core.domain.models import AuditEntry, User
 from core.services import fraud as fraud_module
@@ -124,19 +124,22 @@ async def test_a_rescan_updates_the_open_case_instead_of_opening_another(world: 
     assert len(world.alerts("fraud_hold")) == 1  # told once
 
 
-async def test_a_cleared_case_is_not_reopened_by_the_same_reasons_but_is_by_new_evidence(
-    world: World,
+@pytest.mark.parametrize("decision", [Decision.CLEAR, Decision.CONFIRM])
+async def test_a_decided_case_is_not_reopened_by_the_same_reasons_but_is_by_new_evidence(
+    world: World, decision: Decision
 ) -> None:
     world.assess(SHARED)
     await world.fraud.run_once()
-    await world.fraud.decide(world.olga, world.cases[0].id, Decision.CLEAR)
+    await world.fraud.decide(world.olga, world.cases[0].id, decision)
+    world.store[0].outbox.clear()
 
-    assert await world.fraud.run_once() == 0
-    assert [c.status for c in world.cases] == [CaseStatus.CLEARED]
+    assert await world.fraud.run_once() == 0  # no new hold, no alert, nothing back in /fraud
+    assert [c.status for c in world.cases] == [decision.status]
+    assert world.store[0].outbox == {} and await world.fraud.next_case(world.olga) is None
 
     world.assess(SHARED, SAME_IP)
     assert await world.fraud.run_once() == 1
-    assert [c.status for c in world.cases] == [CaseStatus.CLEARED, CaseStatus.OPEN]
+    assert [c.status for c in world.cases] == [decision.status, CaseStatus.OPEN]
 
 
 async def test_confirm_reverses_the_held_commission_and_tells_the_affiliate(world: World) -> None:
@@ -238,3 +241,26 @@ async def test_an_empty_queue_has_no_next_case(world: World) -> None:
 
 def test_the_scan_window_is_a_month_by_default() -> None:
     assert FraudPolicy(FraudConfig()).trades_window == timedelta(days=30)
+
+
+async def test_every_scan_withholds_the_wash_positions_even_under_the_threshold_once_each(
+    world: World,
+) -> None:
+    flat = (Withheld(30, 1, "wash_flat_pnl"), Withheld(30, 2, "wash_flat_pnl"))
+    world.found[:] = [Assessment(world.ann.id, Decimal(20), (), (), withheld=flat)]
+    first = world.clock()
+
+    assert await world.fraud.run_once() == 0
+    world.clock.advance(900)
+    world.found[:] = [
+        Assessment(world.ann.id, Decimal(20), (), (), withheld=(Withheld(30, 1, "wash_mirror"),)),
+        Assessment(world.bob.id, Decimal(20), (), (), withheld=(Withheld(40, 9, "wash_net_flat"),)),
+    ]
+    await world.fraud.run_once()
+
+    assert world.cases == []
+    assert world.store[0].affiliates["withheld"] == {
+        (30, 1): ("wash_flat_pnl", first),  # the first finding kept: a rescan changes nothing
+        (30, 2): ("wash_flat_pnl", first),
+        (40, 9): ("wash_net_flat", world.clock()),
+    }

@@ -208,3 +208,14 @@ def test_an_identifier_shared_by_too_many_users_joins_nobody() -> None:
     inputs = world(users=many, sightings=sightings)
     assert build_index(inputs, CONFIG).graph.members == {}
     assert run(cluster, inputs) == []
+
+
+@pytest.mark.parametrize(
+    ("users", "fires"),
+    [(CONFIG.cluster_max_identifier_users, True), (CONFIG.cluster_max_identifier_users + 1, False)],
+)
+def test_an_address_seen_for_too_many_users_is_not_same_ip_evidence(users: int, fires: bool) -> None:
+    """Behind a load balancer every EA seems to come from the proxy: that address is nobody's evidence."""
+    sightings = tuple(seen(u, "10.0.0.2", T) for u in range(1, users + 1))
+    found = run(same_ip, world(users=users, sightings=sightings))
+    assert reasons(found) == (["same_ip:10.0.0.2"] if fires else [])

@@ -48,6 +48,7 @@ def test_the_self_referrer_is_flagged_and_the_family_and_the_scalper_are_not() -
     assert alice.reasons == ("wash_flat_pnl:u3", "shared_login:5012345@Broker", "wash_short_hold:u3")
     assert alice.score == Decimal(100) and alice.over(CONFIG.threshold)
     assert alice.withheld_positions == tuple((30, n) for n in range(30))
+    assert {w.rule for w in alice.withheld} == {"wash_flat_pnl"}  # short holds alone withhold nothing
     assert (dave.reasons, dave.score, dave.over(CONFIG.threshold)) == (
         ("same_ip:192.0.2.10",),
         Decimal(25),

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Protocol
 
 from core.domain.affiliates import CaseStatus, FraudCase, FraudSignal, Referral
-from core.domain.affiliates.fraud import LinkRecord, PayerRecord, Sighting
+from core.domain.affiliates.fraud import LinkRecord, PayerRecord, Sighting, Withheld
 from core.domain.snapshot import Deal
 
 
@@ -39,9 +39,17 @@ class FraudRepository(Protocol):
         """Upsert (account, ip): first_seen kept, last_seen moved to `now`."""
         ...
 
+    async def withhold(self, positions: Sequence[Withheld], now: datetime) -> None:
+        """Upsert into withheld_positions by (account_id, position_id): a position already there keeps its
+        first rule and found_at, so a retried or repeated scan changes nothing."""
+        ...
+
     # --- cases ----------------------------------------------------------------------------------------
     async def open_case(self, affiliate_user_id: int) -> FraudCase | None: ...
-    async def last_cleared(self, affiliate_user_id: int) -> FraudCase | None: ...
+    async def last_decided(self, affiliate_user_id: int) -> FraudCase | None:
+        """The affiliate's most recently cleared or confirmed case (a case put off "later" is still open)."""
+        ...
+
     async def open(self, affiliate_user_id: int, findings: CaseFindings, now: datetime) -> FraudCase | None:
         """A new open case; None when the affiliate already has one (the partial unique index)."""
         ...

@@ -10,6 +10,7 @@ from core.domain.affiliates.fraud.inputs import (
     PayerRecord,
     RoundTrip,
     Sighting,
+    Withheld,
 )
 from core.domain.affiliates.fraud.scan import scan
 from core.domain.affiliates.fraud.score import WEIGHTS
@@ -23,6 +24,7 @@ __all__ = [
     "PayerRecord",
     "RoundTrip",
     "Sighting",
+    "Withheld",
     "normalise_email",
     "scan",
 ]

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import NamedTuple
 
 from core.domain.affiliates.model import FraudSignal, Referral
 
@@ -91,6 +92,14 @@ class FraudConfig:
     score_cap: Decimal = Decimal(100)
 
 
+class Withheld(NamedTuple):
+    """A position of wash volume: it earns no per-lot rebate (the ledger reads `withheld_positions`)."""
+
+    account_id: int
+    position_id: int
+    rule: str  # the heaviest rule that named it
+
+
 @dataclass(frozen=True)
 class Assessment:
     """One affiliate's score with the signals behind it and the reasons in a stable order."""
@@ -99,7 +108,12 @@ class Assessment:
     score: Decimal
     signals: tuple[FraudSignal, ...]
     reasons: tuple[str, ...] = field(default=())
-    withheld_positions: tuple[tuple[int, int], ...] = ()  # (account_id, position_id) of wash volume
+    withheld: tuple[Withheld, ...] = ()  # by (account_id, position_id)
+
+    @property
+    def withheld_positions(self) -> tuple[tuple[int, int], ...]:
+        """(account_id, position_id) of the wash volume."""
+        return tuple((w.account_id, w.position_id) for w in self.withheld)
 
     def over(self, threshold: Decimal) -> bool:
         return self.score >= threshold

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from core.domain.affiliates.fraud.identity import STRONG_KINDS, login_key, normalise_email
+from core.domain.affiliates.fraud.identity import IP, STRONG_KINDS, identifier, login_key, normalise_email
 from core.domain.affiliates.fraud.index import Index, shortest_paths
 from core.domain.affiliates.fraud.inputs import FraudConfig, Sighting
 from core.domain.affiliates.fraud.score import Finding, finding
@@ -34,10 +34,13 @@ def shared_login(referrer: int, ix: Index, config: FraudConfig) -> list[Finding]
 
 
 def same_ip(referrer: int, ix: Index, config: FraudConfig) -> list[Finding]:
-    """The same bridge source address for the referrer and a referee, seen within `same_ip_window`."""
+    """The same bridge source address for the referrer and a referee, seen within `same_ip_window`. An
+    address seen for more than `cluster_max_identifier_users` users (a carrier's NAT, or the proxy every EA
+    seems to come from behind a load balancer) is not evidence, as for `cluster`."""
     mine: defaultdict[str, list[Sighting]] = defaultdict(list)
     for sighting in ix.sightings_of.get(referrer, ()):
-        mine[sighting.ip].append(sighting)
+        if _personal(ix, sighting.ip):
+            mine[sighting.ip].append(sighting)
     met: defaultdict[str, list[dict[str, Any]]] = defaultdict(list)
     for referee in ix.referees_of.get(referrer, ()):
         for theirs in ix.sightings_of.get(referee, ()):
@@ -50,6 +53,12 @@ def same_ip(referrer: int, ix: Index, config: FraudConfig) -> list[Finding]:
         finding("same_ip", ip, {"ip": ip, "referrer_seen": [_window(s) for s in mine[ip]], "referees": seen})
         for ip, seen in sorted(met.items())
     ]
+
+
+def _personal(ix: Index, ip: str) -> bool:
+    """The graph keeps only identifiers shared by 2..cluster_max_identifier_users users; an address the
+    referrer shares with a referee is shared by at least two, so it is missing only when too crowded."""
+    return identifier(IP, ip) in ix.graph.users_of
 
 
 def _near(a: Sighting, b: Sighting, window: timedelta) -> bool:

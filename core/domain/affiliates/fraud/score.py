@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from core.domain.affiliates.fraud.inputs import Assessment, FraudConfig
+from core.domain.affiliates.fraud.inputs import Assessment, FraudConfig, Withheld
 from core.domain.affiliates.model import FraudSignal
 
 
@@ -74,11 +74,14 @@ def finding(
 def assess(referrer: int, findings: Iterable[Finding], config: FraudConfig) -> Assessment:
     ordered = sorted(findings, key=lambda f: (-f.signal.weight, f.reason))
     total = sum((f.signal.weight for f in ordered), Decimal(0))
-    withheld = sorted({p for f in ordered for p in f.positions})
+    rule_of: dict[tuple[int, int], str] = {}
+    for found in ordered:  # heaviest first: a position two rules name is the heavier one's
+        for position in found.positions:
+            rule_of.setdefault(position, found.signal.rule)
     return Assessment(
         affiliate_user_id=referrer,
         score=min(total, config.score_cap).quantize(_TENTH),
         signals=tuple(f.signal for f in ordered),
         reasons=tuple(f.reason for f in ordered),
-        withheld_positions=tuple(withheld),
+        withheld=tuple(Withheld(*position, rule_of[position]) for position in sorted(rule_of)),
     )
