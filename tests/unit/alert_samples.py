@@ -99,9 +99,7 @@ FRAUD_V1_ROWS: dict[str, dict[str, Any]] = {
 # issue 11: one stored row of the referral alert kind, as core.services.referrals writes it (payload
 # version 1); tests/unit/test_alert_payloads.py takes these into its V1_ROWS.
 REFERRAL_V1_ROWS: dict[str, dict[str, Any]] = {"referral_signed_up": {"referee_first_name": "Ann"}}
-# issue 11: the ledger's failed-payout alert, as core.services.payouts writes it (payload version 1). It
-# rides in REFERRAL_V1_ROWS so test_alert_payloads.py's V1_ROWS takes it without an edit there.
+# issue 11: one stored row of the ledger's payout_returned kind (payload version 1).
 LEDGER_V1_ROWS: dict[str, dict[str, Any]] = {
     "payout_returned": {"amount": "150", "currency": "XTR", "period": "2026-02"},
 }
-REFERRAL_V1_ROWS |= LEDGER_V1_ROWS

@@ -29,7 +29,15 @@ from core.domain.alerts import (
 )
 from core.domain.guard.events import BreachReason
 from core.domain.market import MoveDirection
-from tests.unit.alert_samples import ALERT_TYPES, FRAUD_V1_ROWS, PROFILES, REFERRAL_V1_ROWS, VARIANTS, sample
+from tests.unit.alert_samples import (
+    ALERT_TYPES,
+    FRAUD_V1_ROWS,
+    LEDGER_V1_ROWS,
+    PROFILES,
+    REFERRAL_V1_ROWS,
+    VARIANTS,
+    sample,
+)
 
 ACCOUNT = {"login": 5012345, "server": "Broker-Live", "currency": "USD"}
 MOMENT = "2026-11-27T21:00:00+00:00"  # as datetime.isoformat() wrote times then
@@ -123,7 +131,7 @@ V1_ROWS: dict[str, dict[str, Any]] = {
     "payout_sent": {"amount": "150.00", "currency": "USD", "period": "2026-11", "reference": "manual:7"},
 }  # fmt: skip
 V1_ROWS |= FRAUD_V1_ROWS  # issue 11's fraud kinds, kept beside their samples
-V1_ROWS |= REFERRAL_V1_ROWS  # issue 11's referral kind, kept beside its sample
+V1_ROWS |= REFERRAL_V1_ROWS | LEDGER_V1_ROWS  # issue 11's referral and ledger kinds, beside their samples
 
 
 def through_json(stored: StoredAlert) -> StoredAlert:
