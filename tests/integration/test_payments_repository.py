@@ -1,5 +1,6 @@
 """Payments on the real Postgres: one row per (source, external_id) also when two identical events race,
-Stars renewals from concurrent payments of one user never overlap, and the ledger's column stays unset."""
+Stars renewals from concurrent payments of one user never overlap, and the one stored payment is ledgered
+once by the pass its recording rings (no referral: no line)."""
 
 from __future__ import annotations
 
@@ -39,7 +40,8 @@ async def test_two_identical_events_racing_store_one_row(core: Core) -> None:
     async with core.engine.connect() as connection:
         count = (await connection.execute(text("SELECT count(*) FROM payments"))).scalar_one()
         ledgered = (await connection.execute(text("SELECT count(ledgered_at) FROM payments"))).scalar_one()
-    assert (count, ledgered) == (1, 0)
+        lines = (await connection.execute(text("SELECT count(*) FROM commission_lines"))).scalar_one()
+    assert (count, ledgered, lines) == (1, 1, 0)
 
 
 async def test_concurrent_stars_payments_of_one_user_chain_their_periods(core: Core) -> None:
