@@ -314,6 +314,7 @@ inline string StringFormat(const string &format, A... args) {
 namespace mql5shim {
 inline std::string to_text(const string &s) { return s.std(); }
 inline std::string to_text(const char *s) { return s; }
+inline std::string to_text(char *s) { return s; }
 inline std::string to_text(bool b) { return b ? "true" : "false"; }
 inline std::string to_text(double d) {
   char buf[64];

@@ -280,17 +280,17 @@ bool TgJsonValue(TgJsonDoc &d, const int depth)
    if(c != '{' && c != '[')
       return TgJsonNumberTok(d);
    bool isObject = (c == '{');
-   int close = ']';
+   int closer = ']';
    int kind = TG_JSON_ARRAY;
    if(isObject)
      {
-      close = '}';
+      closer = '}';
       kind = TG_JSON_OBJECT;
      }
    int k = TgJsonNewTok(d, kind, d.pos);
    d.pos++;
    TgJsonSpace(d);
-   if(d.pos < ArraySize(d.src.v) && d.src.v[d.pos] == close)
+   if(d.pos < ArraySize(d.src.v) && d.src.v[d.pos] == closer)
      {
       d.pos++;
       d.t[k].end = d.pos;
@@ -319,7 +319,7 @@ bool TgJsonValue(TgJsonDoc &d, const int depth)
          return TgJsonFail(d, "unexpected end");
       int sep = d.src.v[d.pos];
       d.pos++;
-      if(sep == close)
+      if(sep == closer)
         {
          d.t[k].end = d.pos;
          d.t[k].skip = d.n;

@@ -109,8 +109,8 @@ long TgParseIsoMs(const string iso)
    if(n < 20)
       return -1;
    int year = TgDigitsAt(b, 0, 4), mon = TgDigitsAt(b, 5, 2), day = TgDigitsAt(b, 8, 2);
-   int hour = TgDigitsAt(b, 11, 2), min = TgDigitsAt(b, 14, 2), sec = TgDigitsAt(b, 17, 2);
-   if(year < 0 || mon < 1 || mon > 12 || day < 1 || day > 31 || hour < 0 || min < 0 || sec < 0)
+   int hour = TgDigitsAt(b, 11, 2), minute = TgDigitsAt(b, 14, 2), sec = TgDigitsAt(b, 17, 2);
+   if(year < 0 || mon < 1 || mon > 12 || day < 1 || day > 31 || hour < 0 || minute < 0 || sec < 0)
       return -1;
    int i = 19;
    int ms = 0;
@@ -138,7 +138,7 @@ long TgParseIsoMs(const string iso)
    else
       if(i >= n || (b.v[i] != 'Z' && b.v[i] != 'z'))
          return -1;
-   long secs = TgDaysFromCivil(year, mon, day) * 86400 + hour * 3600 + min * 60 + sec - offset;
+   long secs = TgDaysFromCivil(year, mon, day) * 86400 + hour * 3600 + minute * 60 + sec - offset;
    return secs * 1000 + ms;
   }
 
