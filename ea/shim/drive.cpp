@@ -85,6 +85,16 @@ static TgCommand Command(const char *type, const char *reason) {
     return c;
 }
 
+static TgCommand Open(const char *symbol, const char *side, double volume, const char *volume_text) {
+    TgCommand c = Command("open_position", "signal");
+    c.symbol = symbol;
+    c.side = side;
+    c.volume = volume;
+    c.volume_text = volume_text;
+    c.has_volume = true;
+    return c;
+}
+
 static void Report(const char *scenario, const TgOutcome &o) {
     std::printf("{\"scenario\":\"%s\",\"ack\":%s,\"summary\":%s,\"account\":%s}\n", scenario, AckText(o).c_str(),
                 Quoted(o.summary.std()).c_str(), AccountText().c_str());
@@ -125,13 +135,7 @@ static int ScenarioLock() {
     int closed = TgEnforceLock();
     std::printf("fake: kept #%ld, opened #%ld after the lock, lock sweep closed %d\n", before, later, closed);
     TgOutcome refused;
-    TgCommand open = Command("open_position", "signal");
-    open.symbol = "EURUSD";
-    open.side = "buy";
-    open.volume = 0.1;
-    open.volume_text = "0.10";
-    open.has_volume = true;
-    TgExecute(open, refused);
+    TgExecute(Open("EURUSD", "buy", 0.1, "0.10"), refused);
     std::printf("{\"scenario\":\"lock\",\"ack\":%s,\"open_ack\":%s,\"swept\":%d,\"account\":%s}\n", AckText(o).c_str(),
                 AckText(refused).c_str(), closed, AccountText().c_str());
     return 0;
@@ -174,12 +178,7 @@ static int ScenarioPartialClose() {
 
 static int ScenarioOpen(const char *signal_id) {
     Market();
-    TgCommand c = Command("open_position", "signal");
-    c.symbol = "EURUSD";
-    c.side = "sell";
-    c.volume = 0.25;
-    c.volume_text = "0.25";
-    c.has_volume = true;
+    TgCommand c = Open("EURUSD", "sell", 0.25, "0.25");
     c.sl = 1.11000;
     c.signal_id = signal_id;
     TgOutcome o;
