@@ -7,13 +7,20 @@ from __future__ import annotations
 
 import asyncio
 import json
+import secrets
+import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
 
+from core.bridge.signing import signature_matches
 from sim.telegram import BotApiStandIn, SentMessage, SimUser
 from tests.e2e.harness import (
     Credentials,
@@ -35,9 +42,9 @@ SERVER = "E2E-Live"
 TIMEOUT = 90.0
 
 
-async def run_drive(binary: Path, service: Service, creds: Credentials, *args: str) -> EaRun:
+async def run_drive(binary: Path, url: str, creds: Credentials, *args: str) -> EaRun:
     process = await asyncio.create_subprocess_exec(
-        str(binary), "--url", service.url, "--device", creds.device_id, *args,
+        str(binary), "--url", url, "--device", creds.device_id, *args,
         env={**base_env(), "TG_DEVICE_SECRET": creds.secret},  # the secret stays off the command line
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
     )  # fmt: skip
@@ -78,7 +85,7 @@ async def test_the_ea_core_closes_out_a_falling_account_and_its_lock_beats_a_gri
     service, ann, creds = await linked(standin, launch)
     mark = standin.mark()
 
-    run = await run_drive(drive, service, creds, "--grid", "--interval-ms", "400", "--seconds", "60")
+    run = await run_drive(drive, service.url, creds, "--grid", "--interval-ms", "400", "--seconds", "60")
 
     assert run.returncode == 0, run.output
     done = summary(run)
@@ -118,7 +125,7 @@ async def test_the_ea_refuses_to_run_on_an_account_it_is_not_linked_to(
     drive = ea_program("drive")
     service, ann, creds = await linked(standin, launch)
 
-    run = await run_drive(drive, service, creds, "--login", "5099999", "--seconds", "10")
+    run = await run_drive(drive, service.url, creds, "--login", "5099999", "--seconds", "10")
 
     assert run.returncode == 3, run.output  # the EA stopped itself
     (alert,) = run.lines("ALERT TradeGuard: wrong account")
@@ -128,3 +135,81 @@ async def test_the_ea_refuses_to_run_on_an_account_it_is_not_linked_to(
     assert await db.guard(LOGIN) is None  # nothing was stored for the account
     status = await converse(ann, "/status")
     assert "no data" in status.text
+
+
+@dataclass
+class StubBridge:
+    """BRIDGE.md's server side reduced to a script: checks every signature (over the URL's path prefix
+    too), answers the first snapshot 503 and the second 429 (both with Retry-After), then close_all."""
+
+    secret: str
+    requests: list[tuple[float, str, bytes]] = field(default_factory=list)
+    acks: list[dict[str, Any]] = field(default_factory=list)
+    bad_signatures: int = 0
+    snapshots: int = 0
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_route("*", "/tg/v1/bridge/{tail:.*}", self.handle)
+        return app
+
+    async def handle(self, request: web.Request) -> web.Response:
+        body = await request.read()
+        self.requests.append((time.monotonic(), f"{request.method} {request.path}", body))
+        headers = request.headers
+        if not signature_matches(
+            self.secret, request.method, request.path_qs, headers["X-TG-Timestamp"],
+            headers["X-TG-Nonce"], body, headers["X-TG-Signature"],
+        ):  # fmt: skip
+            self.bad_signatures += 1
+            return web.json_response({"error": {"code": "bad_signature", "message": "no"}}, status=401)
+        tail = request.match_info["tail"]
+        if tail == "ping":
+            now = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+            return web.json_response({"ok": True, "server_time": now, "login": LOGIN, "server": SERVER})
+        if tail == "commands":
+            return web.json_response({"commands": []})
+        if tail.endswith("/ack"):
+            self.acks.append(json.loads(body))
+            return web.json_response({"ok": True})
+        self.snapshots += 1
+        seq = json.loads(body)["seq"]
+        if self.snapshots == 1:
+            busy = {"error": {"code": "unavailable", "message": "busy"}}
+            return web.json_response(busy, status=503, headers={"Retry-After": "2"})
+        if self.snapshots == 2:
+            limited = {"error": {"code": "rate_limited", "message": "slow down"}}
+            return web.json_response(limited, status=429, headers={"Retry-After": "1"})
+        close_all = {"id": "cmd_stub1", "type": "close_all", "reason": "admin"}
+        commands = [close_all] if self.snapshots == 3 else []
+        return web.json_response({"accepted": True, "seq": seq, "commands": commands})
+
+    def snapshot_times(self) -> list[float]:
+        return [at for at, what, _ in self.requests if what.endswith("/snapshot")]
+
+
+async def test_the_ea_waits_as_told_after_503_and_429_then_sends_its_latest_state(
+    ea_program: Callable[[str], Path],
+) -> None:
+    drive = ea_program("drive")
+    stub = StubBridge(secrets.token_hex(32))
+    server = TestServer(stub.app(), host="127.0.0.1")
+    await server.start_server()
+    try:
+        creds = Credentials("dev_stub", stub.secret, LOGIN, SERVER)
+        url = str(server.make_url("/tg/"))  # a path prefix: it is signed too
+        run = await run_drive(drive, url, creds, "--interval-ms", "300", "--seconds", "30")
+    finally:
+        await server.close()
+
+    assert run.returncode == 0, run.output
+    assert stub.bad_signatures == 0, run.output
+    busy, limited, accepted, *_ = stub.snapshot_times()
+    assert accepted - limited >= 0.95, run.output  # Retry-After: 1
+    assert limited - busy >= 1.95, run.output  # Retry-After: 2
+    seqs = [json.loads(body)["seq"] for _, what, body in stub.requests if what.endswith("/snapshot")]
+    assert seqs == sorted(set(seqs)), seqs  # each try is a new snapshot, never the old one again
+    assert run.lines("snapshot failed: 503 unavailable (server busy); next try in 2 s with the latest state")
+    assert run.lines("snapshot failed: 429 rate_limited (too many requests); next try in 1 s")
+    (ack,) = stub.acks
+    assert ack["status"] == "done" and len(ack["results"]) == 2
