@@ -119,29 +119,23 @@ static void result(TgAck &a, ulong ticket, double vol, bool has_price, double pr
   r.digits = digits; r.has_profit = has_profit; r.profit = profit; r.money_digits = 2; r.message = "";
 }
 
-static void acks() {
+static void send(TgAck &a, const string &status, const string &message) {
+  a.status = status;
+  a.message = message;
   Bytes out;
-  TgAck done;
-  done.status = "done";
+  TgAckJson(a, out);
+  emit("ack", status, out);
+}
+
+static void acks() {
+  TgAck done, partial, failed;
   result(done, 123456, 0.1, true, 1.0839, 5, true, -16.0);
   result(done, 123457, 0.25, true, 1.0842, 5, true, 22.5);
-  done.message = "";
-  TgAckJson(done, out);
-  emit("ack", "done", out);
-
-  TgAck partial;
-  partial.status = "partial";
-  result(partial, 123458, 0.5, true, 150.2, 3, false, 0.0);
-  result(partial, 123459, 0.0, false, 0.0, 2, false, 0.0);
-  partial.message = "XAUUSD: market closed (10018)";
-  TgAckJson(partial, out);
-  emit("ack", "partial", out);
-
-  TgAck failed;
-  failed.status = "failed";
-  failed.message = "AutoTrading is off \"in the terminal\"\nretcode 10027 \\ é 😀";
-  TgAckJson(failed, out);
-  emit("ack", "failed", out);
+  send(done, "done", "");
+  result(partial, 123458, 0.5, true, 150.2, 3, false, 0.0);  // profit not known yet
+  result(partial, 123459, 0.0, false, 0.0, 2, false, 0.0);   // not closed (market closed)
+  send(partial, "partial", "XAUUSD: market closed (10018)");
+  send(failed, "failed", "AutoTrading is off \"in the terminal\"\nretcode 10027 \\ é 😀");
 }
 
 static int parse(const char *path) {

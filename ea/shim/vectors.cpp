@@ -32,41 +32,37 @@ static bool read_file(const char *path, Bytes &out) {
   return true;
 }
 
-static int check_hmac(const TgJsonDoc &d) {
-  int list = TgJsonPath(d, 0, "hmac_sha256");
+// Calls check_case on every element of the array `name`; returns how many there were.
+static int each(const TgJsonDoc &d, const char *name, void (*check_case)(const TgJsonDoc &, int)) {
+  int list = TgJsonPath(d, 0, name);
   int n = TgJsonCount(d, list);
-  for (int i = 0; i < n; i++) {
-    int c = TgJsonAt(d, list, i);
-    Bytes key, data, mac;
-    TgFromHex(TgJsonGet(d, c, "key_hex", ""), key);
-    TgFromHex(TgJsonGet(d, c, "data_hex", ""), data);
-    TgHmacSha256(key, data, mac);
-    string got = TgHex(mac);
-    int truncate = (int)StringToInteger(TgJsonGet(d, c, "truncate_bytes", "0"));
-    if (truncate > 0) got = StringSubstr(got, 0, 2 * truncate);
-    check(TgJsonGet(d, c, "name", "?"), got, TgJsonGet(d, c, "mac_hex", ""));
-  }
+  for (int i = 0; i < n; i++) check_case(d, TgJsonAt(d, list, i));
   return n;
 }
 
-static int check_signatures(const TgJsonDoc &d) {
-  int list = TgJsonPath(d, 0, "signatures");
-  int n = TgJsonCount(d, list);
-  for (int i = 0; i < n; i++) {
-    int c = TgJsonAt(d, list, i);
-    string name = TgJsonGet(d, c, "name", "?");
-    Bytes body;
-    TgUtf8(TgJsonGet(d, c, "body", ""), body);
-    Bytes hash;
-    TgSha256(body, hash);
-    string method = TgJsonGet(d, c, "method", ""), path = TgJsonGet(d, c, "path_qs", "");
-    string ts = TgJsonGet(d, c, "timestamp", ""), nonce = TgJsonGet(d, c, "nonce", "");
-    check(name + " [body sha256]", TgHex(hash), TgJsonGet(d, c, "body_sha256", ""));
-    check(name + " [canonical]", TgCanonical(method, path, ts, nonce, body), TgJsonGet(d, c, "canonical", ""));
-    check(name, TgSignature(TgJsonGet(d, c, "secret_hex", ""), method, path, ts, nonce, body),
-          TgJsonGet(d, c, "signature", ""));
-  }
-  return n;
+static void check_hmac(const TgJsonDoc &d, int c) {
+  Bytes key, data, mac;
+  TgFromHex(TgJsonGet(d, c, "key_hex", ""), key);
+  TgFromHex(TgJsonGet(d, c, "data_hex", ""), data);
+  TgHmacSha256(key, data, mac);
+  string got = TgHex(mac);
+  int truncate = (int)StringToInteger(TgJsonGet(d, c, "truncate_bytes", "0"));
+  if (truncate > 0) got = StringSubstr(got, 0, 2 * truncate);
+  check(TgJsonGet(d, c, "name", "?"), got, TgJsonGet(d, c, "mac_hex", ""));
+}
+
+static void check_signature(const TgJsonDoc &d, int c) {
+  string name = TgJsonGet(d, c, "name", "?");
+  Bytes body;
+  TgUtf8(TgJsonGet(d, c, "body", ""), body);
+  Bytes hash;
+  TgSha256(body, hash);
+  string method = TgJsonGet(d, c, "method", ""), path = TgJsonGet(d, c, "path_qs", "");
+  string ts = TgJsonGet(d, c, "timestamp", ""), nonce = TgJsonGet(d, c, "nonce", "");
+  check(name + " [body sha256]", TgHex(hash), TgJsonGet(d, c, "body_sha256", ""));
+  check(name + " [canonical]", TgCanonical(method, path, ts, nonce, body), TgJsonGet(d, c, "canonical", ""));
+  check(name, TgSignature(TgJsonGet(d, c, "secret_hex", ""), method, path, ts, nonce, body),
+        TgJsonGet(d, c, "signature", ""));
 }
 
 // BRIDGE.md: 16 to 64 characters of [A-Za-z0-9_-], never reused.
@@ -100,8 +96,8 @@ int main(int argc, char **argv) {
     Print("FAIL parse: ", d.error);
     return 1;
   }
-  int hmacs = check_hmac(d);
-  int signatures = check_signatures(d);
+  int hmacs = each(d, "hmac_sha256", check_hmac);
+  int signatures = each(d, "signatures", check_signature);
   check_nonces();
   if (hmacs < 7 || signatures < 10) {
     Print("FAIL too few vectors: ", hmacs, " HMAC, ", signatures, " signatures");

@@ -74,3 +74,19 @@ def test_the_server_signing_agrees_with_the_signature_vector(case: dict[str, Any
     assert canonical_string(*args) == case["canonical"]
     assert sign(case["secret_hex"], *args) == case["signature"]
     assert re.fullmatch(r"[A-Za-z0-9_-]{16,64}", case["nonce"])
+
+
+def test_a_vector_the_ea_does_not_reproduce_fails_the_run(
+    ea_program: Callable[[str], Path], tmp_path: Path
+) -> None:
+    vectors = _vectors()
+    vectors["signatures"][0]["signature"] = "0" * 64
+    changed = tmp_path / "changed.json"
+    changed.write_text(json.dumps(vectors), encoding="utf-8")
+    result = subprocess.run(
+        [str(ea_program("vectors")), str(changed)], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 1
+    failed = [line for line in result.stdout.splitlines() if line.startswith("FAIL")]
+    assert len(failed) == 1
+    assert failed[0].startswith(f"FAIL {vectors['signatures'][0]['name']}: got ")
