@@ -72,13 +72,8 @@ int OnInit()
       return INIT_FAILED;
      }
    g_tg_running = true;
-   TgBridgeStart();   // ping now; a refusal (wrong account, bad secret) is alerted and stops the EA below
-   if(g_tg_bridge.halted)
-     {
-      EventKillTimer();
-      g_tg_running = false;
-      return INIT_FAILED;
-     }
+   // No request here: the first timer event (250 ms) pings. A refusal (wrong account, bad secret) is
+   // alerted there and removes the EA; OnInit stays short and never waits on the network.
    return INIT_SUCCEEDED;
   }
 
