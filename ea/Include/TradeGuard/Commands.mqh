@@ -196,7 +196,7 @@ int TgSweepLock(TgOutcome &o, const bool record)
    long mark = TgLockTicket();
    int closed = 0;
    string refused = ",";
-   for(int round = 0; round < TG_LOCK_SWEEP_MAX; round++)
+   for(int sweep = 0; sweep < TG_LOCK_SWEEP_MAX; sweep++)
      {
       long target = 0;
       int total = TermPositionsTotal();
