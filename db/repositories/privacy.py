@@ -144,26 +144,21 @@ class SqlPrivacyRepository:
         """The Telegram id replaced by the pseudonym wherever it is written as a number, and JSON string
         values equal to one of the user's names, usernames, emails or fingerprints emptied."""
         pattern, changed = ID_PATTERN.format(telegram_id), 0
-        for table, column in SCRUB_TEXT:
-            changed += await self._count(
-                f"UPDATE {table} SET {column} = regexp_replace({column}, :pattern, :pseudonym, 'g')"
-                f" WHERE {column} ~ :pattern",
-                pattern=pattern,
-                pseudonym=str(pseudonym),
-            )
-        for table, column in SCRUB_JSON:
+        columns = [(table, column, "") for table, column in SCRUB_TEXT]
+        columns += [(table, column, "::jsonb") for table, column in SCRUB_JSON]
+        for table, column, cast in columns:  # jsonb's text is valid JSON again with a number replaced
             changed += await self._count(
                 f"UPDATE {table} SET {column} = regexp_replace({column}::text, :pattern, :pseudonym, 'g')"
-                f"::jsonb WHERE {column}::text ~ :pattern",
+                f"{cast} WHERE {column}::text ~ :pattern",
                 pattern=pattern,
                 pseudonym=str(pseudonym),
             )
-            for value in values:
-                changed += await self._count(
-                    f"UPDATE {table} SET {column} = replace({column}::text, {QUOTED}, '\"\"')::jsonb"
-                    f" WHERE strpos({column}::text, {QUOTED}) > 0",
-                    value=value,
-                )
+        for (table, column), value in ((place, value) for place in SCRUB_JSON for value in values):
+            changed += await self._count(
+                f"UPDATE {table} SET {column} = replace({column}::text, {QUOTED}, '\"\"')::jsonb"
+                f" WHERE strpos({column}::text, {QUOTED}) > 0",
+                value=value,
+            )
         return changed
 
     async def _rows(self, sql: str, **params: Any) -> list[Record]:

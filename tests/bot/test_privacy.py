@@ -49,8 +49,8 @@ async def pay(stack: Stack, telegram_id: int, external_id: str) -> None:
         await connection.exec_driver_sql(
             "INSERT INTO payments (source, external_id, telegram_id, user_id, type, amount, currency,"
             " plan, period_start, period_end, payer_fingerprint, email, received_at)"
-            " SELECT 'external', $1, $2, id, 'paid', 9.90, 'USD', 'monthly', now(), now() + interval '30 days',"
-            " $3, $4, now() FROM users WHERE telegram_id = $2",
+            " SELECT 'external', $1, $2, id, 'paid', 9.90, 'USD', 'monthly', now(),"
+            " now() + interval '30 days', $3, $4, now() FROM users WHERE telegram_id = $2",
             (external_id, telegram_id, FINGERPRINT if telegram_id == ZELDA else None,
              EMAIL if telegram_id == ZELDA else None),
         )  # fmt: skip
@@ -109,7 +109,7 @@ async def test_export_is_a_zip_of_their_own_data(stack: Stack) -> None:
     audit = read("audit_entries.json")
     assert any(entry["action"] == "account.linked" for entry in audit)
     everything = b"".join(archive.read(name) for name in FILES)
-    assert b"bob_other" not in everything and b"555000111" not in everything and b"ext-bob-1" not in everything
+    assert not [other for other in (b"bob_other", b"555000111", b"ext-bob-1") if other in everything]
 
 
 async def leftovers(stack: Stack, needles: list[str], skip: tuple[str, ...] = ("audit_log",)) -> list[str]:
@@ -151,7 +151,8 @@ async def test_delete_erases_them_everywhere_and_refuses_their_ea(stack: Stack) 
     assert await leftovers(stack, needles) == []
     row = (await stack.rows("SELECT telegram_id, first_name, username, language FROM users"))[0]
     assert row[0] < -(2**53) and tuple(row[1:]) == ("", "", "es")
-    assert await stack.scalar("SELECT count(*) FROM payments WHERE email IS NULL AND payer_fingerprint IS NULL") == 1
+    erased_payments = "SELECT count(*) FROM payments WHERE email IS NULL AND payer_fingerprint IS NULL"
+    assert await stack.scalar(erased_payments) == 1
     with pytest.raises(BridgeError) as refused:
         async with BridgeClient(stack.http_url, creds.device_id, creds.secret, max_attempts=1) as client:
             await client.ping()
