@@ -15,7 +15,7 @@ import logging
 import os
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlparse
@@ -35,6 +35,7 @@ from bot.budget import TelegramBudget
 from bot.context import BotServices
 from bot.metrics import BotMetrics, CacheMetrics
 from bot.policies import guard_policy, market_policy, reconciliation_policy
+from bot.privacy import privacy_service  # issue 13
 from bot.updates import PerChatUpdateProcessor
 from core.api.app import ApiDeps, InvalidUpdate, Webhook, create_app
 from core.api.operator import (
@@ -71,12 +72,14 @@ from db.hot_state import RedisHotState
 from db.migrate import upgrade
 from db.redis_store import (
     CACHE_HEALTH,
+    Keys,
     RedisDoorbell,
     RedisNonceStore,
     RedisRateLimiter,
     RedisViewCache,
 )
 from db.redis_users import RedisUserCache
+from db.repositories.privacy import privacy_repository  # issue 13
 from db.uow import unit_of_work_factory
 
 log = logging.getLogger(__name__)
@@ -232,6 +235,11 @@ def _wire(
         attribution=AttributionService(uow, admin.require_admin, clock, settings.max_drawdown_percent),
         **affiliate_services(settings, uow, admin.require_admin, doorbell, clock),  # issue 11
     )
+    drop_user = lambda telegram_id: redis_client.delete(Keys.user_record(telegram_id))  # noqa: E731
+    privacy = privacy_service(
+        settings, uow, clock, privacy_repository, drop_user, bot_services.users, queries
+    )
+    bot_services = replace(bot_services, privacy=privacy)  # issue 13
     return Core(
         settings=settings,
         engine=engine,

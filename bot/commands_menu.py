@@ -18,6 +18,7 @@ TRADER_COMMANDS = (
 TRADER_COMMANDS += ("trades", "report", "import")  # issue 10: attribution and history
 TRADER_COMMANDS += ("subscribe",)  # issue 11: Stars subscriptions
 TRADER_COMMANDS += ("referral",)  # issue 11: the referral link and its standing
+TRADER_COMMANDS += ("privacy",)  # issue 13: what is stored, export, delete
 # Every admin command, in the order of the admin's menu: the one list the gate stops non-admins at
 # (handlers/gate.py), handlers/admin.py answers (or says "not yet") and the menu offers, each with its
 # description from the catalogue (menu.<name>).

@@ -23,6 +23,7 @@ from core.services.ledger import LedgerService
 from core.services.linking import LinkService
 from core.services.payments import PaymentService
 from core.services.payouts import PayoutService
+from core.services.privacy import PrivacyService
 from core.services.queries import AccountQueries
 from core.services.reconciliation import ReconciliationService
 from core.services.referrals import ReferralService
@@ -51,6 +52,7 @@ class BotServices:
     fraud: FraudService  # issue 11: the fraud scan, /fraud
     referrals: ReferralService  # issue 11: /start ref_<code>, /referral
     affiliate_stats: AffiliateStatsService  # issue 11: /stats, GET /v1/affiliates/summary
+    privacy: PrivacyService | None = None  # issue 13: /privacy's export and deletion, the retention pass
 
     def now(self) -> datetime:
         return cast(datetime, self.clock())

@@ -103,6 +103,7 @@ async def worker(core: Core, application: Application, tick_seconds: float = 1.0
         ),
     ]
     tasks += affiliate_loops(core, stop)  # issue 11: the ledger pass, the scheduled payouts, the fraud scan
+    tasks += privacy_loops(core, stop)  # issue 13: snapshot history past RETENTION_DAYS purged
     try:
         yield
     finally:
@@ -206,4 +207,15 @@ def affiliate_loops(core: Core, stop: asyncio.Event) -> list[asyncio.Task[None]]
             _every(settings.affiliate_payout_sweep_seconds, affiliates.payouts.run_payouts, payouts, stop),
             name="affiliate-payouts",
         ),
+    ]
+
+
+def privacy_loops(core: Core, stop: asyncio.Event) -> list[asyncio.Task[None]]:
+    """Issue 13: the retention pass every RETENTION_SWEEP_SECONDS, on /ready as `privacy-retention`."""
+    privacy = core.bot_services.privacy
+    if privacy is None:
+        return []
+    health, seconds = core.health.track("privacy-retention"), core.settings.retention_sweep_seconds
+    return [
+        asyncio.create_task(_every(seconds, privacy.purge_history, health, stop), name="privacy-retention")
     ]

@@ -186,3 +186,8 @@ class Settings(BaseSettings):
     # drawdown stayed a full point below it this long; where the day's loss is measured from.
     warning_rearm_seconds: int = Field(default=60, ge=0)
     daily_loss_base: Literal["balance", "max_balance_equity"] = "balance"
+
+    # Issue 13, privacy: snapshot history (equity_history) older than this is purged by the worker, every
+    # RETENTION_SWEEP_SECONDS (README, "Privacy").
+    retention_days: int = Field(default=365, ge=1)
+    retention_sweep_seconds: float = Field(default=3600.0, gt=0)

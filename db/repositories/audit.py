@@ -54,6 +54,10 @@ class SqlAuditRepository:
         if rows:
             await self.session.execute(ADD_AUDIT, rows)
 
+    async def erase_personal(self, telegram_id: int, now: datetime) -> int:
+        # i13-audit implements this
+        return 0
+
     async def _chain_end(self, subject: str) -> str:
         await self.session.execute(select(func.pg_advisory_xact_lock(7301, func.hashtext(subject))))
         prev = await self.session.scalar(

@@ -394,6 +394,9 @@ class FakeAudit(FakeRepos):
     async def append_many(self, entries: list[AuditEntry], now: datetime) -> None:
         self.s.audit.extend((now, entry) for entry in entries)
 
+    async def erase_personal(self, telegram_id: int, now: datetime) -> int:
+        return 0  # i13-audit's fake erases; this one only answers the port
+
 
 class FakeUnitOfWork:
     """Works on a copy of the store; `commit()` publishes it, leaving without commit discards it."""
