@@ -24,6 +24,7 @@ import redis.exceptions
 import sqlalchemy.exc
 from aiohttp import web
 from prometheus_client import CollectorRegistry
+from prometheus_client.registry import Collector
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 from telegram import Update
@@ -141,6 +142,7 @@ class Core:
     flusher: StateFlusher
     reconciliation: ReconciliationService
     embedded: list[Any] = field(default_factory=list)
+    monitoring: list[Collector] = field(default_factory=list)  # issue 13: the worker's (bot/monitoring.py)
 
 
 @contextlib.asynccontextmanager
@@ -340,6 +342,8 @@ def build_http_app(core: Core, application: Application | None) -> web.Applicati
     registry.register(CacheMetrics(core.bot_services.queries.cache.counts))  # read-cache hits, misses
     if application is not None:  # per command, the user cache, Telegram's budget, updates in hand
         registry.register(application.bot_data["metrics"])
+    for collector in core.monitoring:  # issue 13: dependencies up, the outbox, feeds, liquidations
+        registry.register(collector)
     deps = ApiDeps(
         bridge=core.bridge,
         queries=core.bot_services.queries,

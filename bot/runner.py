@@ -14,6 +14,7 @@ from telegram.ext import Application
 
 from bot.app import Core, build_application, build_http_app, open_core, utc_now, webhook_secret
 from bot.commands_menu import publish_command_menus
+from bot.monitoring import monitoring_loops
 from bot.polling import BoundedPoller
 from bot.relay import AlertRelay
 from bot.updates import PerChatUpdateProcessor
@@ -22,6 +23,8 @@ from core.api.server import serve_http
 from core.config import Settings
 from core.services.health import Health, HealthBoard
 from db.device_news import listen_for_device_news
+from db.engine import ping_postgres, ping_redis
+from db.ops_stats import SqlOpsStats
 from db.redis_store import RedisDoorbellListener
 
 log = logging.getLogger(__name__)
@@ -104,6 +107,8 @@ async def worker(core: Core, application: Application, tick_seconds: float = 1.0
     ]
     tasks += affiliate_loops(core, stop)  # issue 11: the ledger pass, the scheduled payouts, the fraud scan
     tasks += privacy_loops(core, stop)  # issue 13: snapshot history past RETENTION_DAYS purged
+    probes = {"postgres": lambda: ping_postgres(core.engine), "redis": lambda: ping_redis(core.redis)}
+    tasks += monitoring_loops(core, application, probes, SqlOpsStats(core.engine), _every, stop)  # issue 13
     try:
         yield
     finally:

@@ -16,6 +16,7 @@ from bot.render.payouts import PAYOUT_RENDERERS
 from bot.render.reconciliation import RECONCILIATION_RENDERERS
 from bot.render.referral import REFERRAL_RENDERERS  # issue 11
 from bot.render.signals import SIGNAL_RENDERERS
+from bot.render.system import SYSTEM_RENDERERS  # issue 13: monitoring
 from bot.render.values import Renderer, Values, about, account_money, fast_move
 from core.domain.alerts import (
     AccountAlert,
@@ -193,4 +194,5 @@ RENDERERS: dict[type[AlertBody], Renderer] = {
     **FRAUD_RENDERERS,
     **PAYOUT_RENDERERS,  # issue 11: the ledger and payouts
     **REFERRAL_RENDERERS,
+    **SYSTEM_RENDERERS,  # issue 13: system degraded / recovered
 }

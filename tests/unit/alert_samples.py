@@ -103,3 +103,10 @@ REFERRAL_V1_ROWS: dict[str, dict[str, Any]] = {"referral_signed_up": {"referee_f
 LEDGER_V1_ROWS: dict[str, dict[str, Any]] = {
     "payout_returned": {"amount": "150", "currency": "XTR", "period": "2026-02"},
 }
+# issue 13: one stored row of each monitoring alert kind, as core.services.degraded would write it.
+MONITORING_V1_ROWS: dict[str, dict[str, Any]] = {
+    "admin_system_degraded": {"dependency": "postgres", "since": "2026-03-02T10:00:00Z"},
+    "admin_system_recovered": {
+        "dependency": "redis", "since": "2026-03-02T10:00:00Z", "until": "2026-03-02T10:05:30Z",
+    },
+}  # fmt: skip

@@ -33,6 +33,7 @@ from tests.unit.alert_samples import (
     ALERT_TYPES,
     FRAUD_V1_ROWS,
     LEDGER_V1_ROWS,
+    MONITORING_V1_ROWS,
     PROFILES,
     REFERRAL_V1_ROWS,
     VARIANTS,
@@ -132,6 +133,7 @@ V1_ROWS: dict[str, dict[str, Any]] = {
 }  # fmt: skip
 V1_ROWS |= FRAUD_V1_ROWS  # issue 11's fraud kinds, kept beside their samples
 V1_ROWS |= REFERRAL_V1_ROWS | LEDGER_V1_ROWS  # issue 11's referral and ledger kinds, beside their samples
+V1_ROWS |= MONITORING_V1_ROWS  # issue 13: system degraded / recovered
 
 
 def through_json(stored: StoredAlert) -> StoredAlert:

@@ -59,6 +59,7 @@ from core.domain.alerts.reconciliation import DivergenceAlert, DivergenceCritica
 from core.domain.alerts.referrals import ReferralSignedUp  # issue 11
 from core.domain.alerts.registry import BY_KIND, REGISTRY, AlertSpec, UnknownAlert, spec_of
 from core.domain.alerts.signals import SignalReceived
+from core.domain.alerts.system import SystemDegraded, SystemRecovered  # issue 13: monitoring
 
 __all__ = [
     "BY_KIND",
@@ -105,6 +106,8 @@ __all__ = [
     "MarketStale",
     "SignalReceived",
     "StoredAlert",
+    "SystemDegraded",
+    "SystemRecovered",
     "TradingDayUnknown",
     "TradingLocked",
     "TradingUnlocked",

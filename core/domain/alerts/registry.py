@@ -37,6 +37,7 @@ from core.domain.alerts.market import MarketGap, MarketSpread, MarketStale
 from core.domain.alerts.reconciliation import DivergenceCritical, DivergenceFound
 from core.domain.alerts.referrals import ReferralSignedUp  # issue 11
 from core.domain.alerts.signals import SignalReceived
+from core.domain.alerts.system import SystemDegraded, SystemRecovered  # issue 13: monitoring
 
 # Who gets Telegram's ~30 messages a second first (bot/budget.py): liquidation and market-guard alerts,
 # then replies to a person waiting, then warnings, then digests and broadcasts.
@@ -90,6 +91,8 @@ REGISTRY: dict[type[AlertBody], AlertSpec] = {
     PayoutSent: _spec("payout_sent"),
     ReferralSignedUp: _spec("referral_signed_up"),  # issue 11
     PayoutReturned: _spec("payout_returned"),  # issue 11: a failed payout, owed again
+    SystemDegraded: _spec("admin_system_degraded", URGENT),  # issue 13: monitoring
+    SystemRecovered: _spec("admin_system_recovered", URGENT),
 }
 BY_KIND: dict[str, type[AlertBody]] = {spec.kind: alert_type for alert_type, spec in REGISTRY.items()}
 
