@@ -36,9 +36,12 @@ DURABLE = {
     "devices": "SELECT device_id, account_id, secret_encrypted, revoked FROM devices ORDER BY device_id",
     "account_state": "SELECT account_id, last_seq, equity, peak_equity, guard FROM account_state ORDER BY 1",
     "commands": "SELECT id, account_id, dedupe_key, type, body, status FROM commands ORDER BY id",
-    "outbox": "SELECT id, dedupe_key, chat_id, kind, params, status FROM outbox ORDER BY id",
+    # An alert's status moves on while the service runs (pending, sending, sent), so it is checked apart.
+    "outbox": "SELECT id, dedupe_key, chat_id, kind, params, version FROM outbox ORDER BY id",
     "audit_log": "SELECT * FROM audit_log ORDER BY 1",
 }
+
+KINDS = "('account_connected', 'liquidation_warning')"
 
 
 def libpq_url(sqlalchemy_url: str) -> str:
@@ -96,9 +99,7 @@ async def a_day_of_service(stack: Stack) -> None:
         "SELECT type, status FROM commands ORDER BY issued", [("close_all", "pending"), ("lock", "pending")]
     )
     await stack.core.flusher.flush()
-    # The relay settles (every alert sent) so the copy and the live tables can be compared row by row; a
-    # row leased at the moment of a dump is restored leased and sent again once its lease ends.
-    await stack.eventually("SELECT count(*) FROM outbox WHERE status <> 'sent'", [(0,)])
+    await stack.eventually(f"SELECT count(*) FROM outbox WHERE kind IN {KINDS}", [(2,)])
 
 
 async def test_a_backup_of_a_running_service_restores_every_account_command_and_alert(
@@ -123,6 +124,10 @@ async def test_a_backup_of_a_running_service_restores_every_account_command_and_
                 found, expected = await rows(restored, sql), await rows(original, sql)
                 assert found == expected, f"{table} differs after the restore"
                 assert table == "audit_log" or found, f"{table} was empty: the test proves nothing"
+            # A row not yet sent at the dump is restored still due (a leased one once its lease ends): the
+            # restored relay sends it, so an alert in flight during the dump may reach its chat twice.
+            statuses = {row[0] for row in await rows(restored, "SELECT status FROM outbox")}
+            assert statuses <= {"pending", "sending", "sent"}
         finally:
             await restored.dispose()
             await original.dispose()
