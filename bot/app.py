@@ -48,6 +48,7 @@ from core.config import Settings
 from core.services.admin import AdminService, PreferenceService
 from core.services.alerts import AlertDelivery
 from core.services.attribution import AttributionService
+from core.services.audit import AuditChain
 from core.services.bridge import BridgePorts, BridgeService
 from core.services.credentials import CredentialCache
 from core.services.flusher import FLUSH_HEALTH, StateFlusher
@@ -231,6 +232,7 @@ def _wire(
         reconciliation=reconciliation,
         attribution=AttributionService(uow, admin.require_admin, clock, settings.max_drawdown_percent),
         **affiliate_services(settings, uow, admin.require_admin, doorbell, clock),  # issue 11
+        audit=AuditChain(uow),  # issue 13
     )
     return Core(
         settings=settings,

@@ -1,0 +1,46 @@
+"""The audit chain's command line (issue 13): `tradeguard audit verify [--anchor ID:HASH]`."""
+
+from __future__ import annotations
+
+import argparse
+import re
+
+from core.services.audit import AuditChain, ChainReport
+
+ANCHOR = re.compile(r"(\d{1,19}):([0-9a-f]{64})")
+
+
+def add_audit_command(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    audit = sub.add_parser("audit", help="the audit log: verify its hash chain")
+    actions = audit.add_subparsers(dest="audit_command", required=True)
+    verify = actions.add_parser(
+        "verify",
+        help="walk the chain from the first entry; exit 1 at the first changed, removed or inserted row",
+    )
+    verify.add_argument(
+        "--anchor",
+        type=anchor,
+        metavar="ID:HASH",
+        help="a head sent to the admins' chat earlier: its row must still be there with that hash",
+    )
+
+
+def anchor(text: str) -> tuple[int, str]:
+    if (found := ANCHOR.fullmatch(text.strip().lower())) is None:
+        raise argparse.ArgumentTypeError("ID:HASH, the entry's id and its 64 hex digit hash")
+    return int(found.group(1)), found.group(2)
+
+
+def describe(report: ChainReport) -> str:
+    if not report.ok:
+        where = f"audit chain broken at entry {report.broken_at}: {report.problem}"
+        return f"{where} ({report.count} entries verified before it)"
+    if report.head is None:
+        return "audit chain ok: 0 entries"
+    return f"audit chain ok: {report.count} entries, head {report.head.id} {report.head.hash}"
+
+
+async def verify(chain: AuditChain, anchor: tuple[int, str] | None) -> tuple[int, str]:
+    """The exit code (0 verified, 1 broken) and the line to print."""
+    report = await chain.verify(anchor)
+    return (0 if report.ok else 1), describe(report)
