@@ -31,6 +31,7 @@ from telegram.ext import Application, ApplicationBuilder
 
 from bot import handlers
 from bot.affiliates import add_affiliate_http, affiliate_services  # issue 11
+from bot.audit import AuditMetrics
 from bot.budget import TelegramBudget
 from bot.context import BotServices
 from bot.metrics import BotMetrics, CacheMetrics
@@ -332,6 +333,7 @@ def build_http_app(core: Core, application: Application | None) -> web.Applicati
     registry = CollectorRegistry()
     registry.register(core.health)  # tradeguard_loop_healthy{loop=}, tradeguard_loop_failures_total
     registry.register(CacheMetrics(core.bot_services.queries.cache.counts))  # read-cache hits, misses
+    registry.register(AuditMetrics(core.bot_services.audit))  # issue 13: tradeguard_audit_chain_ok, entries
     if application is not None:  # per command, the user cache, Telegram's budget, updates in hand
         registry.register(application.bot_data["metrics"])
     deps = ApiDeps(

@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import argparse
 import re
+from collections.abc import Iterator
+
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
 
 from core.services.audit import AuditChain, ChainReport
 
+AUDIT_CHECK_SECONDS = 3600.0  # the worker verifies the whole chain this often
 ANCHOR = re.compile(r"(\d{1,19}):([0-9a-f]{64})")
 
 
@@ -44,3 +49,22 @@ async def verify(chain: AuditChain, anchor: tuple[int, str] | None) -> tuple[int
     """The exit code (0 verified, 1 broken) and the line to print."""
     report = await chain.verify(anchor)
     return (0 if report.ok else 1), describe(report)
+
+
+class AuditMetrics(Collector):
+    """`tradeguard_audit_chain_ok` (1/0) and `tradeguard_audit_entries_total`, from the last check the
+    worker ran in this process (nothing before its first)."""
+
+    def __init__(self, chain: AuditChain) -> None:
+        self.chain = chain
+
+    def collect(self) -> Iterator[Metric]:
+        report = self.chain.last
+        if report is None:
+            return
+        yield GaugeMetricFamily(
+            "tradeguard_audit_chain_ok", "1 if the last audit chain check verified", value=float(report.ok)
+        )
+        yield CounterMetricFamily(
+            "tradeguard_audit_entries", "Audit entries verified by the last check", value=report.count
+        )

@@ -13,6 +13,7 @@ from datetime import datetime
 from telegram.ext import Application
 
 from bot.app import Core, build_application, build_http_app, open_core, utc_now, webhook_secret
+from bot.audit import AUDIT_CHECK_SECONDS
 from bot.commands_menu import publish_command_menus
 from bot.polling import BoundedPoller
 from bot.relay import AlertRelay
@@ -103,6 +104,9 @@ async def worker(core: Core, application: Application, tick_seconds: float = 1.0
         ),
     ]
     tasks += affiliate_loops(core, stop)  # issue 11: the ledger pass, the scheduled payouts, the fraud scan
+    audit = core.health.track("audit-chain")  # issue 13: the whole chain verified (bot.audit.AuditMetrics)
+    check = core.bot_services.audit.check
+    tasks.append(asyncio.create_task(_every(AUDIT_CHECK_SECONDS, check, audit, stop), name="audit-chain"))
     try:
         yield
     finally:

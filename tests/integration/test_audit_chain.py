@@ -176,3 +176,20 @@ def test_the_command_line_refuses_a_malformed_anchor(capsys: pytest.CaptureFixtu
         main(["audit", "verify", "--anchor", "five"])
     assert exited.value.code == 2
     assert "ID:HASH" in capsys.readouterr().err
+
+
+async def test_the_metrics_show_the_workers_last_check(core: Core, clock: FakeClock) -> None:
+    from prometheus_client import CollectorRegistry, generate_latest
+
+    from bot.audit import AuditMetrics
+
+    registry = CollectorRegistry()
+    registry.register(AuditMetrics(core.bot_services.audit))
+    assert b"tradeguard_audit" not in generate_latest(registry)  # no check yet: nothing claimed
+    await five(core, clock)
+    await core.bot_services.audit.check()
+    await tamper(core, "UPDATE audit_log SET action = 'forged' WHERE id = 2")
+    await core.bot_services.audit.check()
+    scraped = generate_latest(registry).decode()
+    assert "tradeguard_audit_chain_ok 0.0" in scraped
+    assert "tradeguard_audit_entries_total 1.0" in scraped
