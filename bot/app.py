@@ -31,7 +31,7 @@ from telegram.ext import Application, ApplicationBuilder
 
 from bot import handlers
 from bot.affiliates import add_affiliate_http, affiliate_services  # issue 11
-from bot.audit import AuditMetrics
+from bot.audit import AuditMetrics, ready_report
 from bot.budget import TelegramBudget
 from bot.context import BotServices
 from bot.metrics import BotMetrics, CacheMetrics
@@ -353,6 +353,7 @@ def build_http_app(core: Core, application: Application | None) -> web.Applicati
         ),
         registry=registry,
         loops=core.health.report,
+        ready_extras=ready_report(core.bot_services.audit),  # issue 13: the audit chain's head
     )
     app = create_app(deps)
     add_signal_routes(app, core.bot_services.signals)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import argparse
 import re
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator, Mapping
+from typing import Any
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
@@ -68,3 +69,14 @@ class AuditMetrics(Collector):
         yield CounterMetricFamily(
             "tradeguard_audit_entries", "Audit entries verified by the last check", value=report.count
         )
+
+
+def ready_report(chain: AuditChain) -> Callable[[], Awaitable[Mapping[str, Any]]]:
+    """/ready's `audit`: the chain's head (id and hash) and its count, read at each request."""
+
+    async def report() -> Mapping[str, Any]:
+        head = await chain.head()
+        top = None if head is None else {"id": head.id, "hash": head.hash}
+        return {"audit": {"head": top, "entries": 0 if head is None else head.count}}
+
+    return report
