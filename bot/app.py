@@ -49,7 +49,7 @@ from core.config import Settings
 from core.services.admin import AdminService, PreferenceService
 from core.services.alerts import AlertDelivery
 from core.services.attribution import AttributionService
-from core.services.audit import AuditChain
+from core.services.audit import AuditChain, AuditLog
 from core.services.bridge import BridgePorts, BridgeService
 from core.services.credentials import CredentialCache
 from core.services.flusher import FLUSH_HEALTH, StateFlusher
@@ -234,6 +234,7 @@ def _wire(
         attribution=AttributionService(uow, admin.require_admin, clock, settings.max_drawdown_percent),
         **affiliate_services(settings, uow, admin.require_admin, doorbell, clock),  # issue 11
         audit=AuditChain(uow),  # issue 13
+        audit_log=AuditLog(uow, admin.require_admin, clock),  # issue 13: /audit
     )
     return Core(
         settings=settings,

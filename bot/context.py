@@ -16,7 +16,7 @@ from core.domain.models import User
 from core.services.admin import AdminService, PreferenceService
 from core.services.affiliate_stats import AffiliateStatsService
 from core.services.attribution import AttributionService
-from core.services.audit import AuditChain
+from core.services.audit import AuditChain, AuditLog
 from core.services.errors import Forbidden
 from core.services.fraud import FraudService
 from core.services.halt import HaltService
@@ -53,6 +53,7 @@ class BotServices:
     referrals: ReferralService  # issue 11: /start ref_<code>, /referral
     affiliate_stats: AffiliateStatsService  # issue 11: /stats, GET /v1/affiliates/summary
     audit: AuditChain  # issue 13: tradeguard audit verify, the worker's check, /ready's head
+    audit_log: AuditLog  # issue 13: /audit
 
     def now(self) -> datetime:
         return cast(datetime, self.clock())

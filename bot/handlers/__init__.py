@@ -22,6 +22,7 @@ from bot.handlers import (
     start,
     trades,
 )
+from bot.handlers.audit import handlers as audit_handlers  # issue 13
 from bot.handlers.fraud import handlers as fraud_handlers  # issue 11
 from bot.handlers.referral import handlers as referral_handlers  # issue 11
 from bot.handlers.subscribe import handlers as subscription_handlers
@@ -52,6 +53,7 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
     features += fraud_handlers()  # issue 11: /fraud's buttons (the command is in admin.IMPLEMENTED)
     features += payouts.handlers()  # issue 11: /payouts' buttons (the command is admin.py's)
     features += referral_handlers()  # issue 11: /referral (/stats is in admin.IMPLEMENTED)
+    features += audit_handlers()  # issue 13: /audit's ◀ ▶ (the command is in admin.IMPLEMENTED)
     features += admin.handlers()
     application.add_handlers(features + admin.fallback_handlers(), group=0)
     application.add_error_handler(on_error)

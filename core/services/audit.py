@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from core.domain.models import AuditEntry
-from core.services.ports import UnitOfWorkFactory
+from core.domain.account_key import BadAccountKey, parse_account_key, parse_id
+from core.domain.models import AuditEntry, User
+from core.services.errors import InvalidInput, NotFound
+from core.services.ports import UnitOfWork, UnitOfWorkFactory
 from core.services.ports.audit import AuditRecord, ChainHead
 
 GENESIS_HASH = "0" * 64
@@ -153,3 +157,117 @@ class AuditChain:
     async def head(self) -> ChainHead | None:
         async with self.uow() as uow:
             return await uow.audit.head()
+
+
+# --- /audit: the entries about one account or user, newest first --------------------------------------
+
+PAGE_SIZE = 10
+DAYS_DEFAULT, DAYS_MIN, DAYS_MAX = 30, 1, 365
+USERNAME = re.compile(r"@([A-Za-z][A-Za-z0-9_]{3,31})", re.ASCII)
+TARGET_KINDS = {"a": "account", "u": "user", "e": "either"}  # `token`'s first letter
+
+
+@dataclass(frozen=True)
+class AuditTarget:
+    """What /audit names: an account (`login@server`: entries name the login only), a user (@username, or
+    resolved to their Telegram id) or a bare number (the account with that login and the user with that
+    Telegram id: both are shown)."""
+
+    kind: str  # "account", "user", "either"
+    value: int  # the login or the Telegram id
+    server: str | None = None
+    username: str | None = None
+
+    @property
+    def token(self) -> str:
+        """Short, for callback data (the server and username are not needed to query again)."""
+        return f"{self.kind[0]}{self.value}"
+
+    def __str__(self) -> str:
+        if self.username is not None:
+            return f"@{self.username}"
+        return f"{self.value}@{self.server}" if self.server else str(self.value)
+
+
+def parse_audit_target(text: str) -> AuditTarget | str:
+    """An AuditTarget, or the @username still to resolve. Raises InvalidInput."""
+    if (named := USERNAME.fullmatch(text)) is not None:
+        return named.group(1)
+    try:
+        key = parse_account_key(text)
+    except BadAccountKey:
+        raise InvalidInput("target: login, login@server, Telegram id or @username") from None
+    return AuditTarget("account" if key.server else "either", key.login, key.server)
+
+
+def parse_target_token(token: str) -> AuditTarget | None:
+    kind, number = TARGET_KINDS.get(token[:1]), parse_id(token[1:])
+    return None if kind is None or number is None else AuditTarget(kind, number)
+
+
+def parse_audit_days(text: str | None) -> int:
+    if text is None:
+        return DAYS_DEFAULT
+    days = parse_id(text)
+    if days is None or not DAYS_MIN <= days <= DAYS_MAX:
+        raise InvalidInput(f"days: a whole number from {DAYS_MIN} to {DAYS_MAX}")
+    return days
+
+
+@dataclass(frozen=True)
+class AuditPage:
+    target: AuditTarget
+    days: int
+    page: int  # from 0
+    pages: int
+    total: int
+    entries: tuple[AuditRecord, ...]
+
+
+class AuditLog:
+    """`/audit`: admins only, checked here (anyone else refused, and that refusal audited)."""
+
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        require_admin: Callable[[User, str], Awaitable[None]],
+        clock: Callable[[], datetime],
+    ) -> None:
+        self.uow, self.require_admin, self.clock = uow, require_admin, clock
+
+    async def page(self, actor: User, target: AuditTarget | str, days: int, page: int = 0) -> AuditPage:
+        """Page `page` (clamped to the last) of the entries about `target` in the last `days` days."""
+        await self.require_admin(actor, "audit")
+        if not DAYS_MIN <= days <= DAYS_MAX or page < 0:
+            raise InvalidInput(f"days: a whole number from {DAYS_MIN} to {DAYS_MAX}")
+        since = self.clock() - timedelta(days=days)
+        async with self.uow() as uow:
+            target, refs, telegram_id = await _references(uow, target)
+            rows, total = await uow.audit.about(refs, telegram_id, since, page * PAGE_SIZE, PAGE_SIZE)
+            pages = max(1, -(-total // PAGE_SIZE))
+            if page >= pages:  # fewer entries than when the button was drawn: the last page
+                page = pages - 1
+                rows, total = await uow.audit.about(refs, telegram_id, since, page * PAGE_SIZE, PAGE_SIZE)
+        return AuditPage(target, days, page, pages, total, tuple(rows))
+
+
+async def _references(
+    uow: UnitOfWork, target: AuditTarget | str
+) -> tuple[AuditTarget, list[str], int | None]:
+    """How rows name the target: `account:<login>`, a user's `kind#<users.id>` (version 2) and
+    `kind:<telegram id>` (version 1), and the Telegram id their personal values hold (`p:<n>` rows)."""
+    if isinstance(target, str):
+        user = await uow.history.user_named(target)
+        if user is None:
+            raise NotFound(f"@{target}")
+        target = AuditTarget("user", user.telegram_id, username=target)
+    refs = [] if target.kind == "user" else [f"account:{target.value}"]
+    if target.kind == "account":
+        return target, refs, None
+    user = await uow.users.by_telegram_id(target.value)
+    if user is None and target.kind == "user":
+        raise NotFound(str(target))
+    refs += [f"{kind}:{target.value}" for kind in ("user", "admin", "tg")]
+    if user is not None:
+        refs += [f"{kind}#{user.id}" for kind in ("user", "admin", "tg")]
+    return target, refs, target.value
