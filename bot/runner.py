@@ -9,6 +9,7 @@ import signal
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 
 from telegram.ext import Application
 
@@ -105,7 +106,8 @@ async def worker(core: Core, application: Application, tick_seconds: float = 1.0
     ]
     tasks += affiliate_loops(core, stop)  # issue 11: the ledger pass, the scheduled payouts, the fraud scan
     audit = core.health.track("audit-chain")  # issue 13: the whole chain verified (bot.audit.AuditMetrics)
-    check = core.bot_services.audit.check
+    # ... and its head anchored in the admins' chats once per UTC day (alert admin_audit_anchor)
+    check = partial(core.bot_services.audit.check_and_anchor, core.settings.admin_telegram_ids, core.clock)
     tasks.append(asyncio.create_task(_every(AUDIT_CHECK_SECONDS, check, audit, stop), name="audit-chain"))
     try:
         yield

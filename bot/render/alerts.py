@@ -8,6 +8,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from bot.i18n import Raw, Translator
+from bot.render.audit import AUDIT_RENDERERS  # issue 13
 from bot.render.common import tickets
 from bot.render.digest import DIGEST_RENDERERS
 from bot.render.fraud import FRAUD_RENDERERS  # issue 11
@@ -193,4 +194,5 @@ RENDERERS: dict[type[AlertBody], Renderer] = {
     **FRAUD_RENDERERS,
     **PAYOUT_RENDERERS,  # issue 11: the ledger and payouts
     **REFERRAL_RENDERERS,
+    **AUDIT_RENDERERS,  # issue 13: the daily anchor
 }

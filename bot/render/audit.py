@@ -11,6 +11,8 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.i18n import Raw, Translator
 from bot.render.trades import period
+from bot.render.values import Renderer, Values
+from core.domain.alerts import AlertBody, AuditAnchor
 from core.services.audit import DAYS_MAX, AuditPage, AuditTarget, parse_target_token
 from core.services.ports.audit import AuditRecord
 
@@ -98,3 +100,15 @@ def why(details: dict[str, Any]) -> str:
     else:
         text = ", ".join(f"{key}: {value}" for key, value in sorted(details.items()))
     return text if len(text) <= WHY_CHARS else text[: WHY_CHARS - 1] + "…"
+
+
+def _anchor(t: Translator, alert: AuditAnchor) -> Values:
+    return {
+        "day": alert.at.strftime("%Y-%m-%d"),
+        "entries": Raw(t.plural("audit.anchor_entries", alert.entries)),
+        "head_id": alert.head_id,
+        "head_hash": alert.head_hash,
+    }
+
+
+AUDIT_RENDERERS: dict[type[AlertBody], Renderer] = {AuditAnchor: _anchor}

@@ -11,13 +11,14 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from core.domain.account_key import BadAccountKey, parse_account_key, parse_id
-from core.domain.models import AuditEntry, User
+from core.domain.alerts import AuditAnchor
+from core.domain.models import Alert, AuditEntry, User
 from core.services.errors import InvalidInput, NotFound
 from core.services.ports import UnitOfWork, UnitOfWorkFactory
 from core.services.ports.audit import AuditRecord, ChainHead
@@ -157,6 +158,27 @@ class AuditChain:
     async def head(self) -> ChainHead | None:
         async with self.uow() as uow:
             return await uow.audit.head()
+
+    async def anchor(self, admin_chat_ids: Collection[int], now: datetime) -> int:
+        """The head the last check verified to every admin, once per UTC day (the dedupe key names the day):
+        how many were queued (0 on a repeat the same day, before a check, after a failed one, or while the
+        log is empty: a broken chain is not anchored, `tradeguard_audit_chain_ok` says it is broken)."""
+        if self.last is None or not self.last.ok or self.last.head is None:
+            return 0
+        head, day = self.last.head, now.astimezone(UTC).date().isoformat()
+        alert = AuditAnchor(head_id=head.id, head_hash=head.hash, entries=head.count, at=now)
+        async with self.uow() as uow:
+            added = [
+                await uow.outbox.add(Alert(f"audit:anchor:{day}:{chat}", chat, alert))
+                for chat in admin_chat_ids
+            ]
+            await uow.commit()
+        return sum(added)
+
+    async def check_and_anchor(self, admin_chat_ids: Collection[int], clock: Callable[[], datetime]) -> int:
+        """The worker's hourly pass: the whole chain verified, then its head anchored (once a UTC day)."""
+        await self.check()
+        return await self.anchor(admin_chat_ids, clock())
 
 
 # --- /audit: the entries about one account or user, newest first --------------------------------------

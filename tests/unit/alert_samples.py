@@ -103,3 +103,10 @@ REFERRAL_V1_ROWS: dict[str, dict[str, Any]] = {"referral_signed_up": {"referee_f
 LEDGER_V1_ROWS: dict[str, dict[str, Any]] = {
     "payout_returned": {"amount": "150", "currency": "XTR", "period": "2026-02"},
 }
+# issue 13: one stored row of the audit chain's daily anchor (payload version 1), as AuditChain.anchor
+# writes it.
+AUDIT_V1_ROWS: dict[str, dict[str, Any]] = {
+    "admin_audit_anchor": {
+        "head_id": 4211, "head_hash": "9f" * 32, "entries": 4211, "at": "2026-12-01T00:05:00Z",
+    },
+}  # fmt: skip

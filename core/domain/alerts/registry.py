@@ -19,6 +19,7 @@ from core.domain.alerts.account import (
     TradingUnlocked,
 )
 from core.domain.alerts.affiliates import CommissionEarned, CommissionReversed, PayoutReturned, PayoutSent
+from core.domain.alerts.audit import AuditAnchor  # issue 13
 from core.domain.alerts.base import AlertBody
 from core.domain.alerts.digest import AdminDigest
 from core.domain.alerts.fraud import FraudDecided, FraudFlagged, FraudHold  # issue 11
@@ -90,6 +91,7 @@ REGISTRY: dict[type[AlertBody], AlertSpec] = {
     PayoutSent: _spec("payout_sent"),
     ReferralSignedUp: _spec("referral_signed_up"),  # issue 11
     PayoutReturned: _spec("payout_returned"),  # issue 11: a failed payout, owed again
+    AuditAnchor: _spec("admin_audit_anchor", BULK),  # issue 13: once per UTC day, to every admin
 }
 BY_KIND: dict[str, type[AlertBody]] = {spec.kind: alert_type for alert_type, spec in REGISTRY.items()}
 
