@@ -32,6 +32,7 @@ from telegram.ext import Application, ApplicationBuilder
 
 from bot import handlers
 from bot.affiliates import add_affiliate_http, affiliate_services  # issue 11
+from bot.audit import AuditMetrics, ready_report
 from bot.budget import TelegramBudget
 from bot.context import BotServices
 from bot.metrics import BotMetrics, CacheMetrics
@@ -50,6 +51,7 @@ from core.config import Settings
 from core.services.admin import AdminService, PreferenceService
 from core.services.alerts import AlertDelivery
 from core.services.attribution import AttributionService
+from core.services.audit import AuditChain, AuditLog
 from core.services.bridge import BridgePorts, BridgeService
 from core.services.credentials import CredentialCache
 from core.services.flusher import FLUSH_HEALTH, StateFlusher
@@ -236,6 +238,8 @@ def _wire(
         reconciliation=reconciliation,
         attribution=AttributionService(uow, admin.require_admin, clock, settings.max_drawdown_percent),
         **affiliate_services(settings, uow, admin.require_admin, doorbell, clock),  # issue 11
+        audit=AuditChain(uow),  # issue 13
+        audit_log=AuditLog(uow, admin.require_admin, clock),  # issue 13: /audit
     )
     drop_user = lambda telegram_id: redis_client.delete(Keys.user_record(telegram_id))  # noqa: E731
     privacy = privacy_service(
@@ -340,6 +344,7 @@ def build_http_app(core: Core, application: Application | None) -> web.Applicati
     registry = CollectorRegistry()
     registry.register(core.health)  # tradeguard_loop_healthy{loop=}, tradeguard_loop_failures_total
     registry.register(CacheMetrics(core.bot_services.queries.cache.counts))  # read-cache hits, misses
+    registry.register(AuditMetrics(core.bot_services.audit))  # issue 13: tradeguard_audit_chain_ok, entries
     if application is not None:  # per command, the user cache, Telegram's budget, updates in hand
         registry.register(application.bot_data["metrics"])
     for collector in core.monitoring:  # issue 13: dependencies up, the outbox, feeds, liquidations
@@ -361,6 +366,7 @@ def build_http_app(core: Core, application: Application | None) -> web.Applicati
         ),
         registry=registry,
         loops=core.health.report,
+        ready_extras=ready_report(core.bot_services.audit),  # issue 13: the audit chain's head
     )
     app = create_app(deps)
     add_signal_routes(app, core.bot_services.signals)

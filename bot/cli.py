@@ -1,4 +1,4 @@
-"""The `tradeguard` command: run, demo, simulate-ea, migrate, token."""
+"""The `tradeguard` command: run, demo, simulate-ea, migrate, token, rotate-secrets, audit."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from datetime import timedelta
 from pydantic import ValidationError
 
 from bot.app import PARTS
+from bot.audit import add_audit_command
 from bot.logs import configure_logging
 from core.config import Settings
 from core.services.tokens import parse_ttl
@@ -55,6 +56,7 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser(
         "rotate-secrets", help="re-encrypt every device secret under SECRET_KEY (see README: rotating keys)"
     )
+    add_audit_command(sub)  # issue 13
     return parser
 
 
@@ -81,6 +83,16 @@ def _secrets(settings: Settings) -> tuple[str, ...]:
     return tuple(secret for secret in configured if secret)
 
 
+async def audit_command(args: argparse.Namespace) -> int:
+    from bot.app import open_core
+    from bot.audit import verify
+
+    async with open_core(Settings()) as core:
+        code, line = await verify(core.bot_services.audit, args.anchor)
+    print(line, file=sys.stdout if code == 0 else sys.stderr)
+    return code
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
@@ -89,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"tradeguard: {settings_problems(error)}", file=sys.stderr)
         return 2
     level = settings.log_level
-    if args.command in ("demo", "simulate-ea", "token"):  # these print their own story
+    if args.command in ("demo", "simulate-ea", "token", "audit"):  # these print their own story
         level = max(level, "WARNING", key=logging.getLevelName)
     configure_logging(level, settings.log_format, secrets=_secrets(settings))
     from bot import commands
@@ -101,6 +113,7 @@ def main(argv: list[str] | None = None) -> int:
         "migrate": commands.migrate,
         "token": commands.token,
         "rotate-secrets": commands.rotate_secrets,
+        "audit": audit_command,
     }[args.command]
     try:
         return asyncio.run(handler(args))

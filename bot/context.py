@@ -16,6 +16,7 @@ from core.domain.models import User
 from core.services.admin import AdminService, PreferenceService
 from core.services.affiliate_stats import AffiliateStatsService
 from core.services.attribution import AttributionService
+from core.services.audit import AuditChain, AuditLog
 from core.services.errors import Forbidden
 from core.services.fraud import FraudService
 from core.services.halt import HaltService
@@ -52,6 +53,8 @@ class BotServices:
     fraud: FraudService  # issue 11: the fraud scan, /fraud
     referrals: ReferralService  # issue 11: /start ref_<code>, /referral
     affiliate_stats: AffiliateStatsService  # issue 11: /stats, GET /v1/affiliates/summary
+    audit: AuditChain  # issue 13: tradeguard audit verify, the worker's check, /ready's head
+    audit_log: AuditLog  # issue 13: /audit
     privacy: PrivacyService | None = None  # issue 13: /privacy's export and deletion, the retention pass
 
     def now(self) -> datetime:

@@ -9,10 +9,12 @@ import signal
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 
 from telegram.ext import Application
 
 from bot.app import Core, build_application, build_http_app, open_core, utc_now, webhook_secret
+from bot.audit import AUDIT_CHECK_SECONDS
 from bot.commands_menu import publish_command_menus
 from bot.monitoring import monitoring_loops
 from bot.polling import BoundedPoller
@@ -109,6 +111,10 @@ async def worker(core: Core, application: Application, tick_seconds: float = 1.0
     tasks += privacy_loops(core, stop)  # issue 13: snapshot history past RETENTION_DAYS purged
     probes = {"postgres": lambda: ping_postgres(core.engine), "redis": lambda: ping_redis(core.redis)}
     tasks += monitoring_loops(core, application, probes, SqlOpsStats(core.engine), _every, stop)  # issue 13
+    audit = core.health.track("audit-chain")  # issue 13: the whole chain verified (bot.audit.AuditMetrics)
+    # ... and its head anchored in the admins' chats once per UTC day (alert admin_audit_anchor)
+    check = partial(core.bot_services.audit.check_and_anchor, core.settings.admin_telegram_ids, core.clock)
+    tasks.append(asyncio.create_task(_every(AUDIT_CHECK_SECONDS, check, audit, stop), name="audit-chain"))
     try:
         yield
     finally:

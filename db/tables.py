@@ -169,8 +169,9 @@ class OutboxRow(Base):
 
 
 class AuditRow(Base):
-    """Append-only (a trigger refuses UPDATE, DELETE and TRUNCATE); each row hashes the previous row of
-    the same subject, so altering or removing a row breaks that subject's chain."""
+    """Append-only (triggers refuse DELETE and TRUNCATE, and every UPDATE but `personal` → NULL). Version 1
+    rows hash the previous row of the same subject (`prev_hash`); version 2 rows hash the previous row by
+    id (`chain_prev`, also in `prev_hash`) and `personal_digest`, the sha256 of `personal` (erasable)."""
 
     __tablename__ = "audit_log"
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
@@ -181,6 +182,10 @@ class AuditRow(Base):
     details: Mapped[dict[str, Any]] = mapped_column()
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+    chain_prev: Mapped[str | None] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(SmallInteger, server_default="1")
+    personal: Mapped[dict[str, Any] | None] = mapped_column(JSONB(none_as_null=True))
+    personal_digest: Mapped[str | None] = mapped_column(String(64))
 
 
 class OperatorTokenRow(Base):

@@ -22,6 +22,7 @@ from bot.handlers import (
     start,
     trades,
 )
+from bot.handlers.audit import handlers as audit_handlers  # issue 13
 from bot.handlers.fraud import handlers as fraud_handlers  # issue 11
 from bot.handlers.privacy import handlers as privacy_handlers  # issue 13
 from bot.handlers.referral import handlers as referral_handlers  # issue 11
@@ -54,6 +55,7 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
     features += payouts.handlers()  # issue 11: /payouts' buttons (the command is admin.py's)
     features += referral_handlers()  # issue 11: /referral (/stats is in admin.IMPLEMENTED)
     features += privacy_handlers()  # issue 13: /privacy, its export and deletion
+    features += audit_handlers()  # issue 13: /audit's ◀ ▶ (the command is in admin.IMPLEMENTED)
     features += admin.handlers()
     application.add_handlers(features + admin.fallback_handlers(), group=0)
     application.add_error_handler(on_error)

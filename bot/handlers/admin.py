@@ -8,6 +8,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, Mess
 
 from bot.context import Context, current_user, pressed_by_admin, reply, services, tr
 from bot.handlers.affiliate_stats import stats  # issue 11
+from bot.handlers.audit import audit_command  # issue 13
 from bot.handlers.fraud import fraud_queue  # issue 11
 from bot.handlers.gate import command_of
 from bot.handlers.payouts import payouts
@@ -265,10 +266,11 @@ IMPLEMENTED = {
     "stats": stats,  # issue 11
 }
 IMPLEMENTED["payouts"] = payouts  # issue 11
+IMPLEMENTED["audit"] = audit_command  # issue 13
 
 
 # The rest of bot/commands_menu.py's ADMIN_COMMANDS: announced, answered "not available yet".
-NOT_YET = ("audit", "broadcast")
+NOT_YET = ("broadcast",)
 
 
 def handlers() -> list[BaseHandler[Update, Context, None]]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from bot.i18n import Raw, Translator
+from bot.render.audit import AUDIT_RENDERERS  # issue 13
 from bot.render.common import tickets
 from bot.render.digest import DIGEST_RENDERERS
 from bot.render.fraud import FRAUD_RENDERERS  # issue 11
@@ -195,4 +196,5 @@ RENDERERS: dict[type[AlertBody], Renderer] = {
     **PAYOUT_RENDERERS,  # issue 11: the ledger and payouts
     **REFERRAL_RENDERERS,
     **SYSTEM_RENDERERS,  # issue 13: system degraded / recovered
+    **AUDIT_RENDERERS,  # issue 13: the daily anchor
 }

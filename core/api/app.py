@@ -65,6 +65,8 @@ class ApiDeps:
     limits: HttpLimits = field(default_factory=HttpLimits)
     registry: CollectorRegistry = field(default_factory=CollectorRegistry)
     loops: Callable[[], Mapping[str, str]] | None = None  # the worker's loops: "ok" or "degraded since …"
+    # more of the report, awaited (issue 13: the audit chain's head); a failure is shown, not judged
+    ready_extras: Callable[[], Awaitable[Mapping[str, Any]]] | None = None
 
 
 DEPS = web.AppKey("deps", ApiDeps)
@@ -136,6 +138,11 @@ async def ready(request: web.Request) -> web.Response:
     loops = request.app[DEPS].loops
     if loops is not None and (states := dict(loops())):  # shown, not judged: the checks above judge
         body["loops"] = states
+    if (extras := request.app[DEPS].ready_extras) is not None:
+        try:
+            body |= {key: value for key, value in (await extras()).items() if key not in body}
+        except Exception as error:  # the checks above judge the database; this only reports
+            body["extras"] = f"down: {type(error).__name__}"
     return json_response(body, status=503 if down else 200)
 
 

@@ -9,6 +9,7 @@ import pytest
 from sim.ea.client import BridgeClient
 from sim.ea.simulator import run_simulated_ea
 from sim.telegram import SentMessage, SimUser
+from tests.audit_sql import ACTOR
 from tests.bot.conftest import ADMIN_ID, LOGIN, SERVER, Credentials, Stack
 
 REFUSED = "Sorry, that command is for admins only. The attempt has been recorded."
@@ -27,7 +28,7 @@ async def commands_of(stack: Stack, login: int = LOGIN) -> list[tuple[str, str]]
 
 async def audit(stack: Stack, action: str) -> list[tuple[str, Any]]:
     rows = await stack.rows(
-        "SELECT actor, details FROM audit_log WHERE action = :action ORDER BY id", action=action
+        f"SELECT {ACTOR} AS actor, details FROM audit_log WHERE action = :action ORDER BY id", action=action
     )
     return [(row.actor, row.details) for row in rows]
 
@@ -155,7 +156,9 @@ async def test_a_forged_callback_from_a_non_admin_queues_nothing(stack: Stack) -
             }
         }
     )
-    await stack.eventually("SELECT actor FROM audit_log WHERE action = 'admin.refused'", [("user:1666",)])
+    await stack.eventually(
+        f"SELECT {ACTOR} AS actor FROM audit_log WHERE action = 'admin.refused'", [("user:1666",)]
+    )
 
     assert await commands_of(stack) == []
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from sim.telegram import BOT_USERNAME
+from tests.audit_sql import ACTOR, NAMES_A_PERSON
 from tests.bot.conftest import ADMIN_ID, LOGIN, SERVER, Stack
 
 REFUSED = "Sorry, that command is for admins only. The attempt has been recorded."
@@ -14,7 +15,8 @@ OTHER_LOGIN = 6023456
 
 async def refusals(stack: Stack) -> list[tuple[str, str]]:
     rows = await stack.rows(
-        "SELECT actor, details->>'command' AS command FROM audit_log WHERE action = 'admin.refused'"
+        f"SELECT {ACTOR} AS actor, details->>'command' AS command FROM audit_log"
+        " WHERE action = 'admin.refused'"
     )
     return [(row.actor, row.command) for row in rows]
 
@@ -48,6 +50,7 @@ async def test_an_admin_command_followed_by_punctuation_is_still_refused_to_a_tr
     assert answer.text == REFUSED
     assert str(OTHER_LOGIN) not in answer.text and "12,345.67" not in answer.text
     assert await refusals(stack) == [("user:1666", command)]
+    assert await stack.scalar(NAMES_A_PERSON) == 0  # stored pseudonymously, read back above
     assert await stack.scalar("SELECT count(*) FROM commands") == 0
 
 

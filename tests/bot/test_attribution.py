@@ -15,6 +15,7 @@ from core.api.operator import issue_token
 from core.services.errors import Forbidden
 from sim.ea.client import BridgeClient
 from sim.telegram import SimUser
+from tests.audit_sql import ACTOR
 from tests.bot.conftest import ADMIN_ID, LOGIN, SERVER, Credentials, Stack, snapshot
 from tests.bot.test_signals import post_signal
 
@@ -121,7 +122,8 @@ async def test_a_trader_is_refused_attribution_and_the_attempt_is_audited(stack:
 
     assert refused.text == REFUSED
     rows = await stack.rows(
-        "SELECT actor, details->>'command' FROM audit_log WHERE action = 'admin.refused' ORDER BY id"
+        f"SELECT {ACTOR} AS actor, details->>'command' FROM audit_log"
+        " WHERE action = 'admin.refused' ORDER BY id"
     )
     assert [tuple(row) for row in rows] == [("user:1666", "attribution"), ("user:1666", "attribution")]
 

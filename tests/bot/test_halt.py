@@ -9,6 +9,7 @@ from core.config import Settings
 from core.domain.commands import CommandRequest, CommandType
 from core.domain.halt import TradingHalted
 from sim.telegram import BotApiStandIn, SentMessage, SimUser
+from tests.audit_sql import ACTOR
 from tests.bot.conftest import ADMIN_ID, Stack, start_stack
 from tests.bot.test_admin import REFUSED
 
@@ -24,7 +25,7 @@ RESUMED_ES = "▶️ Se vuelven a permitir nuevas operaciones"
 
 async def audit(stack: Stack, action: str) -> list[tuple[str, Any]]:
     rows = await stack.rows(
-        "SELECT actor, details FROM audit_log WHERE action = :action ORDER BY id", action=action
+        f"SELECT {ACTOR} AS actor, details FROM audit_log WHERE action = :action ORDER BY id", action=action
     )
     return [(row.actor, row.details) for row in rows]
 

@@ -5,6 +5,7 @@ refunded already, with nothing changed."""
 from __future__ import annotations
 
 from sim.telegram import SimUser
+from tests.audit_sql import ACTOR
 from tests.bot.conftest import ADMIN_ID, Stack
 from tests.bot.test_subscribe import invoice_for, pay
 
@@ -32,7 +33,7 @@ async def test_an_admin_refunds_a_stars_payment_after_confirming(stack: Stack) -
     rows = await stack.rows("SELECT type, external_id, period_start, period_end FROM payments ORDER BY id")
     assert [(r.type, r.external_id) for r in rows] == [("paid", charge), ("refunded", f"refund:{charge}")]
     assert (rows[0].period_start, rows[0].period_end) == (rows[1].period_start, rows[1].period_end)
-    audited = await stack.rows("SELECT actor FROM audit_log WHERE action = 'payment.refunded'")
+    audited = await stack.rows(f"SELECT {ACTOR} AS actor FROM audit_log WHERE action = 'payment.refunded'")
     assert [row.actor for row in audited] == [f"admin:{ADMIN_ID}"]
 
 

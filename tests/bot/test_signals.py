@@ -11,6 +11,7 @@ import aiohttp
 
 from core.api.operator import issue_token
 from sim.telegram import SentMessage, SimUser
+from tests.audit_sql import ACTOR
 from tests.bot.conftest import Stack
 
 SIGNAL = {
@@ -117,7 +118,7 @@ async def test_only_the_owner_can_approve_anyone_else_is_told_no_and_audited(sta
     assert await open_positions(stack) == []
     assert stack.standin.current_message(ann.chat_id, alert.message_id)["reply_markup"] is not None
     refused = await stack.rows(
-        "SELECT actor, details->>'signal' FROM audit_log WHERE action = 'signal.refused'"
+        f"SELECT {ACTOR} AS actor, details->>'signal' FROM audit_log WHERE action = 'signal.refused'"
     )
     assert [tuple(row) for row in refused] == [("user:1002", "sig_own")]
     approved = await stack.press(ann, alert, buttons(alert)[0][1])

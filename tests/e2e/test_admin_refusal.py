@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from sim.telegram import BotApiStandIn
+from tests.audit_sql import ACTOR
 from tests.e2e.harness import Database, Launch, converse, link, simulate_ea
 
 pytestmark = pytest.mark.e2e
@@ -31,7 +32,9 @@ async def test_a_non_admin_liquidate_does_nothing_and_is_audited(
     assert await db.commands(LOGIN) == []
     guard = await db.guard(LOGIN)
     assert guard is not None and guard["status"] == "normal"
-    audit = await db.rows("SELECT actor, action, details FROM audit_log WHERE action = 'admin.refused'")
+    audit = await db.rows(
+        f"SELECT {ACTOR} AS actor, action, details FROM audit_log WHERE action = 'admin.refused'"
+    )
     assert audit == [
         {"actor": f"user:{TRADER_ID}", "action": "admin.refused", "details": {"command": "liquidate"}}
     ]
@@ -57,7 +60,9 @@ async def test_admin_commands_with_punctuation_show_a_non_admin_nothing_and_are_
     for answer in (listing, detail, liquidate):
         assert "admins only" in answer.text
         assert str(LOGIN) not in answer.text and SERVER not in answer.text
-    audit = await db.rows("SELECT actor, details FROM audit_log WHERE action = 'admin.refused' ORDER BY id")
+    audit = await db.rows(
+        f"SELECT {ACTOR} AS actor, details FROM audit_log WHERE action = 'admin.refused' ORDER BY id"
+    )
     assert audit == [
         {"actor": "user:1666", "details": {"command": "accounts_all"}},
         {"actor": "user:1666", "details": {"command": "account"}},

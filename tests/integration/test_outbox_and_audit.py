@@ -13,7 +13,7 @@ from bot.app import Core
 from core.domain.alerts import AdminDigest, TradingLocked, WentSilent
 from core.domain.models import Alert, AuditEntry
 from core.services.admin_digest import DIGEST_WINDOW_SECONDS, add_to_admin_digest
-from db.repositories.audit import GENESIS_HASH, audit_hash
+from core.services.audit import GENESIS_HASH, VERSION, audit_hash_v2, personal_digest
 from tests.conftest import FakeClock
 
 
@@ -155,19 +155,26 @@ async def test_the_audit_log_refuses_to_be_rewritten(core: Core, clock: FakeCloc
     assert actions == ["admin.lock"]
 
 
-async def test_each_audit_row_hashes_the_previous_row_of_its_subject(core: Core, clock: FakeClock) -> None:
+async def test_each_audit_row_hashes_the_previous_row_whatever_its_subject(
+    core: Core, clock: FakeClock
+) -> None:
     for action in ("a.one", "a.two"):
         await append(core, clock, "account:1", action)
     await append(core, clock, "account:2", "b.one")
     async with core.engine.connect() as connection:
         rows = (
             await connection.execute(
-                text("SELECT at, actor, action, subject, details, prev_hash, hash FROM audit_log ORDER BY id")
+                text(
+                    "SELECT at, actor, action, subject, details, chain_prev, hash, version, personal,"
+                    " personal_digest FROM audit_log ORDER BY id"
+                )
             )
         ).all()
-    previous: dict[str, str] = {}
-    for at, actor, action, subject, details, prev_hash, stored in rows:
-        assert prev_hash == previous.get(subject, GENESIS_HASH)
-        assert stored == audit_hash(prev_hash, at, AuditEntry(actor, action, subject, details))
-        previous[subject] = stored
-    assert rows[2][5] == GENESIS_HASH  # account:2 starts its own chain
+    previous = GENESIS_HASH
+    for at, actor, action, subject, details, chain_prev, stored, version, personal, digest in rows:
+        assert version == VERSION and chain_prev == previous  # one chain: the row before by id
+        assert actor == "p:1" and personal["values"]["actor"] == "admin:1"  # no Telegram id in the clear
+        assert digest == personal_digest(personal)
+        assert stored == audit_hash_v2(chain_prev, at, AuditEntry(actor, action, subject, details), digest)
+        previous = stored
+    assert rows[2][5] == rows[1][6]  # account:2 continues the chain account:1 left, not a chain of its own

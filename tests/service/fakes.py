@@ -35,6 +35,7 @@ from core.domain.snapshot import Deal, Snapshot
 from core.services.ports import GuardRef, SymbolMemory
 from core.services.ports.hot import HotAccount, HotContext, HotSeed
 from core.services.ports.views import CacheCounts
+from tests.service.fakes_audit import FakeAudit
 from tests.service.fakes_fraud import FakeFraud
 from tests.service.fakes_ledger import FakeLedger
 from tests.service.fakes_payments import FakePayments
@@ -385,17 +386,6 @@ class FakeHalts(FakeRepos):
     async def trader_chats(self) -> list[int]:
         owners = {a.user_id for a in self.s.accounts.values()}
         return sorted(u.telegram_id for u in self.s.users.values() if u.id in owners and not u.blocked_bot)
-
-
-class FakeAudit(FakeRepos):
-    async def append(self, entry: AuditEntry, now: datetime) -> None:
-        self.s.audit.append((now, entry))
-
-    async def append_many(self, entries: list[AuditEntry], now: datetime) -> None:
-        self.s.audit.extend((now, entry) for entry in entries)
-
-    async def erase_personal(self, telegram_id: int, now: datetime) -> int:
-        return 0  # i13-audit's fake erases; this one only answers the port
 
 
 class FakeUnitOfWork:

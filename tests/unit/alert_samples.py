@@ -110,3 +110,10 @@ MONITORING_V1_ROWS: dict[str, dict[str, Any]] = {
         "dependency": "redis", "since": "2026-03-02T10:00:00Z", "until": "2026-03-02T10:05:30Z",
     },
 }  # fmt: skip
+# issue 13: one stored row of the audit chain's daily anchor (payload version 1), as AuditChain.anchor
+# writes it.
+AUDIT_V1_ROWS: dict[str, dict[str, Any]] = {
+    "admin_audit_anchor": {
+        "head_id": 4211, "head_hash": "9f" * 32, "entries": 4211, "at": "2026-12-01T00:05:00Z",
+    },
+}  # fmt: skip

@@ -31,6 +31,7 @@ from core.domain.guard.events import BreachReason
 from core.domain.market import MoveDirection
 from tests.unit.alert_samples import (
     ALERT_TYPES,
+    AUDIT_V1_ROWS,
     FRAUD_V1_ROWS,
     LEDGER_V1_ROWS,
     MONITORING_V1_ROWS,
@@ -134,6 +135,7 @@ V1_ROWS: dict[str, dict[str, Any]] = {
 V1_ROWS |= FRAUD_V1_ROWS  # issue 11's fraud kinds, kept beside their samples
 V1_ROWS |= REFERRAL_V1_ROWS | LEDGER_V1_ROWS  # issue 11's referral and ledger kinds, beside their samples
 V1_ROWS |= MONITORING_V1_ROWS  # issue 13: system degraded / recovered
+V1_ROWS |= AUDIT_V1_ROWS  # issue 13: the audit chain's daily anchor
 
 
 def through_json(stored: StoredAlert) -> StoredAlert:

@@ -16,6 +16,7 @@ from core.domain.alerts.account import (
     TradingUnlocked,
 )
 from core.domain.alerts.affiliates import CommissionEarned, CommissionReversed, PayoutReturned, PayoutSent
+from core.domain.alerts.audit import AuditAnchor  # issue 13
 from core.domain.alerts.base import (
     AccountAlert,
     AccountFields,
@@ -123,3 +124,4 @@ __all__ = [
 __all__ += ["CommissionEarned", "CommissionReversed", "PayoutSent"]  # issue 11: the ledger
 __all__ += ["ReferralSignedUp"]  # issue 11
 __all__ += ["PayoutReturned"]  # issue 11: a failed payout is told
+__all__ += ["AuditAnchor"]  # issue 13: the audit chain's daily anchor

@@ -19,6 +19,7 @@ from core.domain.alerts.account import (
     TradingUnlocked,
 )
 from core.domain.alerts.affiliates import CommissionEarned, CommissionReversed, PayoutReturned, PayoutSent
+from core.domain.alerts.audit import AuditAnchor  # issue 13
 from core.domain.alerts.base import AlertBody
 from core.domain.alerts.digest import AdminDigest
 from core.domain.alerts.fraud import FraudDecided, FraudFlagged, FraudHold  # issue 11
@@ -93,6 +94,7 @@ REGISTRY: dict[type[AlertBody], AlertSpec] = {
     PayoutReturned: _spec("payout_returned"),  # issue 11: a failed payout, owed again
     SystemDegraded: _spec("admin_system_degraded", URGENT),  # issue 13: monitoring
     SystemRecovered: _spec("admin_system_recovered", URGENT),
+    AuditAnchor: _spec("admin_audit_anchor", BULK),  # issue 13: once per UTC day, to every admin
 }
 BY_KIND: dict[str, type[AlertBody]] = {spec.kind: alert_type for alert_type, spec in REGISTRY.items()}
 
