@@ -13,6 +13,9 @@ from prometheus_client.registry import Collector
 from core.services.audit import AuditChain, ChainReport
 
 AUDIT_CHECK_SECONDS = 3600.0  # the worker verifies the whole chain this often
+# ... the first time a minute after it starts: a start-up is busy enough (and a restart storm does not
+# walk the whole log each time)
+AUDIT_FIRST_CHECK_SECONDS = 60.0
 ANCHOR = re.compile(r"(\d{1,19}):([0-9a-f]{64})")
 
 

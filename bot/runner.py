@@ -6,15 +6,16 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
+from typing import Any
 
 from telegram.ext import Application
 
 from bot.app import Core, build_application, build_http_app, open_core, utc_now, webhook_secret
-from bot.audit import AUDIT_CHECK_SECONDS
+from bot.audit import AUDIT_CHECK_SECONDS, AUDIT_FIRST_CHECK_SECONDS
 from bot.commands_menu import publish_command_menus
 from bot.monitoring import monitoring_loops
 from bot.polling import BoundedPoller
@@ -70,6 +71,16 @@ async def telegram_front(
         await application.stop()
 
 
+async def _after(seconds: float, loop: Coroutine[Any, Any, None], stop: asyncio.Event) -> None:
+    """`loop`, once `seconds` have passed (unless stopped first: then it is closed unstarted)."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), seconds)
+    if stop.is_set():
+        loop.close()
+        return
+    await loop
+
+
 async def _every(
     seconds: float, work: Callable[[], Awaitable[object]], health: Health, stop: asyncio.Event
 ) -> None:
@@ -114,7 +125,8 @@ async def worker(core: Core, application: Application, tick_seconds: float = 1.0
     audit = core.health.track("audit-chain")  # issue 13: the whole chain verified (bot.audit.AuditMetrics)
     # ... and its head anchored in the admins' chats once per UTC day (alert admin_audit_anchor)
     check = partial(core.bot_services.audit.check_and_anchor, core.settings.admin_telegram_ids, core.clock)
-    tasks.append(asyncio.create_task(_every(AUDIT_CHECK_SECONDS, check, audit, stop), name="audit-chain"))
+    audit_loop = _after(AUDIT_FIRST_CHECK_SECONDS, _every(AUDIT_CHECK_SECONDS, check, audit, stop), stop)
+    tasks.append(asyncio.create_task(audit_loop, name="audit-chain"))
     try:
         yield
     finally:

@@ -75,7 +75,8 @@ async def test_alerts_recorded_while_no_worker_runs_are_delivered_once_after_a_r
 
     async with start_stack(standin, bot_settings) as second:
         await standin.wait_for_message(1001, lambda m: is_connected_alert(m, LOGIN))
-        await second.eventually("SELECT kind, status FROM outbox", [("account_connected", "sent")])
+        traders = "SELECT kind, status FROM outbox WHERE chat_id = 1001"
+        await second.eventually(traders, [("account_connected", "sent")])
         await delivered_probe(second, "probe:restart")
 
     assert len([m for m in standin.messages_to(1001) if is_connected_alert(m, LOGIN)]) == 1
